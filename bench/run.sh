@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# FFI call overhead and warm start: wasmffi's guest (_rawffi) against CPython (ctypes).
+#
+#   bench/run.sh [path/to/wasmffi]     (default: target/release/wasmffi; build it first)
+#
+# Environment: N (calls per loop, default 200000), RUNS (start-up runs, default 20),
+# PYTHON (default python3).  Builds nothing.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+if [ $# -ge 1 ]; then
+    WASMFFI="$1"
+else
+    WASMFFI="$ROOT/target/release/wasmffi"
+fi
+N="${N:-200000}"
+RUNS="${RUNS:-20}"
+PY="${PYTHON:-python3}"
+LIBC="${WASMFFI_LIBC:-libc.so.6}"
+
+if [ ! -x "$WASMFFI" ]; then
+    echo "wasmffi binary not found or not executable: $WASMFFI" >&2
+    echo "build it first: cargo build --release" >&2
+    exit 1
+fi
+command -v "$PY" >/dev/null || { echo "$PY not found" >&2; exit 1; }
+
+ns_per_call() {
+    # $@: the command; prints the ns_per_call figure or fails with the command's output
+    local out
+    if ! out="$("$@" 2>&1)"; then
+        echo "failed: $*" >&2
+        echo "$out" >&2
+        return 1
+    fi
+    local v
+    v="$(printf '%s\n' "$out" | awk '$1 == "ns_per_call" { print $2 }')"
+    if [ -z "$v" ]; then
+        echo "no ns_per_call in the output of: $*" >&2
+        echo "$out" >&2
+        return 1
+    fi
+    echo "$v"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+
+# ---------------------------------------------------------------- call overhead
+guest="$(ns_per_call "$WASMFFI" run --allow-lib "$LIBC" "$HERE/labs.py" "$N")"
+cpython="$(ns_per_call "$PY" "$HERE/labs.py" "$N")"
+echo "labs ns/call: guest=$guest cpython=$cpython ratio=$(ratio "$guest" "$cpython")x"
+
+# ------------------------------------------------------------------ warm start
+# Mean wall time of RUNS runs of `-c pass`, after one untimed run (which fills
+# wasmtime's compilation cache and the OS page cache).
+mean_ms() {
+    "$PY" - "$RUNS" "$@" <<'PYEOF'
+import subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+total = 0.0
+for _ in range(runs):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    total += time.perf_counter() - t0
+print("%.1f" % (total / runs * 1000.0))
+PYEOF
+}
+
+guest_ms="$(mean_ms "$WASMFFI" run -c pass)"
+cpython_ms="$(mean_ms "$PY" -c pass)"
+echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x"

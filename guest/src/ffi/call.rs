@@ -1,0 +1,174 @@
+//! Prepared calls: a host signature plus the argument-slot layout, and the
+//! buffer one call's arguments are packed into.
+
+use std::rc::Rc;
+
+use rustpython_vm::{PyResult, VirtualMachine};
+
+use super::errors::OrRaise;
+use super::prim::{write_slot, Encoded, Kind, Prim};
+use crate::bindings::call::{self, CallArgs, CallDone, CallStep, Signature};
+use crate::bindings::types::{Scalar, StructLayout, StructType, ValueType};
+
+/// A struct or union type registered with the host.
+#[derive(Debug)]
+pub struct Aggregate {
+    pub handle: StructType,
+    pub layout: StructLayout,
+}
+
+/// The type of an argument, result or field.
+#[derive(Clone, Debug)]
+pub enum ValueSpec {
+    Prim(Prim),
+    Aggregate(Rc<Aggregate>),
+}
+
+impl ValueSpec {
+    pub fn size(&self) -> u32 {
+        match self {
+            ValueSpec::Prim(p) => p.size,
+            ValueSpec::Aggregate(a) => a.layout.size,
+        }
+    }
+
+    pub fn align(&self) -> u32 {
+        match self {
+            ValueSpec::Prim(p) => p.align,
+            ValueSpec::Aggregate(a) => a.layout.alignment,
+        }
+    }
+
+    fn wit(&self) -> ValueType<'_> {
+        match self {
+            ValueSpec::Prim(p) => ValueType::Scalar(p.scalar),
+            ValueSpec::Aggregate(a) => ValueType::Structure(&a.handle),
+        }
+    }
+}
+
+impl Aggregate {
+    /// Lay out a struct (or union) of `fields` with the host's ABI.
+    pub fn new(vm: &VirtualMachine, fields: &[ValueSpec], is_union: bool) -> PyResult<Self> {
+        let wit: Vec<ValueType<'_>> = fields.iter().map(ValueSpec::wit).collect();
+        let (handle, layout) = StructType::new(&wit, is_union).or_raise(vm)?;
+        Ok(Aggregate { handle, layout })
+    }
+}
+
+/// A call descriptor prepared once on the host (a libffi CIF).
+#[derive(Debug)]
+pub struct CallSpec {
+    pub signature: Signature,
+    pub args: Vec<ValueSpec>,
+    pub ret: Option<ValueSpec>,
+    /// Slot offset of each argument, then the slot area's size.
+    pub offsets: Vec<u32>,
+}
+
+impl CallSpec {
+    pub fn new(
+        vm: &VirtualMachine,
+        args: Vec<ValueSpec>,
+        ret: Option<ValueSpec>,
+        fixed_args: Option<u32>,
+    ) -> PyResult<Self> {
+        let void = ValueType::Scalar(Scalar::Void);
+        let wit_args: Vec<ValueType<'_>> = args.iter().map(ValueSpec::wit).collect();
+        let wit_ret = ret.as_ref().map_or(void, ValueSpec::wit);
+        let (signature, offsets) =
+            Signature::prepare(&wit_args, &wit_ret, fixed_args).or_raise(vm)?;
+        Ok(CallSpec {
+            signature,
+            args,
+            ret,
+            offsets,
+        })
+    }
+
+    pub fn slots_size(&self) -> usize {
+        *self.offsets.last().unwrap_or(&0) as usize
+    }
+
+    pub fn buffer(&self) -> ArgBuffer {
+        let mut data = Vec::with_capacity(self.slots_size() + 64);
+        data.resize(self.slots_size(), 0);
+        ArgBuffer {
+            data,
+            relocations: Vec::new(),
+        }
+    }
+}
+
+/// One call's arguments, in the layout the host expects.
+pub struct ArgBuffer {
+    data: Vec<u8>,
+    relocations: Vec<u32>,
+}
+
+impl ArgBuffer {
+    pub fn slot(&mut self, offset: u32, size: u32) -> &mut [u8] {
+        &mut self.data[offset as usize..(offset + size) as usize]
+    }
+
+    /// Put an encoded scalar into the slot at `offset`; temporaries go to
+    /// the scratch area with the slot pointing at them.
+    pub fn put(&mut self, offset: u32, prim: Prim, value: Encoded) {
+        match value {
+            Encoded::Temporary(bytes) => {
+                let at = self.data.len().next_multiple_of(16);
+                self.data.resize(at, 0);
+                self.data.extend_from_slice(&bytes);
+                self.slot(offset, 8)
+                    .copy_from_slice(&(at as u64).to_le_bytes());
+                self.relocations.push(offset);
+            }
+            other => write_slot(self.slot(offset, prim.size), &other),
+        }
+    }
+
+    pub fn put_bytes(&mut self, offset: u32, bytes: &[u8]) {
+        self.slot(offset, bytes.len() as u32).copy_from_slice(bytes);
+    }
+}
+
+/// The outcome of a native call.
+pub struct Returned {
+    pub value: u64,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Call `function` with packed arguments, keeping the guest's errno copy
+/// in step with the native thread's.
+pub fn invoke(
+    vm: &VirtualMachine,
+    function: &call::Function,
+    args: ArgBuffer,
+) -> PyResult<Returned> {
+    let request = CallArgs {
+        data: args.data,
+        relocations: args.relocations,
+        errno: Some(super::errno()),
+    };
+    match call::invoke(function, &request).or_raise(vm)? {
+        CallStep::Done(CallDone {
+            value,
+            bytes,
+            errno,
+        }) => {
+            super::set_errno(errno);
+            Ok(Returned { value, bytes })
+        }
+        CallStep::Callback(_) => Err(vm.new_not_implemented_error(
+            "native code called back into the guest, but callbacks are not supported yet",
+        )),
+    }
+}
+
+/// Whether a type code can be an argument or a result.
+pub fn check_usable(vm: &VirtualMachine, prim: Prim, is_result: bool) -> PyResult<()> {
+    if prim.kind == Kind::Void && !is_result {
+        return Err(vm.new_type_error("void is not a valid argument type"));
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Host errors as Python exceptions.
+
+use rustpython_vm::builtins::PyBaseExceptionRef;
+use rustpython_vm::VirtualMachine;
+
+use crate::bindings::types::FfiError;
+
+/// The exception type raised for bad pointers; each Python module that
+/// exposes the FFI picks its own (`_rawffi.SegfaultException`, ...).
+pub fn to_py(vm: &VirtualMachine, err: FfiError) -> PyBaseExceptionRef {
+    let ex = &vm.ctx.exceptions;
+    match err {
+        // OSError subtypes must be built as such: RustPython reads their
+        // payload as PyOSError.
+        FfiError::NotPermitted(msg) => vm
+            .new_os_subtype_error(ex.permission_error.to_owned(), None, msg)
+            .upcast(),
+        FfiError::LoadFailed(msg) => vm.new_os_error(msg),
+        FfiError::NoSuchSymbol(msg) => vm.new_attribute_error(msg),
+        FfiError::InvalidArgument(msg) => vm.new_value_error(msg),
+        FfiError::BadPointer(msg) => segfault(vm, msg),
+        FfiError::LimitExceeded(msg) => vm.new_memory_error(msg),
+        FfiError::Unsupported(msg) => vm.new_not_implemented_error(msg),
+    }
+}
+
+/// `_rawffi.SegfaultException`: memory the runtime refused to touch.
+pub fn segfault(vm: &VirtualMachine, msg: String) -> PyBaseExceptionRef {
+    let class = vm
+        .import("_rawffi", 0)
+        .and_then(|m| m.get_attr("SegfaultException", vm))
+        .ok()
+        .and_then(|c| c.downcast().ok());
+    match class {
+        Some(class) => vm.new_exception_msg(class, msg.into()),
+        None => vm.new_runtime_error(msg),
+    }
+}
+
+/// Extension for `Result<T, FfiError>`.
+pub trait OrRaise<T> {
+    fn or_raise(self, vm: &VirtualMachine) -> rustpython_vm::PyResult<T>;
+}
+
+impl<T> OrRaise<T> for Result<T, FfiError> {
+    fn or_raise(self, vm: &VirtualMachine) -> rustpython_vm::PyResult<T> {
+        self.map_err(|e| to_py(vm, e))
+    }
+}
+
+/// A Python `str` as UTF-8, refusing lone surrogates.
+pub fn utf8<'a>(
+    vm: &VirtualMachine,
+    s: &'a rustpython_vm::builtins::PyStr,
+) -> rustpython_vm::PyResult<&'a str> {
+    s.to_str()
+        .ok_or_else(|| vm.new_unicode_encode_error("surrogates are not allowed here"))
+}

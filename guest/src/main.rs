@@ -1,0 +1,65 @@
+//! The Python guest: RustPython with its standard library frozen in, plus
+//! the native modules that reach native code through the host (`_rawffi`).
+
+mod bindings;
+mod ffi;
+mod rawffi;
+
+use rustpython::{InterpreterBuilder, InterpreterBuilderExt, RunMode};
+use rustpython_vm::{scope::Scope, PyResult, VirtualMachine};
+
+fn main() {
+    let (settings, run_mode) = match rustpython::parse_opts() {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            eprintln!("{err}");
+            bindings::process::exit(2);
+            return;
+        }
+    };
+    let builder = InterpreterBuilder::new().init_stdlib();
+    let rawffi_def = rawffi::module_def(&builder.ctx);
+    let interpreter = builder
+        .settings(settings)
+        .add_native_module(rawffi_def)
+        .interpreter();
+    let status = interpreter.run(move |vm| run(vm, run_mode));
+    if status != 0 {
+        // WASI p2's exit carries only ok/err; this keeps the number.
+        bindings::process::exit(status.min(255) as u8);
+    }
+}
+
+/// `python FILE | -c CODE | -m MODULE`, as CPython's `pymain_run_python`.
+fn run(vm: &VirtualMachine, mode: RunMode) -> PyResult<()> {
+    let scope = vm.new_scope_with_main()?;
+    let _ = vm.import("warnings", 0);
+    // site before sys.path[0], as CPython does.
+    let _ = vm.import("site", 0);
+    match mode {
+        RunMode::Command(code) => {
+            vm.insert_sys_path(vm.new_pyobj(""))?;
+            vm.run_string(scope, &code, "<string>".to_owned()).map(drop)
+        }
+        RunMode::Module(module) => {
+            let cwd = std::env::current_dir()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            vm.insert_sys_path(vm.new_pyobj(cwd))?;
+            vm.run_module(&module)
+        }
+        RunMode::Script(path) => run_script(vm, scope, &path),
+        RunMode::Repl | RunMode::InstallPip(_) => Err(vm.new_runtime_error(
+            "wasmffi runs a script, -c CODE or -m MODULE; the REPL is not available",
+        )),
+    }
+}
+
+fn run_script(vm: &VirtualMachine, scope: Scope, path: &str) -> PyResult<()> {
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    vm.insert_sys_path(vm.new_pyobj(dir))?;
+    vm.run_any_file(scope, path)
+}

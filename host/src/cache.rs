@@ -1,0 +1,75 @@
+//! The compiled guest, cached as a precompiled artifact and mmapped on later
+//! runs so that a warm start never compiles.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use wasmtime::component::Component;
+use wasmtime::error::Context;
+use wasmtime::Engine;
+use wasmtime::Result;
+
+/// The guest component, built by `build.rs`.
+pub static GUEST_WASM: &[u8] = include_bytes!(env!("WASMFFI_GUEST_WASM"));
+const GUEST_HASH: &str = env!("WASMFFI_GUEST_HASH");
+
+/// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
+pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WASMFFI_CACHE_DIR") {
+        return dir.into();
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("wasmffi")
+}
+
+/// Load the guest compiled for `engine`, compiling and caching it on first use.
+pub fn load_guest(engine: &Engine, dir: &std::path::Path) -> Result<Component> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path = dir.join(format!("guest-{GUEST_HASH}-{:016x}.cwasm", hasher.finish()));
+
+    if path.exists() {
+        // SAFETY: the file was written by `precompile_component` of an engine
+        // with the same compatibility hash (it is in the name), and only this
+        // tool writes into its cache directory.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => return Ok(component),
+            Err(err) => {
+                tracing::warn!(
+                    "discarding unusable cached guest {}: {err:#}",
+                    path.display()
+                )
+            }
+        }
+    }
+
+    eprintln!(
+        "wasmffi: compiling the Python guest for this machine (once; cached in {})",
+        dir.display()
+    );
+    let started = std::time::Instant::now();
+    let compiled = engine
+        .precompile_component(GUEST_WASM)
+        .context("compiling the guest component")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Write under a unique name and rename: concurrent first runs must not
+    // see each other's half-written files.
+    let partial = dir.join(format!(
+        ".{}.{}",
+        std::process::id(),
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&partial, &compiled)
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    eprintln!(
+        "wasmffi: compiled in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    // SAFETY: as above; we just wrote it.
+    unsafe { Component::deserialize_file(engine, &path) }
+        .with_context(|| format!("loading {}", path.display()))
+}

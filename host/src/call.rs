@@ -1,0 +1,321 @@
+//! `wasmffi:ffi/call`: prepared call descriptors and native calls.
+//!
+//! A call crosses the boundary once: the guest packs every argument into one
+//! buffer at offsets fixed when the signature was prepared, the host points
+//! libffi at those slots, calls, and reads errno before anything else can
+//! touch it.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use libffi::middle::{Cif, Type};
+use wasmtime::component::Resource;
+
+use crate::bindings::wasmffi::ffi::call::{
+    CallArgs, CallDone, CallStep, Host, HostFunction, HostSignature,
+};
+use crate::bindings::{FfiError, Scalar, ValueType};
+use crate::library::{library, Library};
+use crate::memory::scalar_bits;
+use crate::state::HostState;
+use crate::types::resolve;
+
+/// Argument count past which a signature is refused (libffi and sanity).
+const MAX_ARGS: usize = 1024;
+/// Argument buffers up to this many 16-byte words are staged on the stack.
+const STACK_WORDS: usize = 32;
+
+pub struct Signature(pub Arc<Prepared>);
+
+/// A libffi CIF with everything the host needs to call through it.
+pub struct Prepared {
+    cif: FfiCif,
+    /// Where each argument's slot starts in the guest's buffer.
+    arg_offsets: Vec<u32>,
+    /// Total size of the slot area; scratch space follows it.
+    slots_size: u32,
+    ret: Return,
+}
+
+/// What the result buffer holds after a call.
+#[derive(Clone, Copy)]
+enum Return {
+    Void,
+    Scalar(Scalar, usize),
+    /// Struct, union or long double: returned as bytes.
+    Bytes(usize),
+}
+
+impl Return {
+    fn buffer_size(self) -> usize {
+        match self {
+            Return::Void => 8,
+            // libffi widens small integer results to a full `ffi_arg`.
+            Return::Scalar(_, size) => size.max(8),
+            Return::Bytes(size) => size.max(8),
+        }
+    }
+}
+
+/// See [`crate::types::FfiType`]: libffi's CIFs are plain data without thread affinity.
+struct FfiCif(Cif);
+unsafe impl Send for FfiCif {}
+unsafe impl Sync for FfiCif {}
+
+pub struct Function {
+    pub address: u64,
+    pub sig: Arc<Prepared>,
+    /// Keeps the library loaded while the function lives.
+    _library: Option<Arc<crate::library::LoadedLibrary>>,
+}
+
+fn prepare(
+    state: &HostState,
+    args: &[ValueType],
+    ret: &ValueType,
+    fixed_args: Option<u32>,
+) -> Result<Prepared, FfiError> {
+    if args.len() > MAX_ARGS {
+        return Err(FfiError::LimitExceeded(format!(
+            "{} arguments (at most {MAX_ARGS})",
+            args.len()
+        )));
+    }
+    let mut arg_types: Vec<Type> = Vec::with_capacity(args.len());
+    let mut arg_offsets = Vec::with_capacity(args.len());
+    let mut cursor = 0usize;
+    for (index, arg) in args.iter().enumerate() {
+        if matches!(arg, ValueType::Scalar(Scalar::Void)) {
+            return Err(FfiError::InvalidArgument(format!(
+                "argument {index} cannot be void"
+            )));
+        }
+        let (ty, size, align) = resolve(state, arg)?;
+        let offset = cursor.next_multiple_of(align.max(8));
+        arg_offsets.push(offset as u32);
+        cursor = offset + size.next_multiple_of(8);
+        arg_types.push(ty);
+    }
+    let (ret_type, ret_size, _) = resolve(state, ret)?;
+    let ret_kind = match ret {
+        ValueType::Scalar(Scalar::Void) => Return::Void,
+        ValueType::Scalar(Scalar::LongDouble) => Return::Bytes(ret_size),
+        ValueType::Scalar(kind) => Return::Scalar(*kind, ret_size),
+        ValueType::Structure(_) => Return::Bytes(ret_size),
+    };
+    let cif = match fixed_args {
+        None => Cif::try_new(arg_types, ret_type),
+        Some(fixed) => {
+            if fixed as usize > args.len() {
+                return Err(FfiError::InvalidArgument(format!(
+                    "{fixed} fixed arguments but only {} arguments",
+                    args.len()
+                )));
+            }
+            Cif::try_new_variadic(arg_types, fixed as usize, ret_type)
+        }
+    }
+    .map_err(|e| {
+        FfiError::InvalidArgument(format!("libffi cannot prepare this signature: {e:?}"))
+    })?;
+    Ok(Prepared {
+        cif: FfiCif(cif),
+        arg_offsets,
+        slots_size: cursor as u32,
+        ret: ret_kind,
+    })
+}
+
+impl HostSignature for HostState {
+    fn prepare(
+        &mut self,
+        args: Vec<ValueType>,
+        ret: ValueType,
+        fixed_args: Option<u32>,
+    ) -> Result<(Resource<Signature>, Vec<u32>), FfiError> {
+        let prepared = prepare(self, &args, &ret, fixed_args)?;
+        let mut offsets = prepared.arg_offsets.clone();
+        offsets.push(prepared.slots_size);
+        let handle = self
+            .table
+            .push(Signature(Arc::new(prepared)))
+            .map_err(|e| FfiError::LimitExceeded(format!("signatures: {e}")))?;
+        Ok((handle, offsets))
+    }
+
+    fn drop(&mut self, rep: Resource<Signature>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+fn signature(state: &HostState, sig: &Resource<Signature>) -> Result<Arc<Prepared>, FfiError> {
+    state
+        .table
+        .get(sig)
+        .map(|s| s.0.clone())
+        .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))
+}
+
+impl HostFunction for HostState {
+    fn bind(
+        &mut self,
+        lib: Resource<Library>,
+        symbol: String,
+        sig: Resource<Signature>,
+    ) -> Result<Resource<Function>, FfiError> {
+        let lib = library(self, &lib)?;
+        let address = lib.symbol(&symbol)?;
+        let function = Function {
+            address,
+            sig: signature(self, &sig)?,
+            _library: Some(lib),
+        };
+        self.table
+            .push(function)
+            .map_err(|e| FfiError::LimitExceeded(format!("functions: {e}")))
+    }
+
+    fn from_address(
+        &mut self,
+        address: u64,
+        sig: Resource<Signature>,
+    ) -> Result<Resource<Function>, FfiError> {
+        if address < 4096 {
+            return Err(FfiError::BadPointer(format!(
+                "function pointer {address:#x} is NULL"
+            )));
+        }
+        let function = Function {
+            address,
+            sig: signature(self, &sig)?,
+            _library: None,
+        };
+        self.table
+            .push(function)
+            .map_err(|e| FfiError::LimitExceeded(format!("functions: {e}")))
+    }
+
+    fn address(&mut self, f: Resource<Function>) -> u64 {
+        self.table.get(&f).map(|f| f.address).unwrap_or(0)
+    }
+
+    fn drop(&mut self, rep: Resource<Function>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+/// Stage the guest's bytes in 16-byte-aligned memory (libffi reads each slot
+/// as its C type) and rebase pointers into the scratch area.
+fn stage<'a>(
+    sig: &Prepared,
+    args: &CallArgs,
+    stack: &'a mut [u128; STACK_WORDS],
+    heap: &'a mut Vec<u128>,
+) -> Result<&'a mut [u8], FfiError> {
+    let len = args.data.len();
+    if len < sig.slots_size as usize {
+        return Err(FfiError::InvalidArgument(format!(
+            "argument buffer has {len} bytes, the signature needs at least {}",
+            sig.slots_size
+        )));
+    }
+    let words = len.div_ceil(16);
+    let storage: &mut [u128] = if words <= STACK_WORDS {
+        &mut stack[..words]
+    } else {
+        heap.resize(words, 0);
+        heap.as_mut_slice()
+    };
+    // SAFETY: u128 storage viewed as bytes; `words * 16 >= len`.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(storage.as_mut_ptr().cast::<u8>(), len) };
+    bytes.copy_from_slice(&args.data);
+    let base = bytes.as_ptr() as u64;
+    for &reloc in &args.relocations {
+        let at = reloc as usize;
+        if at % 8 != 0 || at + 8 > sig.slots_size as usize {
+            return Err(FfiError::InvalidArgument(format!(
+                "relocation at {at} is not an 8-byte pointer slot inside the {}-byte slot area",
+                sig.slots_size
+            )));
+        }
+        let target = u64::from_ne_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        if target >= len as u64 {
+            return Err(FfiError::InvalidArgument(format!(
+                "relocation at {at} points to {target}, outside the {len}-byte argument buffer"
+            )));
+        }
+        bytes[at..at + 8].copy_from_slice(&(base + target).to_ne_bytes());
+    }
+    Ok(bytes)
+}
+
+impl Host for HostState {
+    fn invoke(&mut self, f: Resource<Function>, args: CallArgs) -> Result<CallStep, FfiError> {
+        let function = self
+            .table
+            .get(&f)
+            .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
+        let sig = &*function.sig;
+        let mut stack = [0u128; STACK_WORDS];
+        let mut heap = Vec::new();
+        let staged = stage(sig, &args, &mut stack, &mut heap)?;
+        let base = staged.as_mut_ptr();
+        let mut arg_ptrs: Vec<*mut c_void> = sig
+            .arg_offsets
+            .iter()
+            // SAFETY: every slot lies inside the staged buffer (checked in `stage`).
+            .map(|&o| unsafe { base.add(o as usize) }.cast())
+            .collect();
+        let mut ret = vec![0u128; sig.ret.buffer_size().div_ceil(16)];
+        let code: unsafe extern "C" fn() =
+            unsafe { std::mem::transmute(function.address as usize) };
+        let errno = unsafe {
+            let errno_slot = libc::__errno_location();
+            if let Some(value) = args.errno {
+                *errno_slot = value;
+            }
+            // SAFETY: the CIF matches the argument slots and result buffer
+            // built from it; the function's address and signature are the
+            // guest's claim (ctypes semantics under the trusted memory mode).
+            libffi::raw::ffi_call(
+                sig.cif.0.as_raw_ptr(),
+                Some(code),
+                ret.as_mut_ptr().cast(),
+                arg_ptrs.as_mut_ptr(),
+            );
+            *errno_slot
+        };
+        let ret_bytes =
+            unsafe { std::slice::from_raw_parts(ret.as_ptr().cast::<u8>(), ret.len() * 16) };
+        let done = match sig.ret {
+            Return::Void => CallDone {
+                value: 0,
+                bytes: None,
+                errno,
+            },
+            Return::Scalar(kind, size) => {
+                let word = u64::from_ne_bytes(ret_bytes[..8].try_into().expect("8 bytes"));
+                let value = match kind {
+                    Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => {
+                        scalar_bits(kind, &ret_bytes[..size])
+                    }
+                    // Integers come back widened to ffi_arg; keep the C width.
+                    _ => scalar_bits(kind, &word.to_ne_bytes()[..size]),
+                };
+                CallDone {
+                    value,
+                    bytes: None,
+                    errno,
+                }
+            }
+            Return::Bytes(size) => CallDone {
+                value: 0,
+                bytes: Some(ret_bytes[..size].to_vec()),
+                errno,
+            },
+        };
+        Ok(CallStep::Done(done))
+    }
+}

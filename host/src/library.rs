@@ -1,0 +1,147 @@
+//! `wasmffi:ffi/library`: opening native libraries under the policy.
+
+use std::ffi::{CStr, CString};
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+
+use crate::bindings::wasmffi::ffi::library::{Host, HostLibrary};
+use crate::bindings::FfiError;
+use crate::policy::LoadTarget;
+use crate::state::HostState;
+
+/// An open native library. Functions bound from it hold an `Arc` to it, so it
+/// stays loaded while they live, whatever order the guest drops handles in.
+pub struct Library(pub Arc<LoadedLibrary>);
+
+pub struct LoadedLibrary {
+    pub handle: libloading::os::unix::Library,
+    /// What the guest asked for (for messages) and what the host opened.
+    pub requested: String,
+    pub path: String,
+}
+
+impl LoadedLibrary {
+    pub fn symbol(&self, name: &str) -> Result<u64, FfiError> {
+        let cname = CString::new(name).map_err(|_| {
+            FfiError::InvalidArgument(format!("symbol name {name:?} contains a NUL byte"))
+        })?;
+        // A symbol may legitimately be NULL only for weak undefined symbols;
+        // calling or reading it would fault, so treat it as missing.
+        let found = unsafe {
+            self.handle
+                .get::<*mut libc::c_void>(cname.as_bytes_with_nul())
+                .map(|s| *s)
+        };
+        match found {
+            Ok(ptr) if !ptr.is_null() => Ok(ptr as u64),
+            Ok(_) => Err(FfiError::NoSuchSymbol(format!(
+                "{}: symbol {name} resolves to NULL",
+                self.requested
+            ))),
+            Err(err) => Err(FfiError::NoSuchSymbol(format!(
+                "{}: undefined symbol {name} ({err})",
+                self.requested
+            ))),
+        }
+    }
+}
+
+/// The path the loader actually used for an open handle.
+fn loaded_path(raw: *mut libc::c_void, fallback: &str) -> String {
+    // SAFETY: `raw` is an open dlopen handle; dlinfo with RTLD_DI_LINKMAP
+    // writes one pointer to a link_map owned by the loader.
+    unsafe {
+        let mut map: *mut LinkMap = std::ptr::null_mut();
+        if libc::dlinfo(
+            raw,
+            libc::RTLD_DI_LINKMAP,
+            &mut map as *mut _ as *mut libc::c_void,
+        ) == 0
+            && !map.is_null()
+            && !(*map).name.is_null()
+        {
+            let name = CStr::from_ptr((*map).name).to_string_lossy().into_owned();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    fallback.to_owned()
+}
+
+#[repr(C)]
+struct LinkMap {
+    addr: usize,
+    name: *const libc::c_char,
+}
+
+fn open(target: &LoadTarget, requested: &str, flags: i32) -> Result<LoadedLibrary, FfiError> {
+    let name = match target {
+        LoadTarget::Process => None,
+        LoadTarget::Soname(s) => Some(s.as_str().to_owned()),
+        LoadTarget::Path(p) => Some(p.display().to_string()),
+    };
+    // Only the binding and visibility flags are the guest's to choose.
+    let allowed = libc::RTLD_LAZY | libc::RTLD_NOW | libc::RTLD_LOCAL | libc::RTLD_GLOBAL;
+    let mut flags = flags & allowed;
+    if flags & (libc::RTLD_LAZY | libc::RTLD_NOW) == 0 {
+        flags |= libc::RTLD_NOW;
+    }
+    let handle = unsafe { libloading::os::unix::Library::open(name.as_deref(), flags) }
+        .map_err(|e| FfiError::LoadFailed(format!("{requested}: {e}")))?;
+    let raw = handle.into_raw();
+    let path = match target {
+        LoadTarget::Process => "<process>".to_owned(),
+        _ => loaded_path(raw, name.as_deref().unwrap_or(requested)),
+    };
+    // SAFETY: `raw` came from `into_raw` just above.
+    let handle = unsafe { libloading::os::unix::Library::from_raw(raw) };
+    Ok(LoadedLibrary {
+        handle,
+        requested: requested.to_owned(),
+        path,
+    })
+}
+
+impl HostLibrary for HostState {
+    fn open(&mut self, name: Option<String>, flags: i32) -> Result<Resource<Library>, FfiError> {
+        let target = self.policy.check_library(name.as_deref())?;
+        let requested = name.as_deref().unwrap_or("<process>");
+        let lib = open(&target, requested, flags)?;
+        tracing::debug!(requested, path = %lib.path, "opened native library");
+        self.table
+            .push(Library(Arc::new(lib)))
+            .map_err(|e| FfiError::LimitExceeded(format!("library handles: {e}")))
+    }
+
+    fn path(&mut self, lib: Resource<Library>) -> String {
+        self.table
+            .get(&lib)
+            .map(|l| l.0.path.clone())
+            .unwrap_or_default()
+    }
+
+    fn symbol(&mut self, lib: Resource<Library>, name: String) -> Result<u64, FfiError> {
+        library(self, &lib)?.symbol(&name)
+    }
+
+    fn drop(&mut self, rep: Resource<Library>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+pub fn library(state: &HostState, lib: &Resource<Library>) -> Result<Arc<LoadedLibrary>, FfiError> {
+    state
+        .table
+        .get(lib)
+        .map(|l| l.0.clone())
+        .map_err(|e| FfiError::InvalidArgument(format!("library handle: {e}")))
+}
+
+impl Host for HostState {
+    fn find(&mut self, name: String) -> Option<String> {
+        self.policy.find_library(&name)
+    }
+}

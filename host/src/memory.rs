@@ -1,0 +1,464 @@
+//! `wasmffi:ffi/memory`: native memory as the guest sees it.
+//!
+//! Memory the guest allocated through the runtime is tracked block by block,
+//! so frees of unknown or already-freed addresses and accesses that run off
+//! the end of a block are refused. Freed blocks go into a bounded quarantine
+//! before they are really released (as AddressSanitizer does), so a
+//! use-after-free is recognised instead of reading memory that the allocator
+//! has already handed to someone else. Any other address (memory that native code
+//! handed out, C globals) is accessed through `process_vm_readv`/`writev` on
+//! our own process, which fail with EFAULT instead of faulting: a forged
+//! pointer becomes an error, not a crash.
+
+use std::alloc::Layout;
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::bindings::wasmffi::ffi::memory::Host;
+use crate::bindings::{FfiError, Scalar};
+use crate::state::HostState;
+use crate::types::scalar_size;
+
+/// Addresses below this are never valid: the NULL page.
+const NULL_PAGE: u64 = 4096;
+/// Largest single transfer; bounds the host's temporary buffers.
+const MAX_TRANSFER: u64 = 1 << 30;
+const PAGE: u64 = 4096;
+/// Bytes of freed blocks kept reserved to catch use-after-free.
+const QUARANTINE_BYTES: u64 = 16 << 20;
+
+struct Block {
+    size: u64,
+    layout: Layout,
+}
+
+pub struct NativeMemory {
+    blocks: BTreeMap<u64, Block>,
+    in_use: u64,
+    limit: u64,
+    /// Freed but not yet released blocks, and their release order.
+    quarantine: BTreeMap<u64, Block>,
+    quarantine_order: VecDeque<u64>,
+    quarantined: u64,
+}
+
+/// Where an address range lies.
+enum Region {
+    /// Inside one block the runtime allocated: safe to touch directly.
+    Owned,
+    /// Not the runtime's: must be accessed fault-safely.
+    Foreign,
+}
+
+impl NativeMemory {
+    pub fn new(limit: u64) -> Self {
+        NativeMemory {
+            blocks: BTreeMap::new(),
+            in_use: 0,
+            limit,
+            quarantine: BTreeMap::new(),
+            quarantine_order: VecDeque::new(),
+            quarantined: 0,
+        }
+    }
+
+    pub fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
+        if !alignment.is_power_of_two() {
+            return Err(FfiError::InvalidArgument(format!(
+                "alignment {alignment} is not a power of two"
+            )));
+        }
+        let remaining = self.limit - self.in_use;
+        if size > remaining {
+            return Err(FfiError::LimitExceeded(format!(
+                "allocating {size} bytes would exceed the native memory limit of {} bytes ({} in use)",
+                self.limit, self.in_use
+            )));
+        }
+        let layout = Layout::from_size_align(size.max(1) as usize, alignment as usize)
+            .map_err(|e| FfiError::InvalidArgument(format!("allocation of {size} bytes: {e}")))?;
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        if ptr.is_null() {
+            return Err(FfiError::LimitExceeded(format!(
+                "the host could not allocate {size} bytes"
+            )));
+        }
+        let address = ptr as u64;
+        self.blocks.insert(address, Block { size, layout });
+        self.in_use += size;
+        Ok(address)
+    }
+
+    pub fn free(&mut self, address: u64) -> Result<(), FfiError> {
+        let Some(block) = self.blocks.remove(&address) else {
+            let what = if self.quarantine.contains_key(&address) {
+                "it was already freed (double free)".to_owned()
+            } else if let Some((start, _)) = self.block_containing(address) {
+                format!("it points inside the block at {start:#x}")
+            } else {
+                "it is not a live allocation of this runtime".to_owned()
+            };
+            return Err(FfiError::BadPointer(format!(
+                "cannot free {address:#x}: {what}"
+            )));
+        };
+        self.in_use -= block.size;
+        self.quarantined += block.size.max(1);
+        self.quarantine.insert(address, block);
+        self.quarantine_order.push_back(address);
+        while self.quarantined > QUARANTINE_BYTES {
+            let Some(oldest) = self.quarantine_order.pop_front() else {
+                break;
+            };
+            if let Some(block) = self.quarantine.remove(&oldest) {
+                self.quarantined -= block.size.max(1);
+                // SAFETY: allocated with this layout, freed by the guest, and
+                // now leaving the registry for good: released exactly once.
+                unsafe { std::alloc::dealloc(oldest as *mut u8, block.layout) };
+            }
+        }
+        Ok(())
+    }
+
+    fn freed_block_containing(&self, address: u64) -> Option<u64> {
+        let (&start, block) = self.quarantine.range(..=address).next_back()?;
+        (address < start + block.size.max(1)).then_some(start)
+    }
+
+    fn block_containing(&self, address: u64) -> Option<(u64, &Block)> {
+        let (&start, block) = self.blocks.range(..=address).next_back()?;
+        (address < start + block.size.max(1)).then_some((start, block))
+    }
+
+    fn locate(&self, address: u64, len: u64) -> Result<Region, FfiError> {
+        if address < NULL_PAGE {
+            return Err(FfiError::BadPointer(format!(
+                "access to {address:#x}: NULL pointer"
+            )));
+        }
+        if len > MAX_TRANSFER {
+            return Err(FfiError::LimitExceeded(format!(
+                "a single access is limited to {MAX_TRANSFER} bytes, not {len}"
+            )));
+        }
+        match self.block_containing(address) {
+            Some((start, block)) => {
+                let end = address.checked_add(len);
+                if end.is_some_and(|end| end <= start + block.size) {
+                    Ok(Region::Owned)
+                } else {
+                    Err(FfiError::BadPointer(format!(
+                        "access to {len} bytes at {address:#x} runs past the end of the {}-byte block at {start:#x}",
+                        block.size
+                    )))
+                }
+            }
+            None => match self.freed_block_containing(address) {
+                Some(start) => Err(FfiError::BadPointer(format!(
+                    "access to {address:#x}: use after free of the block at {start:#x}"
+                ))),
+                None => Ok(Region::Foreign),
+            },
+        }
+    }
+
+    pub fn read(&self, address: u64, buf: &mut [u8]) -> Result<(), FfiError> {
+        match self.locate(address, buf.len() as u64)? {
+            // SAFETY: the range lies inside a live block we allocated.
+            Region::Owned => unsafe {
+                std::ptr::copy_nonoverlapping(address as *const u8, buf.as_mut_ptr(), buf.len());
+                Ok(())
+            },
+            Region::Foreign => {
+                foreign_transfer(address, buf.as_mut_ptr(), buf.len(), Direction::Read)
+            }
+        }
+    }
+
+    pub fn write(&self, address: u64, data: &[u8]) -> Result<(), FfiError> {
+        match self.locate(address, data.len() as u64)? {
+            // SAFETY: the range lies inside a live block we allocated.
+            Region::Owned => unsafe {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len());
+                Ok(())
+            },
+            Region::Foreign => foreign_transfer(
+                address,
+                data.as_ptr() as *mut u8,
+                data.len(),
+                Direction::Write,
+            ),
+        }
+    }
+
+    pub fn copy(&self, dst: u64, src: u64, len: u64) -> Result<(), FfiError> {
+        if len == 0 {
+            return Ok(());
+        }
+        let src_region = self.locate(src, len)?;
+        let dst_region = self.locate(dst, len)?;
+        if let (Region::Owned, Region::Owned) = (src_region, dst_region) {
+            // SAFETY: both ranges lie inside live blocks; `copy` allows overlap.
+            unsafe { std::ptr::copy(src as *const u8, dst as *mut u8, len as usize) };
+            return Ok(());
+        }
+        let mut staging = vec![0u8; len as usize];
+        self.read(src, &mut staging)?;
+        self.write(dst, &staging)
+    }
+
+    pub fn fill(&self, dst: u64, byte: u8, len: u64) -> Result<(), FfiError> {
+        if len == 0 {
+            return Ok(());
+        }
+        match self.locate(dst, len)? {
+            // SAFETY: the range lies inside a live block we allocated.
+            Region::Owned => unsafe {
+                std::ptr::write_bytes(dst as *mut u8, byte, len as usize);
+                Ok(())
+            },
+            Region::Foreign => self.write(dst, &vec![byte; len as usize]),
+        }
+    }
+
+    /// Number of `element`-byte units before the first all-zero unit.
+    pub fn string_length(&self, address: u64, element: u32) -> Result<u64, FfiError> {
+        if !matches!(element, 1 | 2 | 4) {
+            return Err(FfiError::InvalidArgument(format!(
+                "string element size {element} (expected 1, 2 or 4)"
+            )));
+        }
+        let element = u64::from(element);
+        if let Region::Owned = self.locate(address, element)? {
+            let (start, block) = self.block_containing(address).expect("owned");
+            let end = start + block.size;
+            // SAFETY: scanning stays inside the block.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(address as *const u8, (end - address) as usize)
+            };
+            return bytes
+                .chunks_exact(element as usize)
+                .position(|unit| unit.iter().all(|&b| b == 0))
+                .map(|n| n as u64)
+                .ok_or_else(|| {
+                    FfiError::BadPointer(format!(
+                        "string at {address:#x} is not terminated inside its {}-byte block",
+                        block.size
+                    ))
+                });
+        }
+        // Foreign memory: read a page at a time so the scan never touches
+        // memory past the terminator's page.
+        let mut scanned = 0u64;
+        let mut chunk = Vec::new();
+        loop {
+            let at = address + scanned;
+            let to_page_end = PAGE - (at % PAGE);
+            let len = (to_page_end - to_page_end % element).max(element);
+            chunk.resize(len as usize, 0);
+            foreign_transfer(at, chunk.as_mut_ptr(), chunk.len(), Direction::Read)?;
+            if let Some(n) = chunk
+                .chunks_exact(element as usize)
+                .position(|unit| unit.iter().all(|&b| b == 0))
+            {
+                return Ok(scanned / element + n as u64);
+            }
+            scanned += len;
+            if scanned > MAX_TRANSFER {
+                return Err(FfiError::LimitExceeded(format!(
+                    "no terminator within {MAX_TRANSFER} bytes of {address:#x}"
+                )));
+            }
+        }
+    }
+
+    pub fn load(&self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
+        let size = checked_scalar_size(kind)?;
+        let mut bytes = [0u8; 8];
+        self.read(address, &mut bytes[..size])?;
+        Ok(scalar_bits(kind, &bytes[..size]))
+    }
+
+    pub fn store(&self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
+        let size = checked_scalar_size(kind)?;
+        self.write(address, &value.to_ne_bytes()[..size])
+    }
+}
+
+impl Drop for NativeMemory {
+    fn drop(&mut self) {
+        let live = std::mem::take(&mut self.blocks);
+        let freed = std::mem::take(&mut self.quarantine);
+        for (address, block) in live.into_iter().chain(freed) {
+            // SAFETY: every registered block is live and freed once, here.
+            unsafe { std::alloc::dealloc(address as *mut u8, block.layout) };
+        }
+    }
+}
+
+fn checked_scalar_size(kind: Scalar) -> Result<usize, FfiError> {
+    match kind {
+        Scalar::Void => Err(FfiError::InvalidArgument(
+            "cannot load or store void".into(),
+        )),
+        Scalar::LongDouble => Err(FfiError::InvalidArgument(
+            "long double does not fit in 64 bits: use read/write".into(),
+        )),
+        _ => Ok(scalar_size(kind)),
+    }
+}
+
+/// Widen a scalar's native bytes to 64 bits: sign-extended for signed integers.
+pub fn scalar_bits(kind: Scalar, bytes: &[u8]) -> u64 {
+    let mut raw = [0u8; 8];
+    raw[..bytes.len()].copy_from_slice(bytes);
+    let value = u64::from_ne_bytes(raw);
+    match kind {
+        Scalar::Sint8 => value as u8 as i8 as i64 as u64,
+        Scalar::Sint16 => value as u16 as i16 as i64 as u64,
+        Scalar::Sint32 => value as u32 as i32 as i64 as u64,
+        _ => value,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Read,
+    Write,
+}
+
+/// Copy between our buffer and an address we cannot vouch for, without
+/// faulting: the kernel reports unmapped or protected memory as EFAULT.
+fn foreign_transfer(
+    address: u64,
+    local: *mut u8,
+    len: usize,
+    dir: Direction,
+) -> Result<(), FfiError> {
+    if len == 0 {
+        return Ok(());
+    }
+    let local_iov = libc::iovec {
+        iov_base: local.cast(),
+        iov_len: len,
+    };
+    let remote_iov = libc::iovec {
+        iov_base: address as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: the local buffer is valid for `len` bytes; the kernel checks the
+    // remote range and fails instead of faulting.
+    let done = unsafe {
+        let pid = libc::getpid();
+        match dir {
+            Direction::Read => libc::process_vm_readv(pid, &local_iov, 1, &remote_iov, 1, 0),
+            Direction::Write => libc::process_vm_writev(pid, &local_iov, 1, &remote_iov, 1, 0),
+        }
+    };
+    if done == len as isize {
+        return Ok(());
+    }
+    let verb = match dir {
+        Direction::Read => "read",
+        Direction::Write => "write",
+    };
+    let reason = if done < 0 {
+        std::io::Error::last_os_error().to_string()
+    } else {
+        format!("only {done} bytes accessible")
+    };
+    Err(FfiError::BadPointer(format!(
+        "cannot {verb} {len} bytes at {address:#x}: {reason}"
+    )))
+}
+
+impl Host for HostState {
+    fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
+        self.memory.alloc(size, alignment)
+    }
+
+    fn free(&mut self, address: u64) -> Result<(), FfiError> {
+        self.memory.free(address)
+    }
+
+    fn read(&mut self, address: u64, len: u32) -> Result<Vec<u8>, FfiError> {
+        self.memory.locate(address, u64::from(len))?;
+        let mut buf = vec![0u8; len as usize];
+        self.memory.read(address, &mut buf)?;
+        Ok(buf)
+    }
+
+    fn write(&mut self, address: u64, data: Vec<u8>) -> Result<(), FfiError> {
+        self.memory.write(address, &data)
+    }
+
+    fn load(&mut self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
+        self.memory.load(address, kind)
+    }
+
+    fn store(&mut self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
+        self.memory.store(address, kind, value)
+    }
+
+    fn copy(&mut self, dst: u64, src: u64, len: u64) -> Result<(), FfiError> {
+        self.memory.copy(dst, src, len)
+    }
+
+    fn fill(&mut self, dst: u64, byte: u8, len: u64) -> Result<(), FfiError> {
+        self.memory.fill(dst, byte, len)
+    }
+
+    fn string_length(&mut self, address: u64, element_size: u32) -> Result<u64, FfiError> {
+        self.memory.string_length(address, element_size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_free_and_bounds_are_refused() {
+        let mut mem = NativeMemory::new(1 << 20);
+        let a = mem.alloc(16, 8).unwrap();
+        mem.write(a, &[1, 2, 3]).unwrap();
+        let mut out = [0u8; 3];
+        mem.read(a, &mut out).unwrap();
+        assert_eq!(out, [1, 2, 3]);
+        assert!(matches!(
+            mem.write(a + 10, &[0; 8]),
+            Err(FfiError::BadPointer(_))
+        ));
+        assert!(matches!(mem.free(a + 1), Err(FfiError::BadPointer(_))));
+        mem.free(a).unwrap();
+        assert!(matches!(mem.free(a), Err(FfiError::BadPointer(m)) if m.contains("double free")));
+        assert!(
+            matches!(mem.read(a, &mut out), Err(FfiError::BadPointer(m)) if m.contains("use after free"))
+        );
+        assert!(matches!(
+            mem.alloc(2 << 20, 8),
+            Err(FfiError::LimitExceeded(_))
+        ));
+    }
+
+    #[test]
+    fn foreign_and_null_addresses_fail_cleanly() {
+        let mem = NativeMemory::new(1 << 20);
+        let mut out = [0u8; 4];
+        assert!(matches!(
+            mem.read(0, &mut out),
+            Err(FfiError::BadPointer(_))
+        ));
+        // Kernel space is never mapped for us: EFAULT, not SIGSEGV.
+        assert!(matches!(
+            mem.read(0xffff_8000_0000_0000, &mut out),
+            Err(FfiError::BadPointer(_))
+        ));
+        let local = *b"hi\0!";
+        assert_eq!(mem.string_length(local.as_ptr() as u64, 1).unwrap(), 2);
+        assert_eq!(
+            mem.load(local.as_ptr() as u64, Scalar::Uint8).unwrap(),
+            u64::from(b'h')
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! The embedding API: a [`Runtime`] holds the compiled guest and a policy and
+//! runs Python programs in fresh, isolated instances.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime::component::Linker;
+use wasmtime::error::Context;
+use wasmtime::{bail, Result};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::sync::CommandPre;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+use crate::bindings::Ffi;
+use crate::policy::Policy;
+use crate::state::HostState;
+
+/// Exit status when the guest traps (a bug in the guest or runtime, never
+/// something Python code can cause on purpose).
+pub const TRAP_STATUS: i32 = 70;
+
+/// Captured output is limited to this many bytes per stream.
+const CAPTURE_LIMIT: usize = 64 << 20;
+
+/// What to run: like `python FILE`, `python -c CODE`, `python -m MODULE`.
+#[derive(Clone, Debug)]
+pub enum Program {
+    File(PathBuf),
+    Code(String),
+    Module(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum Stdio {
+    #[default]
+    Inherit,
+    /// Capture output into [`Outcome`]; for stdin, read these bytes.
+    Capture(Vec<u8>),
+}
+
+/// A host directory made visible to the guest.
+#[derive(Clone, Debug)]
+pub struct Preopen {
+    pub host: PathBuf,
+    pub guest: String,
+    pub writable: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `sys.argv[1:]`.
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub dirs: Vec<Preopen>,
+    pub stdin: Stdio,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    /// As with `python`: 0, the `sys.exit` status, 1 for an uncaught exception.
+    pub status: i32,
+    /// Captured output (empty where the stream was inherited).
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+pub struct Runtime {
+    engine: Engine,
+    pre: CommandPre<HostState>,
+    policy: Arc<Policy>,
+}
+
+impl Runtime {
+    /// A runtime with the given policy and the default cache directory.
+    pub fn new(policy: Policy) -> Result<Self> {
+        Self::with_cache_dir(policy, &crate::cache::default_dir())
+    }
+
+    pub fn with_cache_dir(policy: Policy, cache_dir: &Path) -> Result<Self> {
+        let mut config = Config::new();
+        // The guest never re-enters itself (callbacks are a step/resume
+        // protocol), so the component-model concurrency machinery only costs:
+        // it doubles the price of every import call.
+        config.concurrency_support(false);
+        let engine = Engine::new(&config).context("configuring wasmtime")?;
+        let component = crate::cache::load_guest(&engine, cache_dir)?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).context("linking WASI")?;
+        Ffi::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+            .context("linking the FFI interfaces")?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .context("resolving the guest's imports")?;
+        let pre = CommandPre::new(pre).context("the guest is not a wasi:cli command")?;
+        Ok(Runtime {
+            engine,
+            pre,
+            policy: Arc::new(policy),
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Run one program in a fresh instance and return how it ended.
+    pub fn run(&self, program: &Program, options: &RunOptions) -> Result<Outcome> {
+        let mut wasi = WasiCtxBuilder::new();
+        let mut argv = vec!["wasmffi".to_owned()];
+        match program {
+            Program::File(path) => {
+                let script = path
+                    .canonicalize()
+                    .with_context(|| format!("cannot open script {}", path.display()))?;
+                let dir = script.parent().context("script has no directory")?;
+                // Python puts the script's directory on sys.path; make it
+                // readable (only it) so sibling imports work as usual.
+                if !options
+                    .dirs
+                    .iter()
+                    .any(|d| d.guest == dir.to_string_lossy())
+                {
+                    wasi.preopened_dir(dir, dir.to_string_lossy(), FsPerms::ReadOnly)
+                        .with_context(|| format!("opening {}", dir.display()))?;
+                }
+                argv.push(script.to_string_lossy().into_owned());
+            }
+            Program::Code(code) => argv.extend(["-c".to_owned(), code.clone()]),
+            Program::Module(module) => argv.extend(["-m".to_owned(), module.clone()]),
+        }
+        argv.extend(options.args.iter().cloned());
+        wasi.args(&argv);
+        for (key, value) in &options.env {
+            wasi.env(key, value);
+        }
+        for dir in &options.dirs {
+            let perms = if dir.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            wasi.preopened_dir(&dir.host, &dir.guest, perms)
+                .with_context(|| format!("cannot preopen directory {}", dir.host.display()))?;
+        }
+        match &options.stdin {
+            Stdio::Inherit => {
+                wasi.inherit_stdin();
+            }
+            Stdio::Capture(bytes) => {
+                wasi.stdin(MemoryInputPipe::new(bytes.clone()));
+            }
+        }
+        let stdout = capture(&options.stdout);
+        let stderr = capture(&options.stderr);
+        match &stdout {
+            Some(pipe) => wasi.stdout(pipe.clone()),
+            None => wasi.inherit_stdout(),
+        };
+        match &stderr {
+            Some(pipe) => wasi.stderr(pipe.clone()),
+            None => wasi.inherit_stderr(),
+        };
+
+        let state = HostState::new(wasi.build(), self.policy.clone());
+        let mut store = Store::new(&self.engine, state);
+        let command = self.pre.instantiate(&mut store)?;
+        let status = match command.wasi_cli_run().call_run(&mut store) {
+            Ok(Ok(())) => 0,
+            Ok(Err(())) => 1,
+            Err(err) => match err.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    eprintln!("wasmffi: the guest trapped: {err:?}");
+                    TRAP_STATUS
+                }
+            },
+        };
+        let contents = |pipe: Option<MemoryOutputPipe>| {
+            pipe.map(|p| p.contents().to_vec()).unwrap_or_default()
+        };
+        Ok(Outcome {
+            status,
+            stdout: contents(stdout),
+            stderr: contents(stderr),
+        })
+    }
+}
+
+fn capture(stdio: &Stdio) -> Option<MemoryOutputPipe> {
+    match stdio {
+        Stdio::Inherit => None,
+        Stdio::Capture(_) => Some(MemoryOutputPipe::new(CAPTURE_LIMIT)),
+    }
+}
+
+/// Parse `HOST[::GUEST]` as the CLI's `--dir` takes it.
+pub fn parse_preopen(spec: &str) -> Result<Preopen> {
+    let (host, guest) = match spec.split_once("::") {
+        Some((host, guest)) => (host, guest.to_owned()),
+        None => (spec, spec.to_owned()),
+    };
+    if host.is_empty() || guest.is_empty() {
+        bail!("--dir expects HOST[::GUEST], got {spec:?}");
+    }
+    Ok(Preopen {
+        host: host.into(),
+        guest,
+        writable: true,
+    })
+}

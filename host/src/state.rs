@@ -1,0 +1,39 @@
+//! The per-run host state behind every import.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::memory::NativeMemory;
+use crate::policy::Policy;
+
+pub struct HostState {
+    pub wasi: WasiCtx,
+    /// Handles of WASI resources and of ours (libraries, signatures, ...).
+    pub table: ResourceTable,
+    pub policy: Arc<Policy>,
+    /// Native memory the guest allocated through the runtime.
+    pub memory: NativeMemory,
+}
+
+impl HostState {
+    pub fn new(wasi: WasiCtx, policy: Arc<Policy>) -> Self {
+        let memory = NativeMemory::new(policy.limits.native_memory);
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            policy,
+            memory,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `wasmffi:ffi/types`: C struct and union layouts, computed by libffi so
+//! that they match the host's ABI exactly.
+
+use std::sync::Arc;
+
+use libffi::low::ffi_abi_FFI_DEFAULT_ABI;
+use libffi::middle::Type;
+use wasmtime::component::Resource;
+
+use crate::bindings::wasmffi::ffi::types::{Host, HostStructType};
+use crate::bindings::{FfiError, Scalar, StructLayout, ValueType};
+use crate::state::HostState;
+
+/// A C aggregate type as libffi sees it. Shared (`Arc`) by every signature
+/// that uses it, so dropping the guest's handle early is harmless.
+pub struct StructType(pub Arc<Aggregate>);
+
+pub struct Aggregate {
+    pub ffi: FfiType,
+    pub layout: StructLayout,
+}
+
+/// A libffi type description. libffi's types are plain heap data with no
+/// thread affinity; the wrapper only asserts that to the compiler.
+pub struct FfiType(pub Type);
+unsafe impl Send for FfiType {}
+unsafe impl Sync for FfiType {}
+
+/// Size of an aggregate's description, so a guest cannot make the host build
+/// absurdly large libffi types.
+const MAX_FIELDS: usize = 4096;
+
+/// The libffi type, size and alignment of a scalar.
+pub fn scalar_type(kind: Scalar) -> Type {
+    match kind {
+        Scalar::Void => Type::void(),
+        Scalar::Uint8 => Type::u8(),
+        Scalar::Sint8 => Type::i8(),
+        Scalar::Uint16 => Type::u16(),
+        Scalar::Sint16 => Type::i16(),
+        Scalar::Uint32 => Type::u32(),
+        Scalar::Sint32 => Type::i32(),
+        Scalar::Uint64 => Type::u64(),
+        Scalar::Sint64 => Type::i64(),
+        Scalar::Float32 => Type::f32(),
+        Scalar::Float64 => Type::f64(),
+        Scalar::LongDouble => Type::longdouble(),
+        Scalar::Pointer => Type::pointer(),
+    }
+}
+
+/// Size in bytes of a scalar on this host.
+pub fn scalar_size(kind: Scalar) -> usize {
+    unsafe { (*scalar_type(kind).as_raw_ptr()).size }
+}
+
+/// Resolve a guest type description to a libffi type and its size/alignment.
+pub fn resolve(state: &HostState, ty: &ValueType) -> Result<(Type, usize, usize), FfiError> {
+    match ty {
+        ValueType::Scalar(kind) => {
+            let t = scalar_type(*kind);
+            let (size, align) = unsafe { ((*t.as_raw_ptr()).size, (*t.as_raw_ptr()).alignment) };
+            Ok((t, size, usize::from(align)))
+        }
+        ValueType::Structure(handle) => {
+            let agg = aggregate(state, handle)?;
+            Ok((
+                agg.ffi.0.clone(),
+                agg.layout.size as usize,
+                agg.layout.alignment as usize,
+            ))
+        }
+    }
+}
+
+pub fn aggregate(
+    state: &HostState,
+    handle: &Resource<StructType>,
+) -> Result<Arc<Aggregate>, FfiError> {
+    state
+        .table
+        .get(handle)
+        .map(|s| s.0.clone())
+        .map_err(|e| FfiError::InvalidArgument(format!("struct type handle: {e}")))
+}
+
+fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggregate, FfiError> {
+    if fields.is_empty() {
+        return Err(FfiError::InvalidArgument(
+            "a struct or union needs at least one field".into(),
+        ));
+    }
+    if fields.len() > MAX_FIELDS {
+        return Err(FfiError::LimitExceeded(format!(
+            "{} fields (at most {MAX_FIELDS})",
+            fields.len()
+        )));
+    }
+    let mut members = Vec::with_capacity(fields.len());
+    for field in fields {
+        if matches!(field, ValueType::Scalar(Scalar::Void)) {
+            return Err(FfiError::InvalidArgument("a field cannot be void".into()));
+        }
+        members.push(resolve(state, field)?);
+    }
+    if is_union {
+        Ok(union_of(members))
+    } else {
+        let mut ffi = Type::structure(members.into_iter().map(|(t, _, _)| t));
+        let offsets = ffi
+            .struct_offsets(ffi_abi_FFI_DEFAULT_ABI)
+            .map_err(|e| FfiError::InvalidArgument(format!("libffi rejected the struct: {e:?}")))?;
+        let (size, alignment) =
+            unsafe { ((*ffi.as_raw_ptr()).size, (*ffi.as_raw_ptr()).alignment) };
+        Ok(Aggregate {
+            ffi: FfiType(ffi),
+            layout: StructLayout {
+                size: size as u32,
+                alignment: u32::from(alignment),
+                offsets: offsets.into_iter().map(|o| o as u32).collect(),
+            },
+        })
+    }
+}
+
+/// libffi has no unions. Lay one out by hand (every member at 0, size of the
+/// largest rounded to the strictest alignment) and describe it to libffi as a
+/// struct of the most-aligned member padded with bytes to the same size, which
+/// gives the same size, alignment and, for the common cases, the same class
+/// in the calling convention.
+fn union_of(members: Vec<(Type, usize, usize)>) -> Aggregate {
+    let alignment = members.iter().map(|m| m.2).max().unwrap_or(1);
+    let largest = members.iter().map(|m| m.1).max().unwrap_or(0);
+    let size = largest.div_ceil(alignment) * alignment;
+    let count = members.len();
+    let (anchor, anchor_size, _) = members
+        .into_iter()
+        .max_by_key(|m| (m.2, m.1))
+        .expect("at least one member");
+    let mut elements = vec![anchor];
+    elements.extend((anchor_size..size).map(|_| Type::u8()));
+    let mut ffi = Type::structure(elements);
+    // Fills in libffi's size/alignment; the offsets are ours.
+    let _ = ffi.struct_offsets(ffi_abi_FFI_DEFAULT_ABI);
+    Aggregate {
+        ffi: FfiType(ffi),
+        layout: StructLayout {
+            size: size as u32,
+            alignment: alignment as u32,
+            offsets: vec![0; count],
+        },
+    }
+}
+
+impl HostStructType for HostState {
+    fn new(
+        &mut self,
+        fields: Vec<ValueType>,
+        is_union: bool,
+    ) -> Result<(Resource<StructType>, StructLayout), FfiError> {
+        let aggregate = build(self, &fields, is_union)?;
+        let layout = aggregate.layout.clone();
+        let handle = self
+            .table
+            .push(StructType(Arc::new(aggregate)))
+            .map_err(|e| FfiError::LimitExceeded(format!("struct types: {e}")))?;
+        Ok((handle, layout))
+    }
+
+    fn drop(&mut self, rep: Resource<StructType>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+impl Host for HostState {}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what building and testing wasmffi needs on a fresh Debian machine
+# with the Rust toolchain (rustup) already present. Idempotent and quiet when
+# everything is there.
+set -euo pipefail
+
+# The guest is built for wasm32-wasip2 (host/build.rs also adds it if missing).
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+
+# libffi-dev: the host links the system libffi. The others are native
+# libraries the tests and later modules call into.
+missing=()
+for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-nextest" >&2
+    cargo install --locked cargo-nextest
+fi

@@ -1,0 +1,263 @@
+//! Helpers shared by the integration tests: spawn the `wasmffi` CLI, feed stdin,
+//! collect its output with a time limit, and report everything on failure.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The CLI binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_wasmffi");
+
+/// The C test library (built by tests/clib).
+pub const TESTLIB: &str = wasmffi_testlib::PATH;
+
+/// A library name that does not exist anywhere; bad_input.py expects it on the allowlist.
+pub const MISSING_LIB: &str = "libwasmffi_missing.so.1";
+
+/// Host libraries the tests allow (glibc sonames; what `_rawffi.platform` reports on Linux).
+pub const LIBC: &str = "libc.so.6";
+pub const LIBM: &str = "libm.so.6";
+
+/// The repository root (host/..).
+pub fn repo_root() -> PathBuf {
+    let host = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = host.parent().expect("host/ has a parent");
+    root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// A test program under tests/py/.
+pub fn py_script(name: &str) -> PathBuf {
+    let p = repo_root().join("tests").join("py").join(name);
+    assert!(p.is_file(), "missing test program {}", p.display());
+    p
+}
+
+/// How long one CLI run may take before it is killed (the first run may have to
+/// compile the guest component). Override with WASMFFI_TEST_TIMEOUT (seconds).
+pub fn timeout() -> Duration {
+    let secs = std::env::var("WASMFFI_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    Duration::from_secs(secs)
+}
+
+/// The result of one CLI run.
+pub struct Run {
+    pub args: Vec<String>,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+impl Run {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Everything about the run, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "command: {} {}\nstatus: {}{}\n----- stdout -----\n{}\n----- stderr -----\n{}\n------------------",
+            BIN,
+            self.args.join(" "),
+            self.status,
+            if self.timed_out { " (killed: timed out)" } else { "" },
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    /// Exit status 0 and a line `OK <name>` on stdout.
+    #[track_caller]
+    pub fn assert_ok(&self, name: &str) {
+        assert!(!self.timed_out, "timed out\n{}", self.describe());
+        assert!(
+            self.status.success(),
+            "expected exit status 0\n{}",
+            self.describe()
+        );
+        let want = format!("OK {name}");
+        assert!(
+            self.stdout.lines().any(|l| l.trim_end() == want),
+            "stdout has no line {want:?}\n{}",
+            self.describe()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) {
+        assert!(!self.timed_out, "timed out\n{}", self.describe());
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "unexpected exit status\n{}",
+            self.describe()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, needle: &str) {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+    }
+}
+
+fn drain<R: Read + Send + 'static>(r: Option<R>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut r) = r {
+            let _ = r.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> (ExitStatus, bool) {
+    let start = Instant::now();
+    loop {
+        match child.try_wait().expect("waiting for wasmffi") {
+            Some(status) => return (status, false),
+            None if start.elapsed() >= limit => {
+                let _ = child.kill();
+                return (child.wait().expect("waiting for killed wasmffi"), true);
+            }
+            None => thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// Runs `wasmffi <args>` with `stdin` (None: no stdin) and waits for it, at most `timeout()`.
+pub fn run_with_stdin<I, S>(args: I, stdin: Option<&[u8]>) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut cmd = Command::new(BIN);
+    cmd.args(&args)
+        .current_dir(repo_root())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {BIN}: {e}"));
+    let feeder = stdin.map(|data| {
+        let data = data.to_vec();
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+            // dropping the pipe closes it: the guest sees EOF
+        })
+    });
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let (status, timed_out) = wait_with_timeout(&mut child, timeout());
+    if let Some(f) = feeder {
+        let _ = f.join();
+    }
+    Run {
+        args: args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        status,
+        stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
+        timed_out,
+    }
+}
+
+/// Runs `wasmffi <args>` without stdin.
+pub fn run<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_with_stdin(args, None)
+}
+
+/// The arguments that allow libc, libm and the test library and tell the guest where
+/// the test library is, followed by `extra`.
+pub fn rawffi_args(extra: &[&str]) -> Vec<String> {
+    assert!(
+        Path::new(TESTLIB).is_file(),
+        "test library not built: {TESTLIB}"
+    );
+    let mut args: Vec<String> = vec!["run".into()];
+    for lib in [LIBC, LIBM, TESTLIB] {
+        args.push("--allow-lib".into());
+        args.push(lib.into());
+    }
+    args.push("--env".into());
+    args.push(format!("WASMFFI_TESTLIB={TESTLIB}"));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Runs tests/py/<name>.py with the rawffi allowlist (plus `extra_opts` before the script)
+/// and asserts it succeeded and printed `OK <name>`.
+#[track_caller]
+pub fn run_py_ok(name: &str, extra_opts: &[&str]) -> Run {
+    let script = py_script(&format!("{name}.py"));
+    let mut args = rawffi_args(extra_opts);
+    args.push(script.to_string_lossy().into_owned());
+    let r = run(&args);
+    r.assert_ok(name);
+    r
+}
+
+/// A fresh, empty directory under the system temp dir; removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let p =
+            std::env::temp_dir().join(format!("wasmffi-test-{tag}-{}-{nanos}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("creating a temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, contents).expect("writing a temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
