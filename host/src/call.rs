@@ -24,6 +24,9 @@ use crate::types::resolve;
 const MAX_ARGS: usize = 1024;
 /// Argument buffers up to this many 16-byte words are staged on the stack.
 const STACK_WORDS: usize = 32;
+/// Argument pointer arrays and result buffers up to these sizes live on the stack.
+const STACK_ARGS: usize = 16;
+const STACK_RESULT_WORDS: usize = 4;
 
 pub struct Signature(pub Arc<Prepared>);
 
@@ -262,13 +265,27 @@ impl Host for HostState {
         let mut heap = Vec::new();
         let staged = stage(sig, &args, &mut stack, &mut heap)?;
         let base = staged.as_mut_ptr();
-        let mut arg_ptrs: Vec<*mut c_void> = sig
-            .arg_offsets
-            .iter()
+        let mut stack_ptrs = [std::ptr::null_mut::<c_void>(); STACK_ARGS];
+        let mut heap_ptrs = Vec::new();
+        let arg_ptrs: &mut [*mut c_void] = if sig.arg_offsets.len() <= STACK_ARGS {
+            &mut stack_ptrs[..sig.arg_offsets.len()]
+        } else {
+            heap_ptrs.resize(sig.arg_offsets.len(), std::ptr::null_mut());
+            &mut heap_ptrs
+        };
+        for (ptr, &offset) in arg_ptrs.iter_mut().zip(&sig.arg_offsets) {
             // SAFETY: every slot lies inside the staged buffer (checked in `stage`).
-            .map(|&o| unsafe { base.add(o as usize) }.cast())
-            .collect();
-        let mut ret = vec![0u128; sig.ret.buffer_size().div_ceil(16)];
+            *ptr = unsafe { base.add(offset as usize) }.cast();
+        }
+        let ret_words = sig.ret.buffer_size().div_ceil(16);
+        let mut stack_ret = [0u128; STACK_RESULT_WORDS];
+        let mut heap_ret = Vec::new();
+        let ret: &mut [u128] = if ret_words <= STACK_RESULT_WORDS {
+            &mut stack_ret[..ret_words]
+        } else {
+            heap_ret.resize(ret_words, 0);
+            &mut heap_ret
+        };
         let code: unsafe extern "C" fn() =
             unsafe { std::mem::transmute(function.address as usize) };
         let errno = unsafe {
