@@ -2,12 +2,16 @@ use crate::atomic::{Ordering, PyAtomic, Radium};
 
 // State layout (usize):
 //   [1 bit: destructed] [1 bit: reserved] [1 bit: leaked] [N bits: weak_count] [M bits: strong_count]
-// 64-bit: N=30, M=31.  32-bit: N=14, M=15.
+// wasmffi patch: N=2 (64-bit: M=59, 32-bit: M=27). Upstream splits the bits
+// evenly, which on wasm32 leaves 15 bits for the strong count: every object
+// holds a strong reference to its type, so 32 768 live ints aborted the
+// interpreter. Nothing ever changes the weak count after `new()` sets it to
+// 1, so two bits hold it.
 const FLAG_BITS: u32 = 3;
 const DESTRUCTED: usize = 1 << (usize::BITS - 1);
 const LEAKED: usize = 1 << (usize::BITS - 3);
 const TOTAL_COUNT_WIDTH: u32 = usize::BITS - FLAG_BITS;
-const WEAK_WIDTH: u32 = TOTAL_COUNT_WIDTH / 2;
+const WEAK_WIDTH: u32 = 2;
 const STRONG_WIDTH: u32 = TOTAL_COUNT_WIDTH - WEAK_WIDTH;
 const STRONG: usize = (1 << STRONG_WIDTH) - 1;
 const COUNT: usize = 1;
@@ -68,8 +72,8 @@ impl State {
 /// Reference count using state layout with LEAKED support.
 ///
 /// State layout (usize):
-/// 64-bit: [1 bit: destructed] [1 bit: reserved] [1 bit: leaked] [30 bits: weak_count] [31 bits: strong_count]
-/// 32-bit: [1 bit: destructed] [1 bit: reserved] [1 bit: leaked] [14 bits: weak_count] [15 bits: strong_count]
+/// 64-bit: [1 bit: destructed] [1 bit: reserved] [1 bit: leaked] [2 bits: weak_count] [59 bits: strong_count]
+/// 32-bit: [1 bit: destructed] [1 bit: reserved] [1 bit: leaked] [2 bits: weak_count] [27 bits: strong_count]
 pub struct RefCount {
     state: PyAtomic<usize>,
 }
