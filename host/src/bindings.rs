@@ -9,6 +9,7 @@ wasmtime::component::bindgen!({
         "wasmffi:ffi/library.library": crate::library::Library,
         "wasmffi:ffi/call.signature": crate::call::Signature,
         "wasmffi:ffi/call.function": crate::call::Function,
+        "wasmffi:ffi/call.callback": crate::callback::Callback,
     },
     imports: {
         // The only import allowed to trap: ending the guest is a trap by design.

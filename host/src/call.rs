@@ -34,15 +34,30 @@ pub struct Signature(pub Arc<Prepared>);
 pub struct Prepared {
     cif: FfiCif,
     /// Where each argument's slot starts in the guest's buffer.
-    arg_offsets: Vec<u32>,
+    pub(crate) arg_offsets: Vec<u32>,
     /// Total size of the slot area; scratch space follows it.
-    slots_size: u32,
-    ret: Return,
+    pub(crate) slots_size: u32,
+    pub(crate) ret: Return,
+}
+
+impl Prepared {
+    pub(crate) fn cif_ptr(&self) -> *mut libffi::low::ffi_cif {
+        self.cif.0.as_raw_ptr()
+    }
+
+    /// Sizes of the arguments' C types (the slots may be larger).
+    pub(crate) fn arg_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        // SAFETY: the CIF's argument type array has `nargs` valid entries.
+        unsafe {
+            let cif = &*self.cif_ptr();
+            (0..cif.nargs as usize).map(move |i| (**cif.arg_types.add(i)).size)
+        }
+    }
 }
 
 /// What the result buffer holds after a call.
 #[derive(Clone, Copy)]
-enum Return {
+pub(crate) enum Return {
     Void,
     Scalar(Scalar, usize),
     /// Struct, union or long double: returned as bytes.
@@ -50,7 +65,7 @@ enum Return {
 }
 
 impl Return {
-    fn buffer_size(self) -> usize {
+    pub(crate) fn buffer_size(self) -> usize {
         match self {
             Return::Void => 8,
             // libffi widens small integer results to a full `ffi_arg`.
@@ -209,12 +224,13 @@ impl HostFunction for HostState {
     }
 }
 
-/// Stage the guest's bytes in 16-byte-aligned memory (libffi reads each slot
+/// Stage the guest's bytes in 16-byte-aligned memory (`stack` if it is big
+/// enough, else `heap`) (libffi reads each slot
 /// as its C type) and rebase pointers into the scratch area.
 fn stage<'a>(
     sig: &Prepared,
     args: &CallArgs,
-    stack: &'a mut [u128; STACK_WORDS],
+    stack: &'a mut [u128],
     heap: &'a mut Vec<u128>,
 ) -> Result<&'a mut [u8], FfiError> {
     let len = args.data.len();
@@ -225,7 +241,7 @@ fn stage<'a>(
         )));
     }
     let words = len.div_ceil(16);
-    let storage: &mut [u128] = if words <= STACK_WORDS {
+    let storage: &mut [u128] = if words <= stack.len() {
         &mut stack[..words]
     } else {
         heap.resize(words, 0);
@@ -254,29 +270,93 @@ fn stage<'a>(
     Ok(bytes)
 }
 
+/// Run the native call: errno set just before, read right after, on this
+/// thread. `staged` holds the argument slots; `ret` receives the result.
+///
+/// # Safety
+/// `staged` must hold the slots `sig` describes and `ret` must be at least
+/// `sig.ret.buffer_size()` bytes, 16-byte aligned.
+pub(crate) unsafe fn call_native(
+    sig: &Prepared,
+    address: u64,
+    staged: *mut u8,
+    ret: *mut u128,
+    errno: Option<i32>,
+) -> i32 {
+    let mut stack_ptrs = [std::ptr::null_mut::<c_void>(); STACK_ARGS];
+    let mut heap_ptrs = Vec::new();
+    let arg_ptrs: &mut [*mut c_void] = if sig.arg_offsets.len() <= STACK_ARGS {
+        &mut stack_ptrs[..sig.arg_offsets.len()]
+    } else {
+        heap_ptrs.resize(sig.arg_offsets.len(), std::ptr::null_mut());
+        &mut heap_ptrs
+    };
+    for (ptr, &offset) in arg_ptrs.iter_mut().zip(&sig.arg_offsets) {
+        *ptr = staged.add(offset as usize).cast();
+    }
+    let code: unsafe extern "C" fn() = std::mem::transmute(address as usize);
+    let errno_slot = libc::__errno_location();
+    if let Some(value) = errno {
+        *errno_slot = value;
+    }
+    // The function's address and signature are the guest's claim (ctypes
+    // semantics under the trusted memory mode).
+    libffi::raw::ffi_call(sig.cif_ptr(), Some(code), ret.cast(), arg_ptrs.as_mut_ptr());
+    *errno_slot
+}
+
+/// Turn a finished call's result buffer into what the guest gets.
+pub(crate) fn finish(sig: &Prepared, ret: &[u128], errno: i32) -> CallDone {
+    // SAFETY: plain bytes of the result buffer.
+    let ret_bytes =
+        unsafe { std::slice::from_raw_parts(ret.as_ptr().cast::<u8>(), ret.len() * 16) };
+    match sig.ret {
+        Return::Void => CallDone {
+            value: 0,
+            bytes: None,
+            errno,
+        },
+        Return::Scalar(kind, size) => {
+            let word = u64::from_ne_bytes(ret_bytes[..8].try_into().expect("8 bytes"));
+            let value = match kind {
+                Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => {
+                    scalar_bits(kind, &ret_bytes[..size])
+                }
+                // Integers come back widened to ffi_arg; keep the C width.
+                _ => scalar_bits(kind, &word.to_ne_bytes()[..size]),
+            };
+            CallDone {
+                value,
+                bytes: None,
+                errno,
+            }
+        }
+        Return::Bytes(size) => CallDone {
+            value: 0,
+            bytes: Some(ret_bytes[..size].to_vec()),
+            errno,
+        },
+    }
+}
+
 impl Host for HostState {
     fn invoke(&mut self, f: Resource<Function>, args: CallArgs) -> Result<CallStep, FfiError> {
         let function = self
             .table
             .get(&f)
             .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
+        if self.callbacks.live() > 0 {
+            // Native code might call back into the guest: run it where it can
+            // be suspended.
+            let (sig, address) = (function.sig.clone(), function.address);
+            let mut staged = Vec::new();
+            stage(&sig, &args, &mut [], &mut staged)?;
+            return self.callbacks.start(sig, address, staged, args.errno);
+        }
         let sig = &*function.sig;
         let mut stack = [0u128; STACK_WORDS];
         let mut heap = Vec::new();
         let staged = stage(sig, &args, &mut stack, &mut heap)?;
-        let base = staged.as_mut_ptr();
-        let mut stack_ptrs = [std::ptr::null_mut::<c_void>(); STACK_ARGS];
-        let mut heap_ptrs = Vec::new();
-        let arg_ptrs: &mut [*mut c_void] = if sig.arg_offsets.len() <= STACK_ARGS {
-            &mut stack_ptrs[..sig.arg_offsets.len()]
-        } else {
-            heap_ptrs.resize(sig.arg_offsets.len(), std::ptr::null_mut());
-            &mut heap_ptrs
-        };
-        for (ptr, &offset) in arg_ptrs.iter_mut().zip(&sig.arg_offsets) {
-            // SAFETY: every slot lies inside the staged buffer (checked in `stage`).
-            *ptr = unsafe { base.add(offset as usize) }.cast();
-        }
         let ret_words = sig.ret.buffer_size().div_ceil(16);
         let mut stack_ret = [0u128; STACK_RESULT_WORDS];
         let mut heap_ret = Vec::new();
@@ -286,53 +366,15 @@ impl Host for HostState {
             heap_ret.resize(ret_words, 0);
             &mut heap_ret
         };
-        let code: unsafe extern "C" fn() =
-            unsafe { std::mem::transmute(function.address as usize) };
+        // SAFETY: `stage` checked the buffer against the signature; `ret` is
+        // sized for its result.
         let errno = unsafe {
-            let errno_slot = libc::__errno_location();
-            if let Some(value) = args.errno {
-                *errno_slot = value;
-            }
-            // SAFETY: the CIF matches the argument slots and result buffer
-            // built from it; the function's address and signature are the
-            // guest's claim (ctypes semantics under the trusted memory mode).
-            libffi::raw::ffi_call(
-                sig.cif.0.as_raw_ptr(),
-                Some(code),
-                ret.as_mut_ptr().cast(),
-                arg_ptrs.as_mut_ptr(),
-            );
-            *errno_slot
+            call_native(sig, function.address, staged.as_mut_ptr(), ret.as_mut_ptr(), args.errno)
         };
-        let ret_bytes =
-            unsafe { std::slice::from_raw_parts(ret.as_ptr().cast::<u8>(), ret.len() * 16) };
-        let done = match sig.ret {
-            Return::Void => CallDone {
-                value: 0,
-                bytes: None,
-                errno,
-            },
-            Return::Scalar(kind, size) => {
-                let word = u64::from_ne_bytes(ret_bytes[..8].try_into().expect("8 bytes"));
-                let value = match kind {
-                    Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => {
-                        scalar_bits(kind, &ret_bytes[..size])
-                    }
-                    // Integers come back widened to ffi_arg; keep the C width.
-                    _ => scalar_bits(kind, &word.to_ne_bytes()[..size]),
-                };
-                CallDone {
-                    value,
-                    bytes: None,
-                    errno,
-                }
-            }
-            Return::Bytes(size) => CallDone {
-                value: 0,
-                bytes: Some(ret_bytes[..size].to_vec()),
-                errno,
-            },
-        };
-        Ok(CallStep::Done(done))
+        Ok(CallStep::Done(finish(sig, ret, errno)))
+    }
+
+    fn resume(&mut self, reply: Vec<u8>) -> Result<CallStep, FfiError> {
+        self.callbacks.resume(reply)
     }
 }

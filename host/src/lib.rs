@@ -16,6 +16,7 @@
 mod bindings;
 mod cache;
 mod call;
+mod callback;
 mod library;
 mod memory;
 mod platform;

@@ -23,6 +23,12 @@ pub const TRAP_STATUS: i32 = 70;
 /// Captured output is limited to this many bytes per stream.
 const CAPTURE_LIMIT: usize = 64 << 20;
 
+/// RustPython needs a deep wasm stack to reach its own recursion limit
+/// (1000 frames) and raise RecursionError instead of trapping; wasm runs on
+/// the host thread's stack, so each run gets a thread with room for it.
+const WASM_STACK: usize = 256 << 20;
+const RUN_THREAD_STACK: usize = WASM_STACK + (16 << 20);
+
 /// What to run: like `python FILE`, `python -c CODE`, `python -m MODULE`.
 #[derive(Clone, Debug)]
 pub enum Program {
@@ -85,6 +91,9 @@ impl Runtime {
         // protocol), so the component-model concurrency machinery only costs:
         // it doubles the price of every import call.
         config.concurrency_support(false);
+        config.max_wasm_stack(WASM_STACK);
+        // Checked against the above even though we never run wasm on fibers.
+        config.async_stack_size(WASM_STACK + (1 << 20));
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let component = crate::cache::load_guest(&engine, cache_dir)?;
 
@@ -109,6 +118,20 @@ impl Runtime {
 
     /// Run one program in a fresh instance and return how it ended.
     pub fn run(&self, program: &Program, options: &RunOptions) -> Result<Outcome> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("wasmffi-guest".into())
+                .stack_size(RUN_THREAD_STACK)
+                .spawn_scoped(scope, || self.run_here(program, options))
+                .context("starting the guest's thread")?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    /// Run on the current thread, which must have a stack of at least
+    /// `RUN_THREAD_STACK` bytes.
+    fn run_here(&self, program: &Program, options: &RunOptions) -> Result<Outcome> {
         let mut wasi = WasiCtxBuilder::new();
         let mut argv = vec!["wasmffi".to_owned()];
         match program {

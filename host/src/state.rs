@@ -5,6 +5,7 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::callback::Callbacks;
 use crate::memory::NativeMemory;
 use crate::policy::Policy;
 
@@ -15,6 +16,8 @@ pub struct HostState {
     pub policy: Arc<Policy>,
     /// Native memory the guest allocated through the runtime.
     pub memory: NativeMemory,
+    /// Native calls suspended while the guest runs a callback.
+    pub callbacks: Callbacks,
 }
 
 impl HostState {
@@ -25,6 +28,7 @@ impl HostState {
             table: ResourceTable::new(),
             policy,
             memory,
+            callbacks: Callbacks::default(),
         }
     }
 }

@@ -35,6 +35,8 @@ fn main() {
         // Fail at build time, not at dlopen time, on an unresolved symbol.
         cmd.arg("-Wl,--no-undefined");
     }
+    // t_call_in_thread starts a thread of its own.
+    cmd.arg("-pthread");
 
     let status = cmd
         .status()

@@ -331,6 +331,34 @@ EXPORT void t_set_cb(int (*f)(int)) { t_stored_cb = f; }
 /* -1 when no callback is stored */
 EXPORT int t_call_stored(int x) { return t_stored_cb ? t_stored_cb(x) : -1; }
 
+/* Callbacks with aggregates, pointers and doubles. */
+EXPORT Point t_apply_point(Point (*f)(Point, double), Point p, double k) { return f(p, k); }
+EXPORT double t_apply_pair(double (*f)(const Pair *), double a, double b) {
+    Pair p = { a, b };
+    return f(&p);
+}
+/* A table of function pointers, as C libraries use for vtables. */
+typedef struct {
+    int (*combine)(int, int);
+    double (*scale)(double);
+} Ops;
+EXPORT double t_run_ops(const Ops *ops, int a, int b) { return ops->scale(ops->combine(a, b)); }
+/* Calls f(x) on a thread of its own and returns what f returned. */
+#include <pthread.h>
+struct t_thread_call { int (*f)(int); int x; int result; };
+static void *t_thread_main(void *arg) {
+    struct t_thread_call *call = arg;
+    call->result = call->f(call->x);
+    return NULL;
+}
+EXPORT int t_call_in_thread(int (*f)(int), int x) {
+    struct t_thread_call call = { f, x, -12345 };
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, t_thread_main, &call) != 0) return -1;
+    pthread_join(thread, NULL);
+    return call.result;
+}
+
 /* ------------------------------------------------------------- crashes */
 
 EXPORT void t_crash_null(void) {

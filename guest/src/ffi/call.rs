@@ -138,31 +138,46 @@ pub struct Returned {
     pub bytes: Option<Vec<u8>>,
 }
 
+/// How deep native calls may nest through callbacks before Python sees a
+/// RecursionError (each level holds a suspended native stack on the host).
+const MAX_NESTED_CALLS: usize = 200;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Call `function` with packed arguments, keeping the guest's errno copy
-/// in step with the native thread's.
-pub fn invoke(
-    vm: &VirtualMachine,
-    function: &call::Function,
-    args: ArgBuffer,
-) -> PyResult<Returned> {
+/// in step with the native thread's, and running any callbacks native code
+/// makes on the way.
+pub fn invoke(vm: &VirtualMachine, function: &call::Function, args: ArgBuffer) -> PyResult<Returned> {
+    let depth = NESTING.with(|n| n.get());
+    if depth >= MAX_NESTED_CALLS {
+        return Err(vm.new_recursion_error(format!(
+            "native calls nested more than {MAX_NESTED_CALLS} deep through callbacks"
+        )));
+    }
     let request = CallArgs {
         data: args.data,
         relocations: args.relocations,
         errno: Some(super::errno()),
     };
-    match call::invoke(function, &request).or_raise(vm)? {
-        CallStep::Done(CallDone {
-            value,
-            bytes,
-            errno,
-        }) => {
-            super::set_errno(errno);
-            Ok(Returned { value, bytes })
+    NESTING.with(|n| n.set(depth + 1));
+    let mut step = call::invoke(function, &request);
+    let outcome = loop {
+        match step {
+            Ok(CallStep::Done(CallDone { value, bytes, errno })) => {
+                super::set_errno(errno);
+                break Ok(Returned { value, bytes });
+            }
+            Ok(CallStep::Callback(request)) => {
+                let reply = super::callback::dispatch(vm, request);
+                step = call::resume(&reply);
+            }
+            Err(err) => break Err(err),
         }
-        CallStep::Callback(_) => Err(vm.new_not_implemented_error(
-            "native code called back into the guest, but callbacks are not supported yet",
-        )),
-    }
+    };
+    NESTING.with(|n| n.set(depth));
+    outcome.or_raise(vm)
 }
 
 /// Whether a type code can be an argument or a result.

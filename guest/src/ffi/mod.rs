@@ -3,6 +3,7 @@
 //! Everything here talks to the host through `crate::bindings` only.
 
 pub mod call;
+pub mod callback;
 pub mod errors;
 pub mod longdouble;
 pub mod memory;

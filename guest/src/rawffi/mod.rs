@@ -4,6 +4,7 @@
 
 pub(crate) use _rawffi::module_def;
 
+mod callback;
 mod convert;
 
 #[rustpython_vm::pymodule]
@@ -358,6 +359,44 @@ mod _rawffi {
         #[pygetset]
         fn address(&self) -> u64 {
             self.function.address()
+        }
+    }
+
+    /// A C function pointer that calls a Python callable:
+    /// `CallbackPtr(callable, argtypes, restype)`. Its address is `.buffer`;
+    /// it is retired when this object dies.
+    #[pyattr]
+    #[pyclass(name = "CallbackPtr")]
+    #[derive(Debug, PyPayload)]
+    struct CallbackPtr {
+        callback: crate::ffi::callback::Callback,
+    }
+
+    impl Constructor for CallbackPtr {
+        type Args = (PyObjectRef, PyObjectRef, PyObjectRef);
+
+        fn py_new(_cls: &Py<rustpython_vm::builtins::PyType>, (callable, argtypes, restype): Self::Args, vm: &VirtualMachine) -> PyResult<Self> {
+            if !callable.is_callable() {
+                return Err(vm.new_type_error("CallbackPtr needs a callable"));
+            }
+            let (spec, arg_shapes, _) = FuncPtr::build(vm, &argtypes, &restype, None)?;
+            let spec = Rc::new(spec);
+            let handler = super::callback::RawHandler { callable, spec: spec.clone(), arg_shapes };
+            let callback = crate::ffi::callback::create(vm, &spec, Rc::new(handler))?;
+            Ok(CallbackPtr { callback })
+        }
+    }
+
+    #[pyclass(with(Constructor))]
+    impl CallbackPtr {
+        #[pygetset]
+        fn buffer(&self) -> u64 {
+            self.callback.address()
+        }
+
+        #[pygetset]
+        fn address(&self) -> u64 {
+            self.callback.address()
         }
     }
 

@@ -1,0 +1,300 @@
+//! Callbacks: native code calling back into the guest without re-entering
+//! the component.
+//!
+//! While the guest has live callbacks, every native call runs on a stackful
+//! coroutine on the calling OS thread (errno and thread-locals stay put).
+//! When native code calls a callback's C function pointer, the libffi
+//! closure packs the arguments and suspends the coroutine; `call.invoke`
+//! (or `call.resume`) then returns `call-step.callback` to the guest, which
+//! runs the Python function and answers with `call.resume`, resuming the
+//! coroutine exactly where the closure suspended it. A callback that calls
+//! native code again starts a nested coroutine, so the suspended calls form
+//! a stack that mirrors the nesting.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::ThreadId;
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use libffi::low::{ffi_cif, CodePtr};
+use wasmtime::component::Resource;
+
+use crate::bindings::wasmffi::ffi::call::{CallStep, CallbackRequest, HostCallback};
+use crate::bindings::{FfiError, Scalar};
+use crate::call::{call_native, finish, Prepared, Return, Signature};
+use crate::memory::scalar_bits;
+use crate::state::HostState;
+
+/// Native stacks for calls that may call back. Touched pages only are
+/// committed, so generous is cheap.
+const NATIVE_STACK_SIZE: usize = 8 << 20;
+/// Suspended native calls beyond this nesting depth are refused.
+const MAX_NESTING: usize = 512;
+/// Idle stacks kept for reuse.
+const STACK_POOL: usize = 8;
+
+/// What the coroutine yields: a callback invocation for the guest.
+type Request = CallbackRequest;
+/// What the guest answers: the callback's result bytes.
+type Reply = Vec<u8>;
+/// What a finished native call produces: its result words and errno.
+type Finished = (Vec<u128>, i32);
+
+type NativeCall = Coroutine<Reply, Request, Finished, DefaultStack>;
+
+/// The WIT `callback` resource: a C function pointer into the guest.
+pub struct Callback {
+    slot: &'static Slot,
+}
+
+/// A callback's closure and what it needs; leaked on purpose so that a
+/// pointer native code kept stays callable (and harmless) forever.
+struct Slot {
+    id: u32,
+    sig: Arc<Prepared>,
+    code: CodePtr,
+    live: AtomicBool,
+    owner: ThreadId,
+}
+
+// SAFETY: `code` is the address of immutable closure code; everything else
+// is Sync already. The trampoline itself checks which thread calls it.
+unsafe impl Sync for Slot {}
+unsafe impl Send for Slot {}
+
+thread_local! {
+    /// Yielders of the native calls running on this thread, innermost last.
+    static ACTIVE: RefCell<Vec<*const Yielder<Reply, Request>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The per-run callback machinery.
+pub struct Callbacks {
+    suspended: Vec<(NativeCall, Arc<Prepared>)>,
+    stacks: Vec<DefaultStack>,
+    live: usize,
+    owner: ThreadId,
+}
+
+// SAFETY: coroutines are !Send because their stacks hold native frames of
+// this thread. A run's store is created, used and dropped on one thread
+// (`Runtime::run`), and every entry point checks `owner` before touching
+// the coroutines.
+unsafe impl Send for Callbacks {}
+
+impl Default for Callbacks {
+    fn default() -> Self {
+        Callbacks {
+            suspended: Vec::new(),
+            stacks: Vec::new(),
+            live: 0,
+            owner: std::thread::current().id(),
+        }
+    }
+}
+
+impl Callbacks {
+    /// Live (not dropped) callbacks; when zero, calls skip the coroutine.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    fn check_thread(&self) -> Result<(), FfiError> {
+        if std::thread::current().id() == self.owner {
+            Ok(())
+        } else {
+            Err(FfiError::Unsupported(
+                "native calls with callbacks must stay on the thread that started the run".into(),
+            ))
+        }
+    }
+
+    /// Start a native call that may call back into the guest.
+    pub fn start(
+        &mut self,
+        sig: Arc<Prepared>,
+        address: u64,
+        mut staged: Vec<u128>,
+        errno: Option<i32>,
+    ) -> Result<CallStep, FfiError> {
+        self.check_thread()?;
+        if self.suspended.len() >= MAX_NESTING {
+            return Err(FfiError::LimitExceeded(format!(
+                "native calls nested more than {MAX_NESTING} deep through callbacks"
+            )));
+        }
+        let stack = match self.stacks.pop() {
+            Some(stack) => stack,
+            None => DefaultStack::new(NATIVE_STACK_SIZE).map_err(|e| {
+                FfiError::LimitExceeded(format!("cannot allocate a native stack: {e}"))
+            })?,
+        };
+        let call_sig = sig.clone();
+        let call = Coroutine::with_stack(stack, move |yielder: &Yielder<Reply, Request>, _: Reply| {
+            ACTIVE.with(|a| a.borrow_mut().push(yielder as *const _));
+            let mut ret = vec![0u128; call_sig.ret.buffer_size().div_ceil(16)];
+            // SAFETY: `staged` was checked against `call_sig` by `stage`, and
+            // `ret` is sized for its result.
+            let errno = unsafe {
+                call_native(&call_sig, address, staged.as_mut_ptr().cast(), ret.as_mut_ptr(), errno)
+            };
+            ACTIVE.with(|a| a.borrow_mut().pop());
+            (ret, errno)
+        });
+        self.drive(call, sig, Vec::new())
+    }
+
+    /// Continue the innermost suspended native call with a callback's result.
+    pub fn resume(&mut self, reply: Reply) -> Result<CallStep, FfiError> {
+        self.check_thread()?;
+        let (call, sig) = self.suspended.pop().ok_or_else(|| {
+            FfiError::InvalidArgument("resume: no native call is waiting for a callback".into())
+        })?;
+        self.drive(call, sig, reply)
+    }
+
+    fn drive(&mut self, mut call: NativeCall, sig: Arc<Prepared>, input: Reply) -> Result<CallStep, FfiError> {
+        match call.resume(input) {
+            CoroutineResult::Yield(request) => {
+                self.suspended.push((call, sig));
+                Ok(CallStep::Callback(request))
+            }
+            CoroutineResult::Return((ret, errno)) => {
+                if self.stacks.len() < STACK_POOL {
+                    self.stacks.push(call.into_stack());
+                }
+                Ok(CallStep::Done(finish(&sig, &ret, errno)))
+            }
+        }
+    }
+}
+
+impl Drop for Callbacks {
+    fn drop(&mut self) {
+        // A run that ends with native calls still suspended (the guest
+        // trapped mid-callback): abandon their stacks without unwinding
+        // through native frames.
+        for (mut call, _) in self.suspended.drain(..) {
+            // SAFETY: the native frames on this stack are discarded, never
+            // resumed; what they allocated leaks.
+            unsafe { call.force_reset() };
+        }
+    }
+}
+
+/// The closure behind every callback's C function pointer.
+unsafe extern "C" fn trampoline(_cif: &ffi_cif, result: &mut u8, args: *const *const c_void, slot: &Slot) {
+    let result: *mut u8 = result;
+    // A Rust panic must never unwind into the native caller.
+    let outcome = std::panic::catch_unwind(|| unsafe { deliver(slot, result, args) });
+    if outcome.is_err() {
+        eprintln!("wasmffi: internal error while delivering callback #{}; it returns 0", slot.id);
+    }
+}
+
+unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
+    let sig = &slot.sig;
+    std::ptr::write_bytes(result, 0, sig.ret.buffer_size());
+    if !slot.live.load(Ordering::Acquire) {
+        eprintln!(
+            "wasmffi: native code called callback #{} after the guest freed it; it returns 0",
+            slot.id
+        );
+        return;
+    }
+    if std::thread::current().id() != slot.owner {
+        eprintln!(
+            "wasmffi: callback #{} was called from a thread native code created; \
+             only the guest's own thread can run Python, so the call is refused and returns 0",
+            slot.id
+        );
+        return;
+    }
+    let Some(yielder) = ACTIVE.with(|a| a.borrow().last().copied()) else {
+        eprintln!(
+            "wasmffi: callback #{} was called outside any native call of the guest; it returns 0",
+            slot.id
+        );
+        return;
+    };
+    let mut packed = vec![0u8; sig.slots_size as usize];
+    for (index, (offset, size)) in sig.arg_offsets.iter().zip(sig.arg_sizes()).enumerate() {
+        let from = *args.add(index) as *const u8;
+        std::ptr::copy_nonoverlapping(from, packed.as_mut_ptr().add(*offset as usize), size);
+    }
+    // SAFETY: the yielder belongs to the innermost native call running on
+    // this thread, whose coroutine is executing us right now.
+    let reply = (*yielder).suspend(CallbackRequest {
+        id: slot.id,
+        args: packed,
+    });
+    write_result(sig.ret, &reply, result);
+}
+
+/// Store the guest's reply where libffi expects the closure's result:
+/// integers narrower than a register are widened to a full `ffi_arg`.
+unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
+    match ret {
+        Return::Void => {}
+        Return::Scalar(kind, size) if reply.len() >= size => {
+            let widened = match kind {
+                Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => None,
+                _ => Some(scalar_bits(kind, &reply[..size])),
+            };
+            match widened {
+                Some(bits) => std::ptr::copy_nonoverlapping(bits.to_ne_bytes().as_ptr(), result, 8),
+                None => std::ptr::copy_nonoverlapping(reply.as_ptr(), result, size),
+            }
+        }
+        Return::Bytes(size) if reply.len() >= size => {
+            std::ptr::copy_nonoverlapping(reply.as_ptr(), result, size)
+        }
+        // A short reply (the guest's callback failed): leave the zeroes.
+        _ => {}
+    }
+}
+
+impl HostCallback for HostState {
+    fn create(&mut self, sig: Resource<Signature>, id: u32) -> Result<Resource<Callback>, FfiError> {
+        let sig = self
+            .table
+            .get(&sig)
+            .map(|s| s.0.clone())
+            .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))?;
+        let (closure, code) = libffi::low::try_closure_alloc()
+            .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
+        let slot: &'static Slot = Box::leak(Box::new(Slot {
+            id,
+            sig,
+            code,
+            live: AtomicBool::new(true),
+            owner: self.callbacks.owner,
+        }));
+        // SAFETY: the closure, its CIF (kept by `slot.sig`) and `slot` are
+        // never freed, so the code pointer stays valid for native code.
+        unsafe {
+            libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
+                .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
+        }
+        self.callbacks.live += 1;
+        self.table
+            .push(Callback { slot })
+            .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")))
+    }
+
+    fn address(&mut self, cb: Resource<Callback>) -> u64 {
+        self.table
+            .get(&cb)
+            .map(|c| c.slot.code.0 as u64)
+            .unwrap_or(0)
+    }
+
+    fn drop(&mut self, rep: Resource<Callback>) -> wasmtime::Result<()> {
+        let callback = self.table.delete(rep)?;
+        callback.slot.live.store(false, Ordering::Release);
+        self.callbacks.live -= 1;
+        Ok(())
+    }
+}
