@@ -71,3 +71,14 @@ PYEOF
 guest_ms="$(mean_ms "$WASMFFI" run -c pass)"
 cpython_ms="$(mean_ms "$PY" -c pass)"
 echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x"
+
+# ------------------------------------------------------------------- callbacks
+# qsort of 100 000 ints with a Python comparator, and one callback's cost
+# split into the boundary and the interpreter (see bench/callbacks.py).
+field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+guest_cb="$("$WASMFFI" run --allow-lib "$LIBC" "$HERE/callbacks.py")"
+cpython_cb="$("$PY" "$HERE/callbacks.py")"
+for key in qsort_ms callback_ns boundary_ns python_call_ns; do
+    g="$(field "$guest_cb" "$key")"; c="$(field "$cpython_cb" "$key")"
+    echo "callbacks $key: guest=$g cpython=$c ratio=$(ratio "$g" "$c")x"
+done
