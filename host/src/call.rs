@@ -14,6 +14,7 @@ use wasmtime::component::Resource;
 use crate::bindings::wasmffi::ffi::call::{
     CallArgs, CallDone, CallStep, Host, HostFunction, HostSignature,
 };
+use crate::bindings::wasmffi::ffi::types::NativeCrash;
 use crate::bindings::{FfiError, Scalar, ValueType};
 use crate::library::{library, Library};
 use crate::memory::scalar_bits;
@@ -83,6 +84,8 @@ unsafe impl Sync for FfiCif {}
 pub struct Function {
     pub address: u64,
     pub sig: Arc<Prepared>,
+    /// "symbol in /path/lib.so", for crash reports.
+    pub name: Arc<str>,
     /// Keeps the library loaded while the function lives.
     _library: Option<Arc<crate::library::LoadedLibrary>>,
 }
@@ -187,6 +190,7 @@ impl HostFunction for HostState {
         let function = Function {
             address,
             sig: signature(self, &sig)?,
+            name: format!("{symbol} in {}", lib.path).into(),
             _library: Some(lib),
         };
         self.table
@@ -207,6 +211,7 @@ impl HostFunction for HostState {
         let function = Function {
             address,
             sig: signature(self, &sig)?,
+            name: crate::fault::describe_address(address).into(),
             _library: None,
         };
         self.table
@@ -272,6 +277,7 @@ fn stage<'a>(
 
 /// Run the native call: errno set just before, read right after, on this
 /// thread. `staged` holds the argument slots; `ret` receives the result.
+/// Returns errno, or the signal that ended the call if native code crashed.
 ///
 /// # Safety
 /// `staged` must hold the slots `sig` describes and `ret` must be at least
@@ -282,7 +288,7 @@ pub(crate) unsafe fn call_native(
     staged: *mut u8,
     ret: *mut u128,
     errno: Option<i32>,
-) -> i32 {
+) -> Result<i32, i32> {
     let mut stack_ptrs = [std::ptr::null_mut::<c_void>(); STACK_ARGS];
     let mut heap_ptrs = Vec::new();
     let arg_ptrs: &mut [*mut c_void] = if sig.arg_offsets.len() <= STACK_ARGS {
@@ -301,8 +307,18 @@ pub(crate) unsafe fn call_native(
     }
     // The function's address and signature are the guest's claim (ctypes
     // semantics under the trusted memory mode).
-    libffi::raw::ffi_call(sig.cif_ptr(), Some(code), ret.cast(), arg_ptrs.as_mut_ptr());
-    *errno_slot
+    crate::fault::guarded_call(sig.cif_ptr(), code, ret.cast(), arg_ptrs.as_mut_ptr())?;
+    Ok(*errno_slot)
+}
+
+/// What the guest hears when native code crashed in-process.
+pub(crate) fn crash_report(function: &str, signal: i32) -> NativeCrash {
+    NativeCrash {
+        signal,
+        signal_name: crate::fault::signal_name(signal),
+        function: function.to_owned(),
+        recoverable: false,
+    }
 }
 
 /// Turn a finished call's result buffer into what the guest gets.
@@ -341,6 +357,10 @@ pub(crate) fn finish(sig: &Prepared, ret: &[u128], errno: i32) -> CallDone {
 
 impl Host for HostState {
     fn invoke(&mut self, f: Resource<Function>, args: CallArgs) -> Result<CallStep, FfiError> {
+        if let Some(crash) = &self.native_crash {
+            // Native state may be corrupt: nothing more runs in this process.
+            return Err(FfiError::Crashed(crash.clone()));
+        }
         let function = self
             .table
             .get(&f)
@@ -348,10 +368,11 @@ impl Host for HostState {
         if self.callbacks.live() > 0 {
             // Native code might call back into the guest: run it where it can
             // be suspended.
-            let (sig, address) = (function.sig.clone(), function.address);
+            let (sig, address, name) = (function.sig.clone(), function.address, function.name.clone());
             let mut staged = Vec::new();
             stage(&sig, &args, &mut [], &mut staged)?;
-            return self.callbacks.start(sig, address, staged, args.errno);
+            let step = self.callbacks.start(sig, address, name, staged, args.errno);
+            return self.note_crash(step);
         }
         let sig = &*function.sig;
         let mut stack = [0u128; STACK_WORDS];
@@ -368,13 +389,33 @@ impl Host for HostState {
         };
         // SAFETY: `stage` checked the buffer against the signature; `ret` is
         // sized for its result.
-        let errno = unsafe {
+        let outcome = unsafe {
             call_native(sig, function.address, staged.as_mut_ptr(), ret.as_mut_ptr(), args.errno)
         };
-        Ok(CallStep::Done(finish(sig, ret, errno)))
+        match outcome {
+            Ok(errno) => Ok(CallStep::Done(finish(sig, ret, errno))),
+            Err(signal) => {
+                let crash = crash_report(&function.name, signal);
+                self.note_crash(Err(FfiError::Crashed(crash)))
+            }
+        }
     }
 
     fn resume(&mut self, reply: Vec<u8>) -> Result<CallStep, FfiError> {
-        self.callbacks.resume(reply)
+        let step = self.callbacks.resume(reply);
+        self.note_crash(step)
+    }
+}
+
+impl HostState {
+    /// Remember an in-process crash so that no native code runs after it.
+    fn note_crash(&mut self, step: Result<CallStep, FfiError>) -> Result<CallStep, FfiError> {
+        if let Err(FfiError::Crashed(crash)) = &step {
+            if !crash.recoverable {
+                tracing::debug!(function = %crash.function, signal = %crash.signal_name, "native code crashed");
+                self.native_crash = Some(crash.clone());
+            }
+        }
+        step
     }
 }

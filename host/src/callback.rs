@@ -24,7 +24,7 @@ use wasmtime::component::Resource;
 
 use crate::bindings::wasmffi::ffi::call::{CallStep, CallbackRequest, HostCallback};
 use crate::bindings::{FfiError, Scalar};
-use crate::call::{call_native, finish, Prepared, Return, Signature};
+use crate::call::{call_native, crash_report, finish, Prepared, Return, Signature};
 use crate::memory::scalar_bits;
 use crate::state::HostState;
 
@@ -40,8 +40,9 @@ const STACK_POOL: usize = 8;
 type Request = CallbackRequest;
 /// What the guest answers: the callback's result bytes.
 type Reply = Vec<u8>;
-/// What a finished native call produces: its result words and errno.
-type Finished = (Vec<u128>, i32);
+/// What a finished native call produces: its result words and errno, or
+/// the signal that crashed it.
+type Finished = (Vec<u128>, Result<i32, i32>);
 
 type NativeCall = Coroutine<Reply, Request, Finished, DefaultStack>;
 
@@ -72,7 +73,7 @@ thread_local! {
 
 /// The per-run callback machinery.
 pub struct Callbacks {
-    suspended: Vec<(NativeCall, Arc<Prepared>)>,
+    suspended: Vec<(NativeCall, Arc<Prepared>, Arc<str>)>,
     stacks: Vec<DefaultStack>,
     live: usize,
     owner: ThreadId,
@@ -116,6 +117,7 @@ impl Callbacks {
         &mut self,
         sig: Arc<Prepared>,
         address: u64,
+        name: Arc<str>,
         mut staged: Vec<u128>,
         errno: Option<i32>,
     ) -> Result<CallStep, FfiError> {
@@ -137,35 +139,44 @@ impl Callbacks {
             let mut ret = vec![0u128; call_sig.ret.buffer_size().div_ceil(16)];
             // SAFETY: `staged` was checked against `call_sig` by `stage`, and
             // `ret` is sized for its result.
-            let errno = unsafe {
+            let outcome = unsafe {
                 call_native(&call_sig, address, staged.as_mut_ptr().cast(), ret.as_mut_ptr(), errno)
             };
             ACTIVE.with(|a| a.borrow_mut().pop());
-            (ret, errno)
+            (ret, outcome)
         });
-        self.drive(call, sig, Vec::new())
+        self.drive(call, sig, name, Vec::new())
     }
 
     /// Continue the innermost suspended native call with a callback's result.
     pub fn resume(&mut self, reply: Reply) -> Result<CallStep, FfiError> {
         self.check_thread()?;
-        let (call, sig) = self.suspended.pop().ok_or_else(|| {
+        let (call, sig, name) = self.suspended.pop().ok_or_else(|| {
             FfiError::InvalidArgument("resume: no native call is waiting for a callback".into())
         })?;
-        self.drive(call, sig, reply)
+        self.drive(call, sig, name, reply)
     }
 
-    fn drive(&mut self, mut call: NativeCall, sig: Arc<Prepared>, input: Reply) -> Result<CallStep, FfiError> {
+    fn drive(
+        &mut self,
+        mut call: NativeCall,
+        sig: Arc<Prepared>,
+        name: Arc<str>,
+        input: Reply,
+    ) -> Result<CallStep, FfiError> {
         match call.resume(input) {
             CoroutineResult::Yield(request) => {
-                self.suspended.push((call, sig));
+                self.suspended.push((call, sig, name));
                 Ok(CallStep::Callback(request))
             }
-            CoroutineResult::Return((ret, errno)) => {
+            CoroutineResult::Return((ret, outcome)) => {
                 if self.stacks.len() < STACK_POOL {
                     self.stacks.push(call.into_stack());
                 }
-                Ok(CallStep::Done(finish(&sig, &ret, errno)))
+                match outcome {
+                    Ok(errno) => Ok(CallStep::Done(finish(&sig, &ret, errno))),
+                    Err(signal) => Err(FfiError::Crashed(crash_report(&name, signal))),
+                }
             }
         }
     }
@@ -176,7 +187,7 @@ impl Drop for Callbacks {
         // A run that ends with native calls still suspended (the guest
         // trapped mid-callback): abandon their stacks without unwinding
         // through native frames.
-        for (mut call, _) in self.suspended.drain(..) {
+        for (mut call, _, _) in self.suspended.drain(..) {
             // SAFETY: the native frames on this stack are discarded, never
             // resumed; what they allocated leaks.
             unsafe { call.force_reset() };
@@ -226,9 +237,12 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
     }
     // SAFETY: the yielder belongs to the innermost native call running on
     // this thread, whose coroutine is executing us right now.
-    let reply = (*yielder).suspend(CallbackRequest {
-        id: slot.id,
-        args: packed,
+    // The guest runs while the call is suspended: its faults are not ours.
+    let reply = crate::fault::outside_native(|| {
+        (*yielder).suspend(CallbackRequest {
+            id: slot.id,
+            args: packed,
+        })
     });
     write_result(sig.ret, &reply, result);
 }

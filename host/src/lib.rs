@@ -17,6 +17,7 @@ mod bindings;
 mod cache;
 mod call;
 mod callback;
+mod fault;
 mod library;
 mod memory;
 mod platform;

@@ -95,6 +95,9 @@ impl Runtime {
         // Checked against the above even though we never run wasm on fibers.
         config.async_stack_size(WASM_STACK + (1 << 20));
         let engine = Engine::new(&config).context("configuring wasmtime")?;
+        // After wasmtime's own signal handlers, so that ours come first and
+        // hand wasm traps on.
+        crate::fault::install();
         let component = crate::cache::load_guest(&engine, cache_dir)?;
 
         let mut linker = Linker::<HostState>::new(&engine);

@@ -18,6 +18,8 @@ pub struct HostState {
     pub memory: NativeMemory,
     /// Native calls suspended while the guest runs a callback.
     pub callbacks: Callbacks,
+    /// Set once native code crashed in-process: no native call runs after.
+    pub native_crash: Option<crate::bindings::wasmffi::ffi::types::NativeCrash>,
 }
 
 impl HostState {
@@ -29,6 +31,7 @@ impl HostState {
             policy,
             memory,
             callbacks: Callbacks::default(),
+            native_crash: None,
         }
     }
 }

@@ -365,3 +365,6 @@ EXPORT void t_crash_null(void) {
     volatile int *p = NULL;
     *p = 42;
 }
+
+#include <stdlib.h>
+EXPORT void t_abort(void) { abort(); }

@@ -3,7 +3,7 @@
 use rustpython_vm::builtins::PyBaseExceptionRef;
 use rustpython_vm::VirtualMachine;
 
-use crate::bindings::types::FfiError;
+use crate::bindings::types::{FfiError, NativeCrash};
 
 /// The exception type raised for bad pointers; each Python module that
 /// exposes the FFI picks its own (`_rawffi.SegfaultException`, ...).
@@ -21,7 +21,34 @@ pub fn to_py(vm: &VirtualMachine, err: FfiError) -> PyBaseExceptionRef {
         FfiError::BadPointer(msg) => segfault(vm, msg),
         FfiError::LimitExceeded(msg) => vm.new_memory_error(msg),
         FfiError::Unsupported(msg) => vm.new_not_implemented_error(msg),
+        FfiError::Crashed(crash) if crash.recoverable => vm.new_os_error(format!(
+            "native code crashed: {} in {}",
+            crash.signal_name, crash.function
+        )),
+        FfiError::Crashed(crash) => fatal_native_crash(vm, &crash),
     }
+}
+
+/// Native code crashed inside this process: its state may be corrupt, so
+/// report like CPython's faulthandler (what crashed, then the Python stack)
+/// and end the run with 128 + the signal number, as a shell would.
+fn fatal_native_crash(vm: &VirtualMachine, crash: &NativeCrash) -> ! {
+    eprintln!(
+        "Fatal Python error: {} in native code: {}\n\nPython stack (most recent call last):",
+        crash.signal_name, crash.function
+    );
+    let _ = vm
+        .import("traceback", 0)
+        .and_then(|tb| tb.get_attr("print_stack", vm))
+        .and_then(|print_stack| print_stack.call((), vm));
+    for stream in ["stdout", "stderr"] {
+        let _ = vm
+            .sys_module
+            .get_attr(stream, vm)
+            .and_then(|s| vm.call_method(&s, "flush", ()));
+    }
+    crate::bindings::process::exit((128 + crash.signal).clamp(1, 255) as u8);
+    unreachable!("process.exit returned")
 }
 
 /// `_rawffi.SegfaultException`: memory the runtime refused to touch.

@@ -1,0 +1,44 @@
+/* Native fault containment: run ffi_call under sigsetjmp so that a fatal
+ * signal raised by native code can unwind to the host instead of killing
+ * the process silently. Kept in C because sigsetjmp returns twice, which
+ * Rust cannot express. */
+#include <ffi.h>
+#include <setjmp.h>
+#include <stddef.h>
+
+/* The jump target of the native call running on this thread, if any. */
+static __thread sigjmp_buf *wasmffi_fault_target;
+
+/* Returns 0 after a normal call, or the number of the signal that ended it. */
+int wasmffi_guarded_ffi_call(ffi_cif *cif, void (*fn)(void), void *rvalue, void **avalue) {
+    sigjmp_buf here;
+    sigjmp_buf *outer = wasmffi_fault_target;
+    /* No signal mask to save: the handler runs with SA_NODEFER. */
+    int signal = sigsetjmp(here, 0);
+    if (signal == 0) {
+        wasmffi_fault_target = &here;
+        ffi_call(cif, fn, rvalue, avalue);
+    }
+    wasmffi_fault_target = outer;
+    return signal;
+}
+
+/* Called by the signal handler: leave the faulting native call, if this
+ * thread is in one. Returns only when it is not. */
+void wasmffi_fault_escape(int signal) {
+    if (wasmffi_fault_target != NULL) {
+        siglongjmp(*wasmffi_fault_target, signal);
+    }
+}
+
+/* While a callback suspends the native call and the guest runs, faults on
+ * this thread are not native: take the target away, then give it back. */
+void *wasmffi_fault_disarm(void) {
+    sigjmp_buf *target = wasmffi_fault_target;
+    wasmffi_fault_target = NULL;
+    return target;
+}
+
+void wasmffi_fault_rearm(void *target) {
+    wasmffi_fault_target = target;
+}

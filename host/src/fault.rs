@@ -1,0 +1,142 @@
+//! Native fault containment, in-process: a fatal signal raised by native
+//! code during a call unwinds to the host (src/fault.c does the
+//! sigsetjmp/siglongjmp) and the call reports which function crashed instead
+//! of the process dying silently. Faults anywhere else (wasm traps, which
+//! wasmtime handles through the same signals) go to the previous handler.
+
+use std::ffi::{c_int, c_void, CStr};
+use std::sync::Once;
+
+use libffi::low::ffi_cif;
+
+extern "C" {
+    fn wasmffi_guarded_ffi_call(
+        cif: *mut ffi_cif,
+        function: Option<unsafe extern "C" fn()>,
+        result: *mut c_void,
+        args: *mut *mut c_void,
+    ) -> c_int;
+    fn wasmffi_fault_escape(signal: c_int);
+    fn wasmffi_fault_disarm() -> *mut c_void;
+    fn wasmffi_fault_rearm(target: *mut c_void);
+}
+
+const SIGNALS: [c_int; 5] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT];
+
+/// The handlers that were installed before ours, to chain to.
+static mut PREVIOUS: [libc::sigaction; SIGNALS.len()] = unsafe { std::mem::zeroed() };
+
+/// Install the handlers (once per process). Call after wasmtime has set up
+/// its own, so that ours runs first and passes non-native faults on.
+pub fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| unsafe {
+        for (index, &signal) in SIGNALS.iter().enumerate() {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as *const () as usize;
+            // NODEFER: the jump out of the handler leaves the mask as it
+            // was, so sigsetjmp need not save it (a syscall per call).
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+            libc::sigemptyset(&mut action.sa_mask);
+            let previous = std::ptr::addr_of_mut!(PREVIOUS[index]);
+            libc::sigaction(signal, &action, previous);
+        }
+    });
+}
+
+extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    unsafe {
+        // Does not return if this thread is inside a native call.
+        wasmffi_fault_escape(signal);
+        let Some(index) = SIGNALS.iter().position(|&s| s == signal) else {
+            return;
+        };
+        let previous = &*std::ptr::addr_of!(PREVIOUS[index]);
+        match previous.sa_sigaction {
+            libc::SIG_IGN => {}
+            libc::SIG_DFL => {
+                // Restore the default action and let the fault happen again.
+                libc::sigaction(signal, previous, std::ptr::null_mut());
+                if signal == libc::SIGABRT {
+                    libc::raise(signal);
+                }
+            }
+            chained if previous.sa_flags & libc::SA_SIGINFO != 0 => {
+                let chained: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
+                    std::mem::transmute(chained);
+                chained(signal, info, context);
+            }
+            chained => {
+                let chained: extern "C" fn(c_int) = std::mem::transmute(chained);
+                chained(signal);
+            }
+        }
+    }
+}
+
+/// `ffi_call` that comes back with the signal number if native code crashed.
+///
+/// # Safety
+/// As `ffi_call`: the CIF, function, result and argument pointers must match.
+pub unsafe fn guarded_call(
+    cif: *mut ffi_cif,
+    function: unsafe extern "C" fn(),
+    result: *mut c_void,
+    args: *mut *mut c_void,
+) -> Result<(), c_int> {
+    match wasmffi_guarded_ffi_call(cif, Some(function), result, args) {
+        0 => Ok(()),
+        signal => Err(signal),
+    }
+}
+
+/// Run `f` (which leaves native code, to run the guest) with native fault
+/// handling switched off on this thread.
+pub fn outside_native<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: plain thread-local bookkeeping in fault.c.
+    let target = unsafe { wasmffi_fault_disarm() };
+    let result = f();
+    unsafe { wasmffi_fault_rearm(target) };
+    result
+}
+
+pub fn signal_name(signal: c_int) -> String {
+    let abbrev = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGABRT => "SIGABRT",
+        _ => "signal",
+    };
+    // SAFETY: strsignal returns a static or thread-local string.
+    let description = unsafe {
+        let text = libc::strsignal(signal);
+        if text.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(text).to_string_lossy().into_owned()
+        }
+    };
+    format!("{description} ({abbrev})")
+}
+
+/// "symbol in /path/lib.so" for an address, via the dynamic loader.
+pub fn describe_address(address: u64) -> String {
+    // SAFETY: dladdr only reads loader tables.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        if libc::dladdr(address as *const c_void, &mut info) == 0 {
+            return format!("code at {address:#x}");
+        }
+        let text = |p: *const libc::c_char| {
+            (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+        };
+        match (text(info.dli_sname), text(info.dli_fname)) {
+            (Some(symbol), Some(file)) => format!("{symbol} in {file}"),
+            (None, Some(file)) => format!("code at {address:#x} in {file}"),
+            _ => format!("code at {address:#x}"),
+        }
+    }
+}
+
