@@ -51,6 +51,28 @@ guest="$(ns_per_call "$WASMFFI" run --allow-lib "$LIBC" "$HERE/labs.py" "$N")"
 cpython="$(ns_per_call "$PY" "$HERE/labs.py" "$N")"
 echo "labs ns/call: guest=$guest cpython=$cpython ratio=$(ratio "$guest" "$cpython")x"
 
+# ----------------------------------------------------------------- ctypes
+# bench/ctypes_bench.py under `import ctypes` in both: labs() with argtypes/restype,
+# a Structure c_int field read, create_string_buffer(1 MiB)+memmove+string_at.
+ctypes_figures() {
+    local out
+    if ! out="$("$@" 2>&1)"; then
+        echo "failed: $*" >&2
+        echo "$out" >&2
+        return 1
+    fi
+    printf '%s\n' "$out"
+}
+figure() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+g_out="$(ctypes_figures "$WASMFFI" run --allow-lib "$LIBC" "$HERE/ctypes_bench.py" "$N")"
+c_out="$(ctypes_figures "$PY" "$HERE/ctypes_bench.py" "$N")"
+for key in labs_ns field_ns; do
+    g="$(figure "$g_out" "$key")"; c="$(figure "$c_out" "$key")"
+    echo "ctypes $key: guest=$g cpython=$c ratio=$(ratio "$g" "$c")x"
+done
+g="$(figure "$g_out" copy_mib_s)"; c="$(figure "$c_out" copy_mib_s)"
+echo "ctypes copy MiB/s (1 MiB buffer+memmove+string_at): guest=$g cpython=$c ratio=$(ratio "$c" "$g")x (time ratio)"
+
 # ------------------------------------------------------------------ warm start
 # Mean wall time of RUNS runs of `-c pass`, after one untimed run (which fills
 # wasmtime's compilation cache and the OS page cache).

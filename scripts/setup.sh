@@ -10,9 +10,12 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx w
 fi
 
 # libffi-dev: the host links the system libffi. The others are native
-# libraries the tests and later modules call into.
+# libraries the tests and later modules call into. libpython3.11-testsuite is
+# CPython 3.11's own test suite (/usr/lib/python3.11/ctypes/test/ is run in the
+# guest by tests/cpython_ctypes.rs); python3.11 (libpython3.11-stdlib) ships
+# its helper library lib-dynload/_ctypes_test.cpython-311-*.so.
 missing=()
-for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev; do
+for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev python3.11 libpython3.11-testsuite; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

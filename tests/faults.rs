@@ -19,7 +19,9 @@ fn segfault_is_reported_with_function_and_python_stack() {
     assert_eq!(r.code(), Some(128 + 11), "{}", r.describe());
     assert!(r.stdout.contains("about to crash"), "{}", r.describe());
     assert!(!r.stdout.contains("survived"), "{}", r.describe());
-    r.assert_stderr_contains("Fatal Python error: Segmentation fault (SIGSEGV) in native code: t_crash_null in ");
+    r.assert_stderr_contains(
+        "Fatal Python error: Segmentation fault (SIGSEGV) in native code: t_crash_null in ",
+    );
     r.assert_stderr_contains("libwasmffi_test.so");
     r.assert_stderr_contains("in inner_python_frame");
 }

@@ -5,4 +5,6 @@ wit_bindgen::generate!({
     world: "ffi",
 });
 
-pub use wasmffi::ffi::{call, library, memory, platform, process, types};
+pub use wasmffi::ffi::{
+    call, library, memory, mixed, platform, probe, process, sqlite, types, zlib,
+};

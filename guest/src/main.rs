@@ -2,8 +2,13 @@
 //! the native modules that reach native code through the host (`_rawffi`).
 
 mod bindings;
+mod ctypes;
 mod ffi;
+mod mixed;
+mod probe;
 mod rawffi;
+mod sqlite3;
+mod zlib;
 
 use rustpython::{InterpreterBuilder, InterpreterBuilderExt, RunMode};
 use rustpython_vm::{scope::Scope, PyResult, VirtualMachine};
@@ -19,9 +24,16 @@ fn main() {
     };
     let builder = InterpreterBuilder::new().init_stdlib();
     let rawffi_def = rawffi::module_def(&builder.ctx);
+    let ctypes_def = ctypes::module_def(&builder.ctx);
+    // Mixed modules backed by typed host interfaces (sqlite3, zlib, _probe).
+    let mixed_defs = mixed::module_defs(&builder.ctx);
     let interpreter = builder
         .settings(settings)
         .add_native_module(rawffi_def)
+        .add_native_module(ctypes_def)
+        .add_native_modules(&mixed_defs)
+        // CPython's ctypes package, adapted to the host (see ctypes/py/)
+        .add_frozen_modules(ctypes::frozen_package())
         .interpreter();
     let status = interpreter.run(move |vm| run(vm, run_mode));
     if status != 0 {

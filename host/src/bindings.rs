@@ -10,6 +10,10 @@ wasmtime::component::bindgen!({
         "wasmffi:ffi/call.signature": crate::call::Signature,
         "wasmffi:ffi/call.function": crate::call::Function,
         "wasmffi:ffi/call.callback": crate::callback::Callback,
+        "wasmffi:ffi/sqlite.connection": crate::sqlite::Connection,
+        "wasmffi:ffi/sqlite.statement": crate::sqlite::Statement,
+        "wasmffi:ffi/zlib.compressor": crate::zlib::Compressor,
+        "wasmffi:ffi/zlib.decompressor": crate::zlib::Decompressor,
     },
     imports: {
         // The only import allowed to trap: ending the guest is a trap by design.

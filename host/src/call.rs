@@ -17,6 +17,7 @@ use crate::bindings::wasmffi::ffi::call::{
 use crate::bindings::wasmffi::ffi::types::NativeCrash;
 use crate::bindings::{FfiError, Scalar, ValueType};
 use crate::library::{library, Library};
+use crate::limits::Handle;
 use crate::memory::scalar_bits;
 use crate::state::HostState;
 use crate::types::resolve;
@@ -39,6 +40,21 @@ pub struct Prepared {
     /// Total size of the slot area; scratch space follows it.
     pub(crate) slots_size: u32,
     pub(crate) ret: Return,
+    /// What each argument is (checked mode and pinned signatures).
+    pub(crate) kinds: Vec<ArgKind>,
+    pub(crate) fixed_args: Option<u32>,
+    pub(crate) ret_long_double: bool,
+}
+
+/// An argument as checked mode sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ArgKind {
+    Scalar(Scalar),
+    /// Offsets of the pointers inside (None: a union holding pointers).
+    Struct {
+        size: u32,
+        pointers: Option<Vec<u32>>,
+    },
 }
 
 impl Prepared {
@@ -88,6 +104,8 @@ pub struct Function {
     pub name: Arc<str>,
     /// Keeps the library loaded while the function lives.
     _library: Option<Arc<crate::library::LoadedLibrary>>,
+    /// Set when the function's library is in checked memory mode.
+    pub(crate) guard: Option<Arc<crate::checked::Guard>>,
 }
 
 fn prepare(
@@ -105,6 +123,7 @@ fn prepare(
     let mut arg_types: Vec<Type> = Vec::with_capacity(args.len());
     let mut arg_offsets = Vec::with_capacity(args.len());
     let mut cursor = 0usize;
+    let mut kinds = Vec::with_capacity(args.len());
     for (index, arg) in args.iter().enumerate() {
         if matches!(arg, ValueType::Scalar(Scalar::Void)) {
             return Err(FfiError::InvalidArgument(format!(
@@ -112,6 +131,13 @@ fn prepare(
             )));
         }
         let (ty, size, align) = resolve(state, arg)?;
+        kinds.push(match arg {
+            ValueType::Scalar(s) => ArgKind::Scalar(*s),
+            ValueType::Structure(h) => ArgKind::Struct {
+                size: size as u32,
+                pointers: crate::types::aggregate(state, h)?.pointers.clone(),
+            },
+        });
         let offset = cursor.next_multiple_of(align.max(8));
         arg_offsets.push(offset as u32);
         cursor = offset + size.next_multiple_of(8);
@@ -144,6 +170,9 @@ fn prepare(
         arg_offsets,
         slots_size: cursor as u32,
         ret: ret_kind,
+        kinds,
+        fixed_args,
+        ret_long_double: matches!(ret, ValueType::Scalar(Scalar::LongDouble)),
     })
 }
 
@@ -157,6 +186,7 @@ impl HostSignature for HostState {
         let prepared = prepare(self, &args, &ret, fixed_args)?;
         let mut offsets = prepared.arg_offsets.clone();
         offsets.push(prepared.slots_size);
+        self.counts.acquire(Handle::Signature)?;
         let handle = self
             .table
             .push(Signature(Arc::new(prepared)))
@@ -166,6 +196,7 @@ impl HostSignature for HostState {
 
     fn drop(&mut self, rep: Resource<Signature>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
+        self.counts.release(Handle::Signature);
         Ok(())
     }
 }
@@ -186,12 +217,32 @@ impl HostFunction for HostState {
         sig: Resource<Signature>,
     ) -> Result<Resource<Function>, FfiError> {
         let lib = library(self, &lib)?;
+        let sig = signature(self, &sig)?;
+        // Policy first: the symbol, then its pinned signature.
+        lib.settings.check_symbol(&lib.requested, &symbol)?;
+        let pinned = lib.settings.pinned(&symbol);
+        if let Some((text, pinned)) = pinned {
+            crate::checked::matches_pinned(&sig, pinned).map_err(|why| {
+                FfiError::SignatureMismatch(format!(
+                    "{}: {symbol} is pinned by the policy as `{text}`: {why}",
+                    lib.requested
+                ))
+            })?;
+        }
         let address = lib.symbol(&symbol)?;
+        let guard = (lib.settings.memory == crate::policy::MemoryMode::Checked).then(|| {
+            Arc::new(crate::checked::Guard {
+                name: format!("{}:{symbol}", lib.requested),
+                pinned: pinned.map(|(_, p)| p.clone()),
+            })
+        });
+        self.counts.acquire(Handle::Function)?;
         let function = Function {
             address,
-            sig: signature(self, &sig)?,
+            sig,
             name: format!("{symbol} in {}", lib.path).into(),
             _library: Some(lib),
+            guard,
         };
         self.table
             .push(function)
@@ -203,16 +254,23 @@ impl HostFunction for HostState {
         address: u64,
         sig: Resource<Signature>,
     ) -> Result<Resource<Function>, FfiError> {
+        if self.memory.is_checked() {
+            return Err(FfiError::NotPermitted(format!(
+                "calling the address {address:#x}: the policy's checked memory mode does not turn integers into functions"
+            )));
+        }
         if address < 4096 {
             return Err(FfiError::BadPointer(format!(
                 "function pointer {address:#x} is NULL"
             )));
         }
+        self.counts.acquire(Handle::Function)?;
         let function = Function {
             address,
             sig: signature(self, &sig)?,
             name: crate::fault::describe_address(address).into(),
             _library: None,
+            guard: None,
         };
         self.table
             .push(function)
@@ -225,6 +283,7 @@ impl HostFunction for HostState {
 
     fn drop(&mut self, rep: Resource<Function>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
+        self.counts.release(Handle::Function);
         Ok(())
     }
 }
@@ -365,13 +424,27 @@ impl Host for HostState {
             .table
             .get(&f)
             .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
+        // Checked memory mode: refuse before any native code runs.
+        let guard = function.guard.clone();
+        if let Some(guard) = &guard {
+            crate::checked::check_call(&self.memory, &self.counts, guard, &function.sig, &args)?;
+        }
         if self.callbacks.live() > 0 {
             // Native code might call back into the guest: run it where it can
             // be suspended.
-            let (sig, address, name) = (function.sig.clone(), function.address, function.name.clone());
+            let (sig, address, name) = (
+                function.sig.clone(),
+                function.address,
+                function.name.clone(),
+            );
             let mut staged = Vec::new();
             stage(&sig, &args, &mut [], &mut staged)?;
-            let step = self.callbacks.start(sig, address, name, staged, args.errno);
+            let step = self
+                .callbacks
+                .start(sig.clone(), address, name, staged, args.errno);
+            if let (Some(guard), Ok(CallStep::Done(done))) = (&guard, &step) {
+                crate::checked::after_call(&mut self.memory, guard, &args, &sig, done);
+            }
             return self.note_crash(step);
         }
         let sig = &*function.sig;
@@ -390,10 +463,23 @@ impl Host for HostState {
         // SAFETY: `stage` checked the buffer against the signature; `ret` is
         // sized for its result.
         let outcome = unsafe {
-            call_native(sig, function.address, staged.as_mut_ptr(), ret.as_mut_ptr(), args.errno)
+            call_native(
+                sig,
+                function.address,
+                staged.as_mut_ptr(),
+                ret.as_mut_ptr(),
+                args.errno,
+            )
         };
         match outcome {
-            Ok(errno) => Ok(CallStep::Done(finish(sig, ret, errno))),
+            Ok(errno) => {
+                let done = finish(sig, ret, errno);
+                if let Some(guard) = &guard {
+                    let sig = function.sig.clone();
+                    crate::checked::after_call(&mut self.memory, guard, &args, &sig, &done);
+                }
+                Ok(CallStep::Done(done))
+            }
             Err(signal) => {
                 let crash = crash_report(&function.name, signal);
                 self.note_crash(Err(FfiError::Crashed(crash)))

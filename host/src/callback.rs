@@ -134,17 +134,24 @@ impl Callbacks {
             })?,
         };
         let call_sig = sig.clone();
-        let call = Coroutine::with_stack(stack, move |yielder: &Yielder<Reply, Request>, _: Reply| {
-            ACTIVE.with(|a| a.borrow_mut().push(yielder as *const _));
-            let mut ret = vec![0u128; call_sig.ret.buffer_size().div_ceil(16)];
-            // SAFETY: `staged` was checked against `call_sig` by `stage`, and
-            // `ret` is sized for its result.
-            let outcome = unsafe {
-                call_native(&call_sig, address, staged.as_mut_ptr().cast(), ret.as_mut_ptr(), errno)
-            };
-            ACTIVE.with(|a| a.borrow_mut().pop());
-            (ret, outcome)
-        });
+        let call =
+            Coroutine::with_stack(stack, move |yielder: &Yielder<Reply, Request>, _: Reply| {
+                ACTIVE.with(|a| a.borrow_mut().push(yielder as *const _));
+                let mut ret = vec![0u128; call_sig.ret.buffer_size().div_ceil(16)];
+                // SAFETY: `staged` was checked against `call_sig` by `stage`, and
+                // `ret` is sized for its result.
+                let outcome = unsafe {
+                    call_native(
+                        &call_sig,
+                        address,
+                        staged.as_mut_ptr().cast(),
+                        ret.as_mut_ptr(),
+                        errno,
+                    )
+                };
+                ACTIVE.with(|a| a.borrow_mut().pop());
+                (ret, outcome)
+            });
         self.drive(call, sig, name, Vec::new())
     }
 
@@ -196,12 +203,20 @@ impl Drop for Callbacks {
 }
 
 /// The closure behind every callback's C function pointer.
-unsafe extern "C" fn trampoline(_cif: &ffi_cif, result: &mut u8, args: *const *const c_void, slot: &Slot) {
+unsafe extern "C" fn trampoline(
+    _cif: &ffi_cif,
+    result: &mut u8,
+    args: *const *const c_void,
+    slot: &Slot,
+) {
     let result: *mut u8 = result;
     // A Rust panic must never unwind into the native caller.
     let outcome = std::panic::catch_unwind(|| unsafe { deliver(slot, result, args) });
     if outcome.is_err() {
-        eprintln!("wasmffi: internal error while delivering callback #{}; it returns 0", slot.id);
+        eprintln!(
+            "wasmffi: internal error while delivering callback #{}; it returns 0",
+            slot.id
+        );
     }
 }
 
@@ -271,12 +286,20 @@ unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
 }
 
 impl HostCallback for HostState {
-    fn create(&mut self, sig: Resource<Signature>, id: u32) -> Result<Resource<Callback>, FfiError> {
+    fn create(
+        &mut self,
+        sig: Resource<Signature>,
+        id: u32,
+    ) -> Result<Resource<Callback>, FfiError> {
         let sig = self
             .table
             .get(&sig)
             .map(|s| s.0.clone())
             .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))?;
+        // Policy: counted, and in checked mode no pointer results (native
+        // code would trust whatever address the guest returned).
+        crate::checked::check_callback(self.memory.is_checked(), &sig)?;
+        self.counts.acquire(crate::limits::Handle::Callback)?;
         let (closure, code) = libffi::low::try_closure_alloc()
             .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
         let slot: &'static Slot = Box::leak(Box::new(Slot {
@@ -293,6 +316,7 @@ impl HostCallback for HostState {
                 .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
         }
         self.callbacks.live += 1;
+        self.counts.callback_addresses.insert(slot.code.0 as u64);
         self.table
             .push(Callback { slot })
             .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")))
@@ -309,6 +333,10 @@ impl HostCallback for HostState {
         let callback = self.table.delete(rep)?;
         callback.slot.live.store(false, Ordering::Release);
         self.callbacks.live -= 1;
+        self.counts.release(crate::limits::Handle::Callback);
+        self.counts
+            .callback_addresses
+            .remove(&(callback.slot.code.0 as u64));
         Ok(())
     }
 }

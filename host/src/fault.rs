@@ -21,7 +21,13 @@ extern "C" {
     fn wasmffi_fault_rearm(target: *mut c_void);
 }
 
-const SIGNALS: [c_int; 5] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT];
+const SIGNALS: [c_int; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGABRT,
+];
 
 /// The handlers that were installed before ours, to chain to.
 static mut PREVIOUS: [libc::sigaction; SIGNALS.len()] = unsafe { std::mem::zeroed() };
@@ -139,4 +145,3 @@ pub fn describe_address(address: u64) -> String {
         }
     }
 }
-

@@ -19,6 +19,8 @@ pub struct LoadedLibrary {
     /// What the guest asked for (for messages) and what the host opened.
     pub requested: String,
     pub path: String,
+    /// What the policy says about this library (symbols, pins, memory mode).
+    pub settings: Arc<crate::policy::LibrarySettings>,
 }
 
 impl LoadedLibrary {
@@ -101,6 +103,7 @@ fn open(target: &LoadTarget, requested: &str, flags: i32) -> Result<LoadedLibrar
         handle,
         requested: requested.to_owned(),
         path,
+        settings: Default::default(),
     })
 }
 
@@ -108,7 +111,15 @@ impl HostLibrary for HostState {
     fn open(&mut self, name: Option<String>, flags: i32) -> Result<Resource<Library>, FfiError> {
         let target = self.policy.check_library(name.as_deref())?;
         let requested = name.as_deref().unwrap_or("<process>");
-        let lib = open(&target, requested, flags)?;
+        self.counts.acquire(crate::limits::Handle::Library)?;
+        let mut lib = match open(&target, requested, flags) {
+            Ok(lib) => lib,
+            Err(e) => {
+                self.counts.release(crate::limits::Handle::Library);
+                return Err(e);
+            }
+        };
+        lib.settings = self.policy.settings_for(&target);
         tracing::debug!(requested, path = %lib.path, "opened native library");
         self.table
             .push(Library(Arc::new(lib)))
@@ -123,11 +134,14 @@ impl HostLibrary for HostState {
     }
 
     fn symbol(&mut self, lib: Resource<Library>, name: String) -> Result<u64, FfiError> {
-        library(self, &lib)?.symbol(&name)
+        let lib = library(self, &lib)?;
+        lib.settings.check_symbol(&lib.requested, &name)?;
+        lib.symbol(&name)
     }
 
     fn drop(&mut self, rep: Resource<Library>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
+        self.counts.release(crate::limits::Handle::Library);
         Ok(())
     }
 }

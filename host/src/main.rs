@@ -21,6 +21,64 @@ struct Cli {
 enum Command {
     /// Run a Python script, `-c CODE` or `-m MODULE`, like `python` does.
     Run(RunArgs),
+    /// Validate or print policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file: exit 0 if it is good, else print FILE:LINE:COL: reason.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Print the effective policy (as TOML) of the given file, preset and flags.
+    Show(PolicyArgs),
+}
+
+/// The policy of a run: a preset, a file on top, then flags on top.
+#[derive(clap::Args)]
+struct PolicyArgs {
+    /// Start from a named preset: none (default), libc-math, trusted.
+    #[arg(long = "preset", value_name = "NAME")]
+    preset: Option<String>,
+    /// A policy file (TOML; see README "Policy"), applied over the preset.
+    #[arg(long = "policy", value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
+    /// Allow the guest to open a native library (soname, absolute path, or
+    /// `@process` for the process's global namespace). Repeatable.
+    #[arg(long = "allow-lib", value_name = "NAME_OR_PATH")]
+    allow_libs: Vec<String>,
+    /// Like --allow-lib, in checked memory mode. Repeatable.
+    #[arg(long = "allow-lib-checked", value_name = "NAME_OR_PATH")]
+    allow_libs_checked: Vec<String>,
+    /// Give the guest the mixed module `_probe` (platform probing), which
+    /// compiles and runs small C programs with the host's C compiler.
+    #[arg(long = "allow-probe")]
+    allow_probe: bool,
+    /// Take a mixed module (sqlite3, zlib) away from the guest: importing it
+    /// raises ImportError. Repeatable.
+    #[arg(long = "deny-module", value_name = "NAME")]
+    deny_modules: Vec<String>,
+    /// Stop the guest after this long (e.g. 30, 30s, 500ms); exit status 124.
+    #[arg(long = "cpu-time", value_name = "DURATION")]
+    cpu_time: Option<String>,
+    /// Cap the guest's linear memory (e.g. 512MiB).
+    #[arg(long = "max-memory", value_name = "SIZE")]
+    max_memory: Option<String>,
+    /// Cap the native memory the guest may allocate through the runtime.
+    #[arg(long = "max-native-memory", value_name = "SIZE")]
+    max_native_memory: Option<String>,
+    /// Native libraries open at once.
+    #[arg(long = "max-libraries", value_name = "N")]
+    max_libraries: Option<u32>,
+    /// Live FFI handles of all kinds.
+    #[arg(long = "max-handles", value_name = "N")]
+    max_handles: Option<u32>,
+    /// Live callbacks.
+    #[arg(long = "max-callbacks", value_name = "N")]
+    max_callbacks: Option<u32>,
 }
 
 #[derive(clap::Args)]
@@ -37,10 +95,8 @@ struct RunArgs {
     /// Set an environment variable in the guest.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
-    /// Allow the guest to open a native library (soname, absolute path, or
-    /// `@process` for the process's global namespace). Repeatable.
-    #[arg(long = "allow-lib", value_name = "NAME_OR_PATH")]
-    allow_libs: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// The script, then its arguments (with -c/-m: only arguments).
     #[arg(
         trailing_var_arg = true,
@@ -67,6 +123,28 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run_program(args),
+        Command::Policy(PolicyCommand::Check { file }) => {
+            let policy = Policy::from_file(&file)?;
+            println!(
+                "{}: ok ({} libraries{}{})",
+                file.display(),
+                policy.libraries().len(),
+                if policy.memory_checked() {
+                    ", checked memory"
+                } else {
+                    ""
+                },
+                match policy.limits.cpu_time {
+                    Some(t) => format!(", deadline {:.3}s", t.as_secs_f64()),
+                    None => String::new(),
+                }
+            );
+            Ok(0)
+        }
+        Command::Policy(PolicyCommand::Show(args)) => {
+            print!("{}", build_policy(&args)?.to_toml());
+            Ok(0)
+        }
     }
 }
 
@@ -81,12 +159,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
                 .into(),
         ),
     };
-    let mut policy = Policy::default();
-    for lib in &args.allow_libs {
-        policy = policy
-            .try_allow_library(lib)
-            .with_context(|| format!("--allow-lib {lib}"))?;
-    }
+    let policy = build_policy(&args.policy)?;
     let mut options = RunOptions {
         args: rest.collect(),
         ..RunOptions::default()
@@ -102,4 +175,62 @@ fn run_program(args: RunArgs) -> Result<i32> {
     }
     let runtime = Runtime::new(policy)?;
     Ok(runtime.run(&program, &options)?.status)
+}
+
+/// The policy a run's flags describe: preset, then file, then flags.
+fn build_policy(args: &PolicyArgs) -> Result<Policy> {
+    let mut policy = match &args.preset {
+        Some(name) => Policy::preset(name).with_context(|| format!("--preset {name}"))?,
+        None => Policy::default(),
+    };
+    if let Some(file) = &args.policy {
+        policy = policy.with_file(file)?;
+    }
+    for lib in &args.allow_libs {
+        policy = policy
+            .try_allow_library(lib)
+            .with_context(|| format!("--allow-lib {lib}"))?;
+    }
+    if args.allow_probe {
+        policy = policy.allow_module("probe");
+    }
+    for name in &args.deny_modules {
+        if !wasmffi::policy::MIXED_MODULES
+            .iter()
+            .any(|(n, _)| n == name)
+        {
+            anyhow::bail!("--deny-module {name}: no such mixed module");
+        }
+        policy = policy.deny_module(name);
+    }
+    for lib in &args.allow_libs_checked {
+        policy = policy
+            .memory_mode(lib, wasmffi::policy::MemoryMode::Checked)
+            .with_context(|| format!("--allow-lib-checked {lib}"))?;
+    }
+    let limits = &mut policy.limits;
+    if let Some(t) = &args.cpu_time {
+        limits.cpu_time = Some(
+            wasmffi::policy_file::parse_duration(t)
+                .map_err(|e| anyhow::anyhow!("--cpu-time: {e}"))?,
+        );
+    }
+    if let Some(n) = &args.max_memory {
+        limits.linear_memory = wasmffi::policy_file::parse_size(n)
+            .map_err(|e| anyhow::anyhow!("--max-memory: {e}"))?;
+    }
+    if let Some(n) = &args.max_native_memory {
+        limits.native_memory = wasmffi::policy_file::parse_size(n)
+            .map_err(|e| anyhow::anyhow!("--max-native-memory: {e}"))?;
+    }
+    if let Some(n) = args.max_libraries {
+        limits.libraries = n;
+    }
+    if let Some(n) = args.max_handles {
+        limits.handles = n;
+    }
+    if let Some(n) = args.max_callbacks {
+        limits.callbacks = n;
+    }
+    Ok(policy)
 }

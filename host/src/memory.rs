@@ -25,6 +25,10 @@ const MAX_TRANSFER: u64 = 1 << 30;
 const PAGE: u64 = 4096;
 /// Bytes of freed blocks kept reserved to catch use-after-free.
 const QUARANTINE_BYTES: u64 = 16 << 20;
+/// Borrowed regions (checked mode) remembered at once; the oldest go first.
+const MAX_BORROWED: usize = 4096;
+/// Longest borrowed string recorded from a function result.
+const MAX_BORROWED_STRING: u64 = 1 << 20;
 
 struct Block {
     size: u64,
@@ -39,6 +43,11 @@ pub struct NativeMemory {
     quarantine: BTreeMap<u64, Block>,
     quarantine_order: VecDeque<u64>,
     quarantined: u64,
+    /// Checked mode: foreign addresses are refused, except reads of
+    /// borrowed regions (memory a pinned signature says a function returned).
+    checked: bool,
+    borrowed: BTreeMap<u64, u64>,
+    borrowed_order: VecDeque<u64>,
 }
 
 /// Where an address range lies.
@@ -58,7 +67,65 @@ impl NativeMemory {
             quarantine: BTreeMap::new(),
             quarantine_order: VecDeque::new(),
             quarantined: 0,
+            checked: false,
+            borrowed: BTreeMap::new(),
+            borrowed_order: VecDeque::new(),
         }
+    }
+
+    /// Refuse foreign addresses (the policy's checked memory mode).
+    pub fn set_checked(&mut self, checked: bool) {
+        self.checked = checked;
+    }
+
+    pub fn is_checked(&self) -> bool {
+        self.checked
+    }
+
+    /// `[start, end)` of the live block containing `address`.
+    pub fn block_range(&self, address: u64) -> Option<(u64, u64)> {
+        self.block_containing(address)
+            .map(|(start, block)| (start, start + block.size))
+    }
+
+    /// `[start, end)` of the borrowed region containing `address`.
+    pub fn borrowed_range(&self, address: u64) -> Option<(u64, u64)> {
+        let (&start, &len) = self.borrowed.range(..=address).next_back()?;
+        (address < start + len).then_some((start, start + len))
+    }
+
+    /// Start of the freed (quarantined) block containing `address`.
+    pub fn freed_block(&self, address: u64) -> Option<u64> {
+        self.freed_block_containing(address)
+    }
+
+    /// Record `[address, address + len)` as borrowed, read-only memory.
+    pub fn borrow(&mut self, address: u64, len: u64) {
+        if address < NULL_PAGE || len == 0 || address.checked_add(len).is_none() {
+            return;
+        }
+        if self.block_containing(address).is_some() {
+            return;
+        }
+        if self.borrowed.insert(address, len).is_none() {
+            self.borrowed_order.push_back(address);
+        }
+        while self.borrowed_order.len() > MAX_BORROWED {
+            if let Some(old) = self.borrowed_order.pop_front() {
+                self.borrowed.remove(&old);
+            }
+        }
+    }
+
+    /// Record the NUL-terminated string at `address` (foreign memory, read
+    /// fault-safely) as borrowed; returns its length with the terminator.
+    pub fn borrow_string(&mut self, address: u64) -> Option<u64> {
+        if self.block_containing(address).is_some() {
+            return None;
+        }
+        let len = foreign_string_length(address, 1, MAX_BORROWED_STRING).ok()? + 1;
+        self.borrow(address, len);
+        Some(len)
     }
 
     pub fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
@@ -130,6 +197,35 @@ impl NativeMemory {
         (address < start + block.size.max(1)).then_some((start, block))
     }
 
+    /// [`Self::locate`], then in checked mode refuse foreign memory unless
+    /// it is a read inside one borrowed region.
+    fn locate_for(&self, address: u64, len: u64, write: bool) -> Result<Region, FfiError> {
+        let region = self.locate(address, len)?;
+        if let (Region::Foreign, true) = (&region, self.checked) {
+            let end = address.checked_add(len);
+            match self.borrowed_range(address) {
+                Some((_, b_end)) if !write && end.is_some_and(|e| e <= b_end) => {}
+                Some((start, _)) if write => {
+                    return Err(FfiError::BadPointer(format!(
+                        "write to {address:#x}: borrowed memory at {start:#x} is read-only in checked mode"
+                    )))
+                }
+                Some((start, b_end)) => {
+                    return Err(FfiError::BadPointer(format!(
+                        "access to {len} bytes at {address:#x} runs past the end of the borrowed {}-byte region at {start:#x}",
+                        b_end - start
+                    )))
+                }
+                None => {
+                    return Err(FfiError::BadPointer(format!(
+                        "access to {address:#x}: not memory of this runtime (checked mode refuses foreign addresses)"
+                    )))
+                }
+            }
+        }
+        Ok(region)
+    }
+
     fn locate(&self, address: u64, len: u64) -> Result<Region, FfiError> {
         if address < NULL_PAGE {
             return Err(FfiError::BadPointer(format!(
@@ -163,7 +259,7 @@ impl NativeMemory {
     }
 
     pub fn read(&self, address: u64, buf: &mut [u8]) -> Result<(), FfiError> {
-        match self.locate(address, buf.len() as u64)? {
+        match self.locate_for(address, buf.len() as u64, false)? {
             // SAFETY: the range lies inside a live block we allocated.
             Region::Owned => unsafe {
                 std::ptr::copy_nonoverlapping(address as *const u8, buf.as_mut_ptr(), buf.len());
@@ -176,7 +272,7 @@ impl NativeMemory {
     }
 
     pub fn write(&self, address: u64, data: &[u8]) -> Result<(), FfiError> {
-        match self.locate(address, data.len() as u64)? {
+        match self.locate_for(address, data.len() as u64, true)? {
             // SAFETY: the range lies inside a live block we allocated.
             Region::Owned => unsafe {
                 std::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len());
@@ -195,8 +291,8 @@ impl NativeMemory {
         if len == 0 {
             return Ok(());
         }
-        let src_region = self.locate(src, len)?;
-        let dst_region = self.locate(dst, len)?;
+        let src_region = self.locate_for(src, len, false)?;
+        let dst_region = self.locate_for(dst, len, true)?;
         if let (Region::Owned, Region::Owned) = (src_region, dst_region) {
             // SAFETY: both ranges lie inside live blocks; `copy` allows overlap.
             unsafe { std::ptr::copy(src as *const u8, dst as *mut u8, len as usize) };
@@ -211,7 +307,7 @@ impl NativeMemory {
         if len == 0 {
             return Ok(());
         }
-        match self.locate(dst, len)? {
+        match self.locate_for(dst, len, true)? {
             // SAFETY: the range lies inside a live block we allocated.
             Region::Owned => unsafe {
                 std::ptr::write_bytes(dst as *mut u8, byte, len as usize);
@@ -229,7 +325,7 @@ impl NativeMemory {
             )));
         }
         let element = u64::from(element);
-        if let Region::Owned = self.locate(address, element)? {
+        if let Region::Owned = self.locate_for(address, element, false)? {
             let (start, block) = self.block_containing(address).expect("owned");
             let end = start + block.size;
             // SAFETY: scanning stays inside the block.
@@ -247,8 +343,43 @@ impl NativeMemory {
                     ))
                 });
         }
-        // Foreign memory: read a page at a time so the scan never touches
-        // memory past the terminator's page.
+        if self.checked {
+            // A borrowed region: scan only inside it.
+            let (_, end) = self.borrowed_range(address).expect("checked by locate_for");
+            let mut bytes = vec![0u8; (end - address) as usize];
+            foreign_transfer(address, bytes.as_mut_ptr(), bytes.len(), Direction::Read)?;
+            return bytes
+                .chunks_exact(element as usize)
+                .position(|unit| unit.iter().all(|&b| b == 0))
+                .map(|n| n as u64)
+                .ok_or_else(|| {
+                    FfiError::BadPointer(format!(
+                        "string at {address:#x} is not terminated inside its borrowed region"
+                    ))
+                });
+        }
+        foreign_string_length(address, element as u32, MAX_TRANSFER)
+    }
+
+    pub fn load(&self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
+        let size = checked_scalar_size(kind)?;
+        let mut bytes = [0u8; 8];
+        self.read(address, &mut bytes[..size])?;
+        Ok(scalar_bits(kind, &bytes[..size]))
+    }
+
+    pub fn store(&self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
+        let size = checked_scalar_size(kind)?;
+        self.write(address, &value.to_ne_bytes()[..size])
+    }
+}
+
+/// Length in `element`-byte units of the string at a foreign address,
+/// read a page at a time so the scan never touches memory past the
+/// terminator's page; at most `max` bytes are scanned.
+fn foreign_string_length(address: u64, element: u32, max: u64) -> Result<u64, FfiError> {
+    let element = u64::from(element);
+    {
         let mut scanned = 0u64;
         let mut chunk = Vec::new();
         loop {
@@ -264,24 +395,12 @@ impl NativeMemory {
                 return Ok(scanned / element + n as u64);
             }
             scanned += len;
-            if scanned > MAX_TRANSFER {
+            if scanned > max {
                 return Err(FfiError::LimitExceeded(format!(
-                    "no terminator within {MAX_TRANSFER} bytes of {address:#x}"
+                    "no terminator within {max} bytes of {address:#x}"
                 )));
             }
         }
-    }
-
-    pub fn load(&self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
-        let size = checked_scalar_size(kind)?;
-        let mut bytes = [0u8; 8];
-        self.read(address, &mut bytes[..size])?;
-        Ok(scalar_bits(kind, &bytes[..size]))
-    }
-
-    pub fn store(&self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
-        let size = checked_scalar_size(kind)?;
-        self.write(address, &value.to_ne_bytes()[..size])
     }
 }
 
@@ -382,7 +501,7 @@ impl Host for HostState {
     }
 
     fn read(&mut self, address: u64, len: u32) -> Result<Vec<u8>, FfiError> {
-        self.memory.locate(address, u64::from(len))?;
+        self.memory.locate_for(address, u64::from(len), false)?;
         let mut buf = vec![0u8; len as usize];
         self.memory.read(address, &mut buf)?;
         Ok(buf)

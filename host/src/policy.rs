@@ -5,7 +5,10 @@
 //! its real path (symlinks resolved), anything else is a soname passed to the
 //! dynamic loader as is.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -25,25 +28,103 @@ pub enum LibraryRule {
 /// Name of the rule that allows `dlopen(NULL)`.
 pub const PROCESS_RULE: &str = "@process";
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     /// Bytes of native memory the guest may hold through `memory.alloc`.
     pub native_memory: u64,
+    /// Wall-clock time the guest may run; past it the run ends with
+    /// [`crate::runtime::DEADLINE_STATUS`]. Checked while wasm runs (not
+    /// inside a native call). `None`: no deadline.
+    pub cpu_time: Option<Duration>,
+    /// Bytes of linear memory the guest's wasm may grow to.
+    pub linear_memory: u64,
+    /// Native libraries open at once.
+    pub libraries: u32,
+    /// Live FFI handles of all kinds (libraries, signatures, functions,
+    /// struct types, callbacks).
+    pub handles: u32,
+    /// Live callbacks.
+    pub callbacks: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             native_memory: 1 << 30,
+            cpu_time: None,
+            linear_memory: 4 << 30,
+            libraries: 64,
+            handles: 100_000,
+            callbacks: 4096,
         }
+    }
+}
+
+/// How the runtime treats pointers for a library's functions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemoryMode {
+    /// ctypes semantics: addresses are the guest's claim.
+    #[default]
+    Trusted,
+    /// Only memory the runtime allocated (or a pinned signature declares
+    /// borrowed) can be named; see README "Checked memory".
+    Checked,
+}
+
+/// What the policy says about one allowed library.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LibrarySettings {
+    pub memory: MemoryMode,
+    /// Symbols that may be looked up; `None`: any. Pinned symbols are
+    /// always allowed.
+    pub symbols: Option<BTreeSet<String>>,
+    /// Pinned signatures by symbol: the source text and its parse.
+    pub signatures: BTreeMap<String, (String, crate::csig::CSignature)>,
+}
+
+impl LibrarySettings {
+    pub fn new(memory: MemoryMode) -> Self {
+        LibrarySettings {
+            memory,
+            ..Default::default()
+        }
+    }
+
+    /// `not-permitted` unless `symbol` may be looked up.
+    pub fn check_symbol(&self, library: &str, symbol: &str) -> Result<(), FfiError> {
+        match &self.symbols {
+            Some(allowed) if !allowed.contains(symbol) && !self.signatures.contains_key(symbol) => {
+                Err(FfiError::NotPermitted(format!(
+                    "{library}: symbol {symbol} is not allowed by the policy"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn pinned(&self, symbol: &str) -> Option<&(String, crate::csig::CSignature)> {
+        self.signatures.get(symbol)
     }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     libraries: Vec<LibraryRule>,
+    /// Settings of each rule of `libraries`, at the same index.
+    pub(crate) settings: Vec<Arc<LibrarySettings>>,
+    /// Settings for any library not listed (the `trusted` preset); `None`:
+    /// unlisted libraries are refused.
+    pub(crate) any_library: Option<Arc<LibrarySettings>>,
     pub limits: Limits,
+    /// Mixed modules (host-backed WIT interfaces) allowed or denied beyond
+    /// the defaults of [`MIXED_MODULES`]; the last rule for a name wins.
+    module_rules: Vec<(String, bool)>,
 }
+
+/// The mixed modules the host implements, and whether a guest gets each by
+/// default. `probe` runs the host's C compiler, so it is off unless asked for.
+pub const MIXED_MODULES: &[(&str, bool)] = &[("sqlite3", true), ("zlib", true), ("probe", false)];
 
 /// How a permitted `library.open` request is to be loaded.
 #[derive(Debug, PartialEq, Eq)]
@@ -61,18 +142,109 @@ impl Policy {
         // policy usable and let `open` report the missing file.
         let rule = parse_rule(name_or_path)
             .unwrap_or_else(|_| LibraryRule::Path(PathBuf::from(name_or_path)));
-        if !self.libraries.contains(&rule) {
-            self.libraries.push(rule);
-        }
+        self.add_rule(rule);
         self
+    }
+
+    pub(crate) fn push_rule(&mut self, rule: LibraryRule, settings: Arc<LibrarySettings>) {
+        let i = self.add_rule(rule);
+        self.settings[i] = settings;
+    }
+
+    fn add_rule(&mut self, rule: LibraryRule) -> usize {
+        match self.libraries.iter().position(|r| *r == rule) {
+            Some(i) => i,
+            None => {
+                self.libraries.push(rule);
+                self.settings.push(Arc::default());
+                self.libraries.len() - 1
+            }
+        }
+    }
+
+    /// Allow a library (like [`Policy::try_allow_library`]) with these
+    /// settings, replacing any it had.
+    pub fn allow_library_with(
+        mut self,
+        name_or_path: &str,
+        settings: LibrarySettings,
+    ) -> Result<Self> {
+        let i = self.add_rule(parse_rule(name_or_path)?);
+        self.settings[i] = Arc::new(settings);
+        Ok(self)
+    }
+
+    /// Set the memory mode of an allowed library.
+    pub fn memory_mode(mut self, name_or_path: &str, mode: MemoryMode) -> Result<Self> {
+        let i = self.add_rule(parse_rule(name_or_path)?);
+        Arc::make_mut(&mut self.settings[i]).memory = mode;
+        Ok(self)
+    }
+
+    /// Restrict an allowed library's symbols to `symbols` (added to any
+    /// already listed).
+    pub fn allow_symbols(mut self, name_or_path: &str, symbols: &[&str]) -> Result<Self> {
+        let i = self.add_rule(parse_rule(name_or_path)?);
+        let set = Arc::make_mut(&mut self.settings[i])
+            .symbols
+            .get_or_insert_with(BTreeSet::new);
+        set.extend(symbols.iter().map(|s| s.to_string()));
+        Ok(self)
+    }
+
+    /// Pin the C signature `symbol` of an allowed library may be bound with
+    /// (see [`crate::csig`] for the syntax).
+    pub fn pin_signature(
+        mut self,
+        name_or_path: &str,
+        symbol: &str,
+        signature: &str,
+    ) -> Result<Self> {
+        let sig = crate::csig::parse(signature, symbol)
+            .map_err(|e| anyhow::anyhow!("signature of {symbol} ({signature:?}): {e}"))?;
+        let i = self.add_rule(parse_rule(name_or_path)?);
+        Arc::make_mut(&mut self.settings[i])
+            .signatures
+            .insert(symbol.to_owned(), (signature.to_owned(), sig));
+        Ok(self)
+    }
+
+    /// Allow every library (soname or absolute path; `@process` too) not
+    /// listed otherwise, with `mode`.
+    pub fn allow_any_library(mut self, mode: MemoryMode) -> Self {
+        self.any_library = Some(Arc::new(LibrarySettings::new(mode)));
+        self
+    }
+
+    /// Whether any library the policy allows is in checked mode: then the
+    /// `memory` interface refuses foreign addresses and `from-address` is
+    /// refused for the whole run.
+    pub fn memory_checked(&self) -> bool {
+        self.settings
+            .iter()
+            .chain(&self.any_library)
+            .any(|s| s.memory == MemoryMode::Checked)
+    }
+
+    /// The settings of the rule that allowed `target`.
+    pub fn settings_for(&self, target: &LoadTarget) -> Arc<LibrarySettings> {
+        let rule = match target {
+            LoadTarget::Process => LibraryRule::Process,
+            LoadTarget::Soname(s) => LibraryRule::Soname(s.clone()),
+            LoadTarget::Path(p) => LibraryRule::Path(p.clone()),
+        };
+        self.libraries
+            .iter()
+            .position(|r| *r == rule)
+            .map(|i| self.settings[i].clone())
+            .or_else(|| self.any_library.clone())
+            .unwrap_or_default()
     }
 
     /// Like [`Policy::allow_library`], but a rule that cannot be resolved is an error.
     pub fn try_allow_library(mut self, name_or_path: &str) -> Result<Self> {
         let rule = parse_rule(name_or_path)?;
-        if !self.libraries.contains(&rule) {
-            self.libraries.push(rule);
-        }
+        self.add_rule(rule);
         Ok(self)
     }
 
@@ -80,10 +252,51 @@ impl Policy {
         &self.libraries
     }
 
+    /// Give the guest a mixed module (a name of [`MIXED_MODULES`]).
+    pub fn allow_module(mut self, name: &str) -> Self {
+        self.module_rules.push((name.to_owned(), true));
+        self
+    }
+
+    /// Take a mixed module away from the guest; importing it raises ImportError.
+    pub fn deny_module(mut self, name: &str) -> Self {
+        self.module_rules.push((name.to_owned(), false));
+        self
+    }
+
+    pub fn module_allowed(&self, name: &str) -> bool {
+        let default = MIXED_MODULES.iter().find(|(n, _)| *n == name);
+        let Some(&(_, default)) = default else {
+            return false;
+        };
+        self.module_rules
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map_or(default, |&(_, allowed)| allowed)
+    }
+
+    /// `not-permitted` unless the guest may use the mixed module `name`.
+    pub fn check_module(&self, name: &str) -> Result<(), FfiError> {
+        if self.module_allowed(name) {
+            return Ok(());
+        }
+        let hint = match name {
+            "probe" => " (allow it with --allow-probe)".to_owned(),
+            _ if MIXED_MODULES.iter().any(|(n, _)| *n == name) => {
+                format!(" (it was denied with --deny-module {name})")
+            }
+            _ => " (no such mixed module)".to_owned(),
+        };
+        Err(FfiError::NotPermitted(format!(
+            "mixed module {name}: not allowed by the policy{hint}"
+        )))
+    }
+
     /// Decide whether the guest may open `requested` (`None`: the process).
     pub fn check_library(&self, requested: Option<&str>) -> Result<LoadTarget, FfiError> {
         let Some(requested) = requested else {
-            return if self.libraries.contains(&LibraryRule::Process) {
+            return if self.libraries.contains(&LibraryRule::Process) || self.any_library.is_some() {
                 Ok(LoadTarget::Process)
             } else {
                 Err(FfiError::NotPermitted(format!(
@@ -93,9 +306,13 @@ impl Policy {
             };
         };
         if !requested.contains('/') {
-            return if self
-                .libraries
-                .contains(&LibraryRule::Soname(requested.to_owned()))
+            if requested.is_empty() || requested == "." || requested == ".." {
+                return Err(not_allowed(requested));
+            }
+            return if self.any_library.is_some()
+                || self
+                    .libraries
+                    .contains(&LibraryRule::Soname(requested.to_owned()))
             {
                 Ok(LoadTarget::Soname(requested.to_owned()))
             } else {
@@ -113,6 +330,11 @@ impl Policy {
                 "{requested}: '..' is not allowed in library paths"
             )));
         }
+        if is_pseudo_fs(path) {
+            return Err(FfiError::NotPermitted(format!(
+                "{requested}: libraries cannot be opened from /proc, /dev or /sys"
+            )));
+        }
         let real = match path.canonicalize() {
             Ok(real) => real,
             // Report a missing file like the loader would, but only for paths
@@ -125,7 +347,16 @@ impl Policy {
                 }
             }
         };
-        if self.libraries.contains(&LibraryRule::Path(real.clone())) {
+        if is_pseudo_fs(&real) {
+            return Err(FfiError::NotPermitted(format!(
+                "{requested}: resolves to {}, inside /proc, /dev or /sys",
+                real.display()
+            )));
+        }
+        if !real.is_file() {
+            return Err(not_allowed(requested));
+        }
+        if self.any_library.is_some() || self.libraries.contains(&LibraryRule::Path(real.clone())) {
             Ok(LoadTarget::Path(real))
         } else {
             Err(not_allowed(requested))
@@ -145,6 +376,14 @@ impl Policy {
             _ => None,
         })
     }
+}
+
+/// Paths of pseudo file systems: magic links there (`/proc/self/fd/N`,
+/// `/proc/self/map_files/...`) can name files no rule allows.
+fn is_pseudo_fs(path: &Path) -> bool {
+    ["/proc", "/dev", "/sys"]
+        .iter()
+        .any(|root| path.starts_with(root))
 }
 
 fn not_allowed(requested: &str) -> FfiError {

@@ -20,6 +20,15 @@ use crate::state::HostState;
 /// something Python code can cause on purpose).
 pub const TRAP_STATUS: i32 = 70;
 
+/// Exit status when the guest ran past the policy's time limit
+/// (`limits.cpu_time`), as with GNU `timeout`.
+pub const DEADLINE_STATUS: i32 = 124;
+
+/// Exit status when the guest needed more linear memory than the policy's
+/// `limits.linear_memory` and could not recover (most often Python raises
+/// MemoryError instead).
+pub const MEMORY_LIMIT_STATUS: i32 = 125;
+
 /// Captured output is limited to this many bytes per stream.
 const CAPTURE_LIMIT: usize = 64 << 20;
 
@@ -74,9 +83,13 @@ pub struct Outcome {
 }
 
 pub struct Runtime {
+    /// Advances the epoch while the runtime lives, when the policy has a deadline.
+    _ticker: Option<crate::limits::Ticker>,
     engine: Engine,
     pre: CommandPre<HostState>,
     policy: Arc<Policy>,
+    /// Also where mixed modules cache (the probe's answers).
+    cache_dir: PathBuf,
 }
 
 impl Runtime {
@@ -94,7 +107,16 @@ impl Runtime {
         config.max_wasm_stack(WASM_STACK);
         // Checked against the above even though we never run wasm on fibers.
         config.async_stack_size(WASM_STACK + (1 << 20));
+        // The deadline (`limits.cpu_time`): always compiled in, so that one
+        // cached guest serves every policy.
+        config.epoch_interruption(true);
         let engine = Engine::new(&config).context("configuring wasmtime")?;
+        let ticker = match policy.limits.cpu_time {
+            Some(_) => {
+                Some(crate::limits::Ticker::start(&engine).context("starting the epoch ticker")?)
+            }
+            None => None,
+        };
         // After wasmtime's own signal handlers, so that ours come first and
         // hand wasm traps on.
         crate::fault::install();
@@ -109,9 +131,11 @@ impl Runtime {
             .context("resolving the guest's imports")?;
         let pre = CommandPre::new(pre).context("the guest is not a wasi:cli command")?;
         Ok(Runtime {
+            _ticker: ticker,
             engine,
             pre,
             policy: Arc::new(policy),
+            cache_dir: cache_dir.to_owned(),
         })
     }
 
@@ -136,6 +160,8 @@ impl Runtime {
     /// `RUN_THREAD_STACK` bytes.
     fn run_here(&self, program: &Program, options: &RunOptions) -> Result<Outcome> {
         let mut wasi = WasiCtxBuilder::new();
+        // The preopens as mixed modules see them (guest paths to host paths).
+        let mut guest_dirs = Vec::new();
         let mut argv = vec!["wasmffi".to_owned()];
         match program {
             Program::File(path) => {
@@ -152,6 +178,7 @@ impl Runtime {
                 {
                     wasi.preopened_dir(dir, dir.to_string_lossy(), FsPerms::ReadOnly)
                         .with_context(|| format!("opening {}", dir.display()))?;
+                    guest_dirs.extend(guest_dir(dir, &dir.to_string_lossy(), false));
                 }
                 argv.push(script.to_string_lossy().into_owned());
             }
@@ -171,6 +198,7 @@ impl Runtime {
             };
             wasi.preopened_dir(&dir.host, &dir.guest, perms)
                 .with_context(|| format!("cannot preopen directory {}", dir.host.display()))?;
+            guest_dirs.extend(guest_dir(&dir.host, &dir.guest, dir.writable));
         }
         match &options.stdin {
             Stdio::Inherit => {
@@ -191,14 +219,43 @@ impl Runtime {
             None => wasi.inherit_stderr(),
         };
 
-        let state = HostState::new(wasi.build(), self.policy.clone());
+        let mut state = HostState::new(wasi.build(), self.policy.clone());
+        state.mixed = crate::mixed::MixedState::new(guest_dirs, self.cache_dir.clone());
         let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        // Without a ticker the epoch never moves: any deadline is "never".
+        store.set_epoch_deadline(
+            self.policy
+                .limits
+                .cpu_time
+                .map_or(u64::MAX / 2, crate::limits::ticks),
+        );
+        store.epoch_deadline_trap();
         let command = self.pre.instantiate(&mut store)?;
         let status = match command.wasi_cli_run().call_run(&mut store) {
             Ok(Ok(())) => 0,
             Ok(Err(())) => 1,
             Err(err) => match err.downcast_ref::<I32Exit>() {
                 Some(exit) => exit.0,
+                None if err.downcast_ref::<wasmtime::Trap>()
+                    == Some(&wasmtime::Trap::Interrupt) =>
+                {
+                    let limit = self.policy.limits.cpu_time.unwrap_or_default();
+                    eprintln!(
+                        "wasmffi: the guest ran past its time limit of {:.3}s (limits.cpu_time) and was stopped",
+                        limit.as_secs_f64()
+                    );
+                    DEADLINE_STATUS
+                }
+                None if store.data().limiter.refused.is_some() => {
+                    eprintln!(
+                        "wasmffi: the guest ran out of memory: it asked for {} bytes of linear memory, \
+                         the policy's limit is {} bytes (limits.linear_memory)",
+                        store.data().limiter.refused.unwrap_or(0),
+                        self.policy.limits.linear_memory
+                    );
+                    MEMORY_LIMIT_STATUS
+                }
                 None => {
                     eprintln!("wasmffi: the guest trapped: {err:?}");
                     TRAP_STATUS
@@ -214,6 +271,23 @@ impl Runtime {
             stderr: contents(stderr),
         })
     }
+}
+
+/// A preopen as the mixed modules resolve guest paths against it.
+fn guest_dir(host: &Path, guest: &str, writable: bool) -> Option<crate::mixed::GuestDir> {
+    let host = host.canonicalize().ok()?;
+    let trimmed = guest.trim_end_matches('/');
+    let guest = if guest.starts_with('/') {
+        if trimmed.is_empty() { "/" } else { trimmed }.to_owned()
+    } else {
+        // WASI resolves relative preopen names against `/`.
+        format!("/{}", guest.trim_start_matches("./").trim_end_matches('/'))
+    };
+    Some(crate::mixed::GuestDir {
+        guest,
+        host,
+        writable,
+    })
 }
 
 fn capture(stdio: &Stdio) -> Option<MemoryOutputPipe> {

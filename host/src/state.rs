@@ -20,18 +20,28 @@ pub struct HostState {
     pub callbacks: Callbacks,
     /// Set once native code crashed in-process: no native call runs after.
     pub native_crash: Option<crate::bindings::wasmffi::ffi::types::NativeCrash>,
+    /// What the mixed modules' host halves need (preopens, cache directory).
+    pub mixed: crate::mixed::MixedState,
+    /// Live FFI handles against the policy's limits.
+    pub counts: crate::limits::Counters,
+    /// The guest's linear-memory cap (installed with `Store::limiter`).
+    pub limiter: crate::limits::GuestLimiter,
 }
 
 impl HostState {
     pub fn new(wasi: WasiCtx, policy: Arc<Policy>) -> Self {
-        let memory = NativeMemory::new(policy.limits.native_memory);
+        let mut memory = NativeMemory::new(policy.limits.native_memory);
+        memory.set_checked(policy.memory_checked());
         HostState {
+            counts: crate::limits::Counters::new(&policy.limits),
+            limiter: crate::limits::GuestLimiter::new(&policy.limits),
             wasi,
             table: ResourceTable::new(),
             policy,
             memory,
             callbacks: Callbacks::default(),
             native_crash: None,
+            mixed: Default::default(),
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct StructType(pub Arc<Aggregate>);
 pub struct Aggregate {
     pub ffi: FfiType,
     pub layout: StructLayout,
+    /// Offsets of the pointers inside, nested structs included (checked
+    /// mode checks them); `None` for a union with a pointer member.
+    pub pointers: Option<Vec<u32>>,
 }
 
 /// A libffi type description. libffi's types are plain heap data with no
@@ -97,14 +100,26 @@ fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggr
         )));
     }
     let mut members = Vec::with_capacity(fields.len());
+    // Pointers of each field relative to the field's start.
+    let mut field_pointers: Vec<Option<Vec<u32>>> = Vec::with_capacity(fields.len());
     for field in fields {
         if matches!(field, ValueType::Scalar(Scalar::Void)) {
             return Err(FfiError::InvalidArgument("a field cannot be void".into()));
         }
         members.push(resolve(state, field)?);
+        field_pointers.push(match field {
+            ValueType::Scalar(Scalar::Pointer) => Some(vec![0]),
+            ValueType::Scalar(_) => Some(Vec::new()),
+            ValueType::Structure(h) => aggregate(state, h)?.pointers.clone(),
+        });
     }
     if is_union {
-        Ok(union_of(members))
+        let mut agg = union_of(members);
+        agg.pointers = field_pointers
+            .iter()
+            .all(|p| p.as_ref().is_some_and(Vec::is_empty))
+            .then(Vec::new);
+        Ok(agg)
     } else {
         let mut ffi = Type::structure(members.into_iter().map(|(t, _, _)| t));
         let offsets = ffi
@@ -112,13 +127,24 @@ fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggr
             .map_err(|e| FfiError::InvalidArgument(format!("libffi rejected the struct: {e:?}")))?;
         let (size, alignment) =
             unsafe { ((*ffi.as_raw_ptr()).size, (*ffi.as_raw_ptr()).alignment) };
+        let offsets: Vec<u32> = offsets.into_iter().map(|o| o as u32).collect();
+        let pointers = field_pointers
+            .iter()
+            .zip(&offsets)
+            .map(|(p, &at)| {
+                p.as_ref()
+                    .map(|p| p.iter().map(|o| o + at).collect::<Vec<_>>())
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.concat());
         Ok(Aggregate {
             ffi: FfiType(ffi),
             layout: StructLayout {
                 size: size as u32,
                 alignment: u32::from(alignment),
-                offsets: offsets.into_iter().map(|o| o as u32).collect(),
+                offsets,
             },
+            pointers,
         })
     }
 }
@@ -149,6 +175,7 @@ fn union_of(members: Vec<(Type, usize, usize)>) -> Aggregate {
             alignment: alignment as u32,
             offsets: vec![0; count],
         },
+        pointers: None,
     }
 }
 
@@ -160,6 +187,7 @@ impl HostStructType for HostState {
     ) -> Result<(Resource<StructType>, StructLayout), FfiError> {
         let aggregate = build(self, &fields, is_union)?;
         let layout = aggregate.layout.clone();
+        self.counts.acquire(crate::limits::Handle::StructType)?;
         let handle = self
             .table
             .push(StructType(Arc::new(aggregate)))
@@ -169,6 +197,7 @@ impl HostStructType for HostState {
 
     fn drop(&mut self, rep: Resource<StructType>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
+        self.counts.release(crate::limits::Handle::StructType);
         Ok(())
     }
 }

@@ -149,7 +149,11 @@ thread_local! {
 /// Call `function` with packed arguments, keeping the guest's errno copy
 /// in step with the native thread's, and running any callbacks native code
 /// makes on the way.
-pub fn invoke(vm: &VirtualMachine, function: &call::Function, args: ArgBuffer) -> PyResult<Returned> {
+pub fn invoke(
+    vm: &VirtualMachine,
+    function: &call::Function,
+    args: ArgBuffer,
+) -> PyResult<Returned> {
     let depth = NESTING.with(|n| n.get());
     if depth >= MAX_NESTED_CALLS {
         return Err(vm.new_recursion_error(format!(
@@ -165,7 +169,11 @@ pub fn invoke(vm: &VirtualMachine, function: &call::Function, args: ArgBuffer) -
     let mut step = call::invoke(function, &request);
     let outcome = loop {
         match step {
-            Ok(CallStep::Done(CallDone { value, bytes, errno })) => {
+            Ok(CallStep::Done(CallDone {
+                value,
+                bytes,
+                errno,
+            })) => {
                 super::set_errno(errno);
                 break Ok(Returned { value, bytes });
             }

@@ -59,7 +59,11 @@ impl Drop for Callback {
 }
 
 /// Make a C function pointer with `spec`'s signature that runs `handler`.
-pub fn create(vm: &VirtualMachine, spec: &CallSpec, handler: Rc<dyn Handler>) -> PyResult<Callback> {
+pub fn create(
+    vm: &VirtualMachine,
+    spec: &CallSpec,
+    handler: Rc<dyn Handler>,
+) -> PyResult<Callback> {
     let id = NEXT_ID.with(|n| {
         let id = n.get();
         n.set(id.wrapping_add(1).max(1));
@@ -73,7 +77,10 @@ pub fn create(vm: &VirtualMachine, spec: &CallSpec, handler: Rc<dyn Handler>) ->
 /// Run the callback native code asked for; always produces a reply.
 pub(crate) fn dispatch(vm: &VirtualMachine, request: call::CallbackRequest) -> Vec<u8> {
     let Some(handler) = HANDLERS.with(|h| h.borrow().get(&request.id).cloned()) else {
-        eprintln!("wasmffi: callback #{} has no handler; it returns 0", request.id);
+        eprintln!(
+            "wasmffi: callback #{} has no handler; it returns 0",
+            request.id
+        );
         return Vec::new();
     };
     match handler.call(vm, &request.args) {

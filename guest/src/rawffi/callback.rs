@@ -23,7 +23,9 @@ impl Handler for RawHandler {
             let offset = self.spec.offsets[index] as usize;
             let bytes = packed
                 .get(offset..offset + ty.size() as usize)
-                .ok_or_else(|| vm.new_value_error("callback arguments are shorter than the signature"))?;
+                .ok_or_else(|| {
+                    vm.new_value_error("callback arguments are shorter than the signature")
+                })?;
             args.push(match ty {
                 ValueSpec::Prim(prim) => decode_bytes(vm, *prim, bytes)?,
                 ValueSpec::Aggregate(_) => {

@@ -375,13 +375,21 @@ mod _rawffi {
     impl Constructor for CallbackPtr {
         type Args = (PyObjectRef, PyObjectRef, PyObjectRef);
 
-        fn py_new(_cls: &Py<rustpython_vm::builtins::PyType>, (callable, argtypes, restype): Self::Args, vm: &VirtualMachine) -> PyResult<Self> {
+        fn py_new(
+            _cls: &Py<rustpython_vm::builtins::PyType>,
+            (callable, argtypes, restype): Self::Args,
+            vm: &VirtualMachine,
+        ) -> PyResult<Self> {
             if !callable.is_callable() {
                 return Err(vm.new_type_error("CallbackPtr needs a callable"));
             }
             let (spec, arg_shapes, _) = FuncPtr::build(vm, &argtypes, &restype, None)?;
             let spec = Rc::new(spec);
-            let handler = super::callback::RawHandler { callable, spec: spec.clone(), arg_shapes };
+            let handler = super::callback::RawHandler {
+                callable,
+                spec: spec.clone(),
+                arg_shapes,
+            };
             let callback = crate::ffi::callback::create(vm, &spec, Rc::new(handler))?;
             Ok(CallbackPtr { callback })
         }

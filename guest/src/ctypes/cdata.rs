@@ -1,0 +1,561 @@
+//! `_CData`: the payload shared by every ctypes instance. Its memory is a
+//! block of *host* memory (`memory.alloc`), freed when the object dies, or a
+//! view into memory something else owns (`_b_base_` keeps that alive, as in
+//! CPython). Objects the memory refers to (strings behind `char *`, targets
+//! of pointers) are kept alive in the root object's `_objects` dict.
+
+use std::cell::{Cell, RefCell};
+
+use rustpython_common::lock::{PyRwLock, PyRwLockReadGuard, PyRwLockWriteGuard};
+use rustpython_vm::convert::TryFromBorrowedObject;
+
+use rustpython_vm::builtins::{PyBytes, PyDictRef, PyStr, PyTuple, PyType, PyTypeRef};
+use rustpython_vm::function::{ArgBytesLike, OptionalArg};
+use rustpython_vm::protocol::{BufferDescriptor, BufferMethods, PyBuffer};
+use rustpython_vm::types::AsBuffer;
+use rustpython_vm::{
+    pyclass, AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+};
+
+use super::array::Array;
+use super::function::CFuncPtr;
+use super::info::{
+    encode_simple, is_direct_simple, load_simple, stginfo, stginfo_of_type, store, Shape, StgInfo,
+};
+use super::pointer::Pointer;
+use super::simple::Simple;
+use super::structure::{Structure, Union};
+use crate::bindings::memory;
+use crate::ffi::errors::OrRaise;
+use crate::ffi::memory as mem;
+use crate::ffi::prim::{decode_wide, Kind};
+
+#[pyclass(name = "_CData", module = "_ctypes")]
+#[derive(Debug, PyPayload)]
+pub struct CData {
+    pub info: PyRef<StgInfo>,
+    addr: Cell<u64>,
+    size: Cell<usize>,
+    owned: Cell<bool>,
+    /// `_b_base_`: the object whose memory this one is a view of.
+    pub base: RefCell<Option<PyObjectRef>>,
+    /// `_objects`: what the memory refers to and must outlive it.
+    pub objects: RefCell<Option<PyDictRef>>,
+    /// Guest-side copy handed out through the buffer protocol, and the
+    /// bytes it started from (written back on release if changed).
+    mirror: PyRwLock<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Drop for CData {
+    fn drop(&mut self) {
+        if self.owned.get() && self.addr.get() != 0 {
+            let _ = memory::free(self.addr.get());
+        }
+    }
+}
+
+impl CData {
+    /// Fresh zeroed host memory for one instance of `info`.
+    pub fn alloc(vm: &VirtualMachine, info: PyRef<StgInfo>) -> PyResult<Self> {
+        let size = info.size;
+        let align = info.align.max(1).next_power_of_two() as u32;
+        let addr = memory::alloc(size.max(1) as u64, align).or_raise(vm)?;
+        Ok(Self::make(info, addr, size, true, None))
+    }
+
+    /// A view of memory owned by `base` (or nobody, for `from_address`).
+    pub fn view(info: PyRef<StgInfo>, addr: u64, base: Option<PyObjectRef>) -> Self {
+        let size = info.size;
+        Self::make(info, addr, size, false, base)
+    }
+
+    fn make(
+        info: PyRef<StgInfo>,
+        addr: u64,
+        size: usize,
+        owned: bool,
+        base: Option<PyObjectRef>,
+    ) -> Self {
+        info.final_.set(true);
+        CData {
+            info,
+            addr: Cell::new(addr),
+            size: Cell::new(size),
+            owned: Cell::new(owned),
+            base: RefCell::new(base),
+            objects: RefCell::new(None),
+            mirror: PyRwLock::new((Vec::new(), Vec::new())),
+        }
+    }
+
+    pub fn addr(&self) -> u64 {
+        self.addr.get()
+    }
+
+    pub fn size(&self) -> usize {
+        self.size.get()
+    }
+
+    pub fn read_all(&self, vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+        mem::read(vm, self.addr(), self.size())
+    }
+
+    /// `resize()`: grow owned memory, keeping its contents.
+    pub fn resize(&self, vm: &VirtualMachine, size: usize) -> PyResult<()> {
+        if size < self.info.size {
+            return Err(vm.new_value_error(format!("minimum size is {}", self.info.size)));
+        }
+        if !self.owned.get() {
+            return Err(
+                vm.new_value_error("Memory cannot be resized because this object doesn't own it")
+            );
+        }
+        if size <= self.size() {
+            self.size.set(size);
+            return Ok(());
+        }
+        let align = self.info.align.max(1).next_power_of_two() as u32;
+        let new = memory::alloc(size as u64, align).or_raise(vm)?;
+        memory::copy(new, self.addr(), self.size() as u64).or_raise(vm)?;
+        let _ = memory::free(self.addr());
+        self.addr.set(new);
+        self.size.set(size);
+        Ok(())
+    }
+
+    /// Keep `obj` alive as long as the memory at `addr` (inside this
+    /// object) may refer to it; `None` forgets what was kept there.
+    pub fn keep(zelf: &PyObject, addr: u64, obj: Option<PyObjectRef>, vm: &VirtualMachine) {
+        // Walk up to the object that owns the memory.
+        let mut root: PyObjectRef = zelf.to_owned();
+        loop {
+            let next = match root.downcast_ref::<CData>() {
+                Some(cd) => cd.base.borrow().clone(),
+                None => None,
+            };
+            match next {
+                Some(b) if b.downcast_ref::<CData>().is_some() => root = b,
+                _ => break,
+            }
+        }
+        let Some(cd) = root.downcast_ref::<CData>() else {
+            return;
+        };
+        let key = format!("{}", addr.wrapping_sub(cd.addr()));
+        let dict = {
+            let mut objects = cd.objects.borrow_mut();
+            match &*objects {
+                Some(d) => d.clone(),
+                None => {
+                    if obj.is_none() {
+                        return;
+                    }
+                    let d = vm.ctx.new_dict();
+                    *objects = Some(d.clone());
+                    d
+                }
+            }
+        };
+        match obj {
+            Some(o) => {
+                let _ = dict.set_item(key.as_str(), o, vm);
+            }
+            None => {
+                let _ = dict.del_item(key.as_str(), vm);
+            }
+        }
+    }
+}
+
+pub fn cdata(obj: &PyObject) -> Option<&Py<CData>> {
+    obj.downcast_ref::<CData>()
+}
+
+/// A new instance of the ctypes type `cls` over `data`.
+pub fn instantiate(vm: &VirtualMachine, cls: PyTypeRef, data: CData) -> PyResult<PyObjectRef> {
+    let obj: PyObjectRef = match &data.info.shape {
+        Shape::Simple(_) => Simple(data).into_ref_with_type(vm, cls)?.into(),
+        Shape::Pointer(_) => Pointer(data).into_ref_with_type(vm, cls)?.into(),
+        Shape::Array { .. } => Array(data).into_ref_with_type(vm, cls)?.into(),
+        Shape::Struct(st) if st.is_union => Union(data).into_ref_with_type(vm, cls)?.into(),
+        Shape::Struct(_) => Structure(data).into_ref_with_type(vm, cls)?.into(),
+        Shape::Func => CFuncPtr::with_data(data)
+            .into_ref_with_type(vm, cls)?
+            .into(),
+    };
+    Ok(obj)
+}
+
+/// `cls.from_address(addr)` and friends: an instance viewing `addr`.
+pub fn at_address(
+    vm: &VirtualMachine,
+    cls: PyTypeRef,
+    addr: u64,
+    base: Option<PyObjectRef>,
+) -> PyResult<PyObjectRef> {
+    let info = stginfo(vm, cls.as_object())?;
+    instantiate(vm, cls, CData::view(info, addr, base))
+}
+
+/// The simple base class, for "is this a fundamental simple type" checks.
+pub fn simple_base(vm: &VirtualMachine) -> &'static Py<PyType> {
+    let _ = vm;
+    simple_base_static()
+}
+
+pub fn simple_base_static() -> &'static Py<PyType> {
+    <Simple as rustpython_vm::class::StaticType>::static_type()
+}
+
+/// The Python value of a `ty` stored at `addr` (fields, items, contents):
+/// fundamental simple types and char arrays become Python values, anything
+/// else a view instance kept alive through `owner`.
+pub fn get_at(
+    vm: &VirtualMachine,
+    ty: &PyTypeRef,
+    info: &PyRef<StgInfo>,
+    addr: u64,
+    owner: &PyObject,
+) -> PyResult {
+    match &info.shape {
+        Shape::Simple(sc) if is_direct_simple(ty, simple_base(vm)) => {
+            return load_simple(vm, *sc, addr)
+        }
+        Shape::Array {
+            elem, elem_info, ..
+        } if is_direct_simple(elem, simple_base(vm)) => {
+            if let Some(sc) = elem_info.simple() {
+                if sc.prim.kind == Kind::Char {
+                    let mut bytes = mem::read(vm, addr, info.size)?;
+                    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+                        bytes.truncate(nul);
+                    }
+                    return Ok(vm.ctx.new_bytes(bytes).into());
+                }
+                if sc.prim.kind == Kind::WChar {
+                    return Ok(vm
+                        .ctx
+                        .new_str(wide_value(vm, addr, info.size, sc.prim.size)?)
+                        .into());
+                }
+            }
+        }
+        _ => {}
+    }
+    instantiate(
+        vm,
+        ty.clone(),
+        CData::view(info.clone(), addr, Some(owner.to_owned())),
+    )
+}
+
+/// A wide string of at most `size` bytes at `addr`, up to its NUL.
+pub fn wide_value(vm: &VirtualMachine, addr: u64, size: usize, unit: u32) -> PyResult<String> {
+    let bytes = mem::read(vm, addr, size)?;
+    let unit = unit as usize;
+    let end = bytes
+        .chunks_exact(unit)
+        .position(|c| c.iter().all(|&b| b == 0))
+        .map_or(bytes.len() / unit * unit, |i| i * unit);
+    decode_wide(vm, &bytes[..end])
+}
+
+fn incompatible(
+    vm: &VirtualMachine,
+    value: &PyObject,
+    ty: &PyType,
+) -> rustpython_vm::builtins::PyBaseExceptionRef {
+    vm.new_type_error(format!(
+        "incompatible types, {} instance instead of {} instance",
+        value.class().name(),
+        ty.name()
+    ))
+}
+
+/// Store `value` as a `ty` at `addr` inside `owner` (CPython's _PyCData_set).
+pub fn set_at(
+    vm: &VirtualMachine,
+    ty: &PyTypeRef,
+    info: &PyRef<StgInfo>,
+    addr: u64,
+    value: PyObjectRef,
+    owner: &PyObject,
+) -> PyResult<()> {
+    if let Some(src) = cdata(&value) {
+        if value.class().fast_issubclass(ty) {
+            memory::copy(addr, src.addr(), info.size as u64).or_raise(vm)?;
+            let objs = src.objects.borrow().clone();
+            CData::keep(owner, addr, objs.map(Into::into), vm);
+            return Ok(());
+        }
+    }
+    match &info.shape {
+        Shape::Simple(sc) => {
+            let stored = encode_simple(vm, *sc, &value)?;
+            store(vm, *sc, addr, &stored)?;
+            if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP) || stored.keep.is_some() {
+                CData::keep(owner, addr, stored.keep, vm);
+            }
+            Ok(())
+        }
+        Shape::Pointer(target) => {
+            if vm.is_none(&value) {
+                memory::store(addr, super::info::pointer_prim().scalar, 0).or_raise(vm)?;
+                CData::keep(owner, addr, None, vm);
+                return Ok(());
+            }
+            if let (Some(src), Some(target)) = (cdata(&value), target.borrow().clone()) {
+                if let Shape::Array { elem, .. } = &src.info.shape {
+                    if elem.fast_issubclass(&target) {
+                        memory::store(addr, super::info::pointer_prim().scalar, src.addr())
+                            .or_raise(vm)?;
+                        CData::keep(owner, addr, Some(value.clone()), vm);
+                        return Ok(());
+                    }
+                }
+            }
+            Err(incompatible(vm, &value, ty))
+        }
+        Shape::Array {
+            elem_info, length, ..
+        } => {
+            if let Some(sc) = elem_info.simple() {
+                if sc.prim.kind == Kind::Char {
+                    if let Some(b) = value.downcast_ref::<PyBytes>() {
+                        return write_chars(vm, addr, info.size, b.as_bytes(), 1);
+                    }
+                }
+                if sc.prim.kind == Kind::WChar {
+                    if let Some(s) = value.downcast_ref::<PyStr>() {
+                        let data = crate::ffi::prim::encode_wide(vm, s)?;
+                        return write_chars(vm, addr, info.size, &data, sc.prim.size as usize);
+                    }
+                }
+            }
+            if value.downcast_ref::<PyTuple>().is_some() {
+                let _ = length;
+                let made = ty.as_object().call(
+                    rustpython_vm::function::FuncArgs::from(
+                        value
+                            .downcast_ref::<PyTuple>()
+                            .map(|t| t.as_slice().to_vec())
+                            .unwrap_or_default(),
+                    ),
+                    vm,
+                )?;
+                return set_at(vm, ty, info, addr, made, owner);
+            }
+            Err(incompatible(vm, &value, ty))
+        }
+        Shape::Struct(_) => {
+            if let Some(t) = value.downcast_ref::<PyTuple>() {
+                let made = ty.as_object().call(
+                    rustpython_vm::function::FuncArgs::from(t.as_slice().to_vec()),
+                    vm,
+                )?;
+                return set_at(vm, ty, info, addr, made, owner);
+            }
+            Err(incompatible(vm, &value, ty))
+        }
+        Shape::Func => {
+            if vm.is_none(&value) {
+                memory::store(addr, super::info::pointer_prim().scalar, 0).or_raise(vm)?;
+                return Ok(());
+            }
+            Err(incompatible(vm, &value, ty))
+        }
+    }
+}
+
+/// Bytes into a char array of `cap` bytes, NUL-terminated (one `unit`)
+/// when there is room.
+pub fn write_chars(
+    vm: &VirtualMachine,
+    addr: u64,
+    cap: usize,
+    data: &[u8],
+    unit: usize,
+) -> PyResult<()> {
+    if data.len() > cap {
+        return Err(vm.new_value_error("byte string too long"));
+    }
+    let mut buf = data.to_vec();
+    let pad = (cap - data.len()).min(unit);
+    buf.extend(std::iter::repeat_n(0, pad));
+    mem::write(vm, addr, &buf)
+}
+
+fn buffer_data(buffer: &PyBuffer) -> &CData {
+    buffer.obj_as::<CData>()
+}
+
+static CDATA_BUFFER: BufferMethods = BufferMethods {
+    obj_bytes: |buffer| {
+        PyRwLockReadGuard::map(buffer_data(buffer).mirror.read(), |m| &m.0[..]).into()
+    },
+    obj_bytes_mut: |buffer| {
+        PyRwLockWriteGuard::map(buffer_data(buffer).mirror.write(), |m| &mut m.0[..]).into()
+    },
+    release: |buffer| {
+        let data = buffer_data(buffer);
+        let mirror = data.mirror.read();
+        if mirror.0 != mirror.1 && mirror.0.len() == data.size() {
+            let _ = memory::write(data.addr(), &mirror.0);
+        }
+    },
+    retain: |_| {},
+};
+
+impl AsBuffer for CData {
+    fn as_buffer(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyBuffer> {
+        let bytes = zelf.read_all(vm)?;
+        *zelf.mirror.write() = (bytes.clone(), bytes);
+        let info = &zelf.info;
+        let (itemsize, format) = match &info.shape {
+            Shape::Array { .. } => {
+                // the innermost element's size and format
+                let mut inner = info.clone();
+                while let Shape::Array { elem_info, .. } = &inner.shape {
+                    let next = elem_info.clone();
+                    inner = next;
+                }
+                (inner.size, inner.format.clone())
+            }
+            _ => (info.size, info.format.clone()),
+        };
+        let itemsize = itemsize.max(1);
+        let mut dim_desc = Vec::new();
+        let mut stride = info.size as isize;
+        for &d in &info.dims {
+            stride /= d.max(1) as isize;
+            dim_desc.push((d, stride, 0));
+        }
+        let desc = BufferDescriptor {
+            len: zelf.size(),
+            readonly: false,
+            itemsize,
+            format: format.into(),
+            dim_desc,
+        };
+        Ok(PyBuffer::new(zelf.to_owned().into(), desc, &CDATA_BUFFER))
+    }
+}
+
+#[pyclass(flags(BASETYPE), with(AsBuffer))]
+impl CData {
+    #[pygetset(name = "_objects")]
+    fn objects_get(&self) -> Option<PyDictRef> {
+        self.objects.borrow().clone()
+    }
+
+    #[pygetset(name = "_b_base_")]
+    fn b_base(&self) -> Option<PyObjectRef> {
+        self.base.borrow().clone()
+    }
+
+    #[pygetset(name = "_b_needsfree_")]
+    fn b_needsfree(&self) -> bool {
+        self.owned.get()
+    }
+
+    #[pyclassmethod]
+    fn from_address(cls: PyTypeRef, address: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        let addr = super::info::int_of(vm, &address)?;
+        at_address(vm, cls, addr, None)
+    }
+
+    /// Shares the memory of a ctypes object; for other writable buffers the
+    /// guest cannot share its own memory with native code, so the data is
+    /// copied (documented limitation).
+    #[pyclassmethod]
+    fn from_buffer(
+        cls: PyTypeRef,
+        source: PyObjectRef,
+        offset: OptionalArg<isize>,
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(vm.new_value_error("offset cannot be negative"));
+        }
+        let info = stginfo(vm, cls.as_object())?;
+        if let Some(src) = cdata(&source) {
+            if src.size() < info.size + offset as usize {
+                return Err(vm.new_value_error(format!(
+                    "Buffer size too small ({} instead of at least {} bytes)",
+                    src.size(),
+                    info.size + offset as usize
+                )));
+            }
+            let obj = at_address(vm, cls, src.addr() + offset as u64, Some(source.clone()))?;
+            return Ok(obj);
+        }
+        let buffer = PyBuffer::try_from_borrowed_object(vm, &source)?;
+        if buffer.desc.readonly {
+            return Err(vm.new_type_error("underlying buffer is not writable"));
+        }
+        Self::from_buffer_copy(
+            cls,
+            ArgBytesLike::try_from_borrowed_object(vm, &source)?,
+            OptionalArg::Present(offset),
+            vm,
+        )
+    }
+
+    #[pyclassmethod]
+    fn from_buffer_copy(
+        cls: PyTypeRef,
+        source: ArgBytesLike,
+        offset: OptionalArg<isize>,
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(vm.new_value_error("offset cannot be negative"));
+        }
+        let info = stginfo(vm, cls.as_object())?;
+        let data = source.borrow_buf();
+        let need = info.size + offset as usize;
+        if data.len() < need {
+            return Err(vm.new_value_error(format!(
+                "Buffer size too small ({} instead of at least {} bytes)",
+                data.len(),
+                need
+            )));
+        }
+        let chunk = data[offset as usize..need].to_vec();
+        drop(data);
+        let cd = CData::alloc(vm, info)?;
+        mem::write(vm, cd.addr(), &chunk)?;
+        instantiate(vm, cls, cd)
+    }
+
+    #[pyclassmethod]
+    fn in_dll(
+        cls: PyTypeRef,
+        dll: PyObjectRef,
+        name: PyObjectRef,
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        let handle = dll.get_attr("_handle", vm)?;
+        let handle = super::info::int_of(vm, &handle)?;
+        let name = name
+            .downcast_ref::<PyStr>()
+            .ok_or_else(|| vm.new_type_error("symbol name must be a string"))?;
+        let addr = super::library::symbol(vm, handle, crate::ffi::errors::utf8(vm, name)?)?;
+        at_address(vm, cls, addr, None)
+    }
+
+    #[pymethod]
+    fn __ctypes_from_outparam__(zelf: PyObjectRef) -> PyObjectRef {
+        zelf
+    }
+
+    #[pymethod]
+    fn __reduce__(zelf: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        Err(vm.new_value_error(format!(
+            "ctypes objects containing pointers cannot be pickled ({})",
+            zelf.class().name()
+        )))
+    }
+}

@@ -1,0 +1,405 @@
+//! `_ctypes`: the C core of CPython's `ctypes`, written for wasmffi. Every
+//! ctypes object's memory lives in host memory (see `cdata.rs`); foreign
+//! calls cross once with a cached call descriptor (`function.rs`). The
+//! frozen `ctypes` package in `py/` is CPython 3.14's with the changes its
+//! header lists (host sizes for `_check_size`, `find_library` answered by
+//! the host, memmove & co. implemented here).
+
+pub(crate) use _ctypes::module_def;
+
+mod args;
+mod array;
+mod callback;
+mod cdata;
+mod function;
+mod info;
+mod library;
+mod pointer;
+mod simple;
+mod structure;
+
+use std::cell::OnceCell;
+
+use rustpython_vm::builtins::PyTypeRef;
+use rustpython_vm::VirtualMachine;
+
+thread_local! {
+    static ARGUMENT_ERROR: OnceCell<PyTypeRef> = const { OnceCell::new() };
+}
+
+pub(crate) fn argument_error_type(vm: &VirtualMachine) -> PyTypeRef {
+    ARGUMENT_ERROR.with(|c| {
+        c.get_or_init(|| {
+            vm.ctx.new_exception_type(
+                "ctypes",
+                "ArgumentError",
+                Some(vec![vm.ctx.exceptions.exception_type.to_owned()]),
+            )
+        })
+        .clone()
+    })
+}
+
+/// A fundamental type of the `ctypes` package (`c_int`, ...), if loaded.
+pub(crate) fn simple_type(vm: &VirtualMachine, name: &str) -> Option<rustpython_vm::PyObjectRef> {
+    let sys_modules = vm.sys_module.get_attr("modules", vm).ok()?;
+    let ctypes = sys_modules.get_item("ctypes", vm).ok()?;
+    ctypes.get_attr(vm.ctx.intern_str(name), vm).ok()
+}
+
+/// The frozen `ctypes` package that replaces the standard library's.
+pub(crate) fn frozen_package(
+) -> impl IntoIterator<Item = (&'static str, rustpython_vm::frozen::FrozenModule)> {
+    rustpython_vm::py_freeze!(dir = "py")
+}
+
+#[rustpython_vm::pymodule]
+mod _ctypes {
+    use rustpython_vm::builtins::{PyModule, PyStrRef, PyType, PyTypeRef};
+    use rustpython_vm::class::{PyClassImpl, StaticType};
+    use rustpython_vm::function::{ArgBytesLike, OptionalArg};
+    use rustpython_vm::{AsObject, Py, PyObjectRef, PyResult, VirtualMachine};
+
+    use super::args::{byref_obj, pointer_value, CArgObject};
+    use super::array::{Array, ArrayType};
+    use super::cdata::{at_address, cdata, CData};
+    use super::function::{CFuncPtr, FuncPtrType};
+    use super::info::{int_of, stginfo, HostBlock, StgInfo};
+    use super::pointer::{Pointer, PointerType};
+    use super::simple::{Simple, SimpleType};
+    use super::structure::{CField, StructType, Structure, Union, UnionType};
+    use crate::bindings::memory;
+    use crate::ffi::errors::{utf8, OrRaise};
+    use crate::ffi::memory as mem;
+    use crate::ffi::platform::facts;
+    use crate::ffi::prim::decode_wide;
+
+    pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
+        __module_exec(vm, module);
+        // metaclasses before the classes that use them
+        SimpleType::make_static_type();
+        PointerType::make_static_type();
+        ArrayType::make_static_type();
+        StructType::make_static_type();
+        UnionType::make_static_type();
+        FuncPtrType::make_static_type();
+        let classes: [(&str, PyTypeRef); 10] = [
+            ("_CData", CData::make_static_type()),
+            ("_SimpleCData", Simple::make_static_type()),
+            ("_Pointer", Pointer::make_static_type()),
+            ("Array", Array::make_static_type()),
+            ("Structure", Structure::make_static_type()),
+            ("Union", Union::make_static_type()),
+            ("CFuncPtr", CFuncPtr::make_static_type()),
+            ("CField", CField::make_static_type()),
+            ("CArgObject", CArgObject::make_static_type()),
+            ("StgInfo", StgInfo::make_static_type()),
+        ];
+        for (name, class) in classes {
+            module.set_attr(name, class, vm)?;
+        }
+        HostBlock::make_static_type();
+        for (name, class) in [
+            ("PyCSimpleType", SimpleType::static_type()),
+            ("PyCPointerType", PointerType::static_type()),
+            ("PyCArrayType", ArrayType::static_type()),
+            ("PyCStructType", StructType::static_type()),
+            ("UnionType", UnionType::static_type()),
+            ("PyCFuncPtrType", FuncPtrType::static_type()),
+        ] {
+            module.set_attr(name, class.to_owned(), vm)?;
+        }
+        for name in ["RTLD_LOCAL", "RTLD_GLOBAL"] {
+            module.set_attr(name, vm.ctx.new_int(facts().dlopen_flag(name)), vm)?;
+        }
+        module.set_attr("ArgumentError", super::argument_error_type(vm), vm)?;
+        let time_t = facts()
+            .raw
+            .c_types
+            .iter()
+            .find(|t| t.name == "time_t")
+            .map_or_else(|| facts().c_type("long").size, |t| t.size);
+        module.set_attr("SIZEOF_TIME_T", vm.ctx.new_int(time_t), vm)?;
+        module.set_attr("_pointer_type_cache", vm.ctx.new_dict(), vm)?;
+        // The *_addr names of CPython's C core are real native addresses
+        // there; here they are the Rust implementations themselves, which
+        // CFUNCTYPE(...)(f) accepts as callables.
+        for (alias, name) in [
+            ("_memmove_addr", "memmove"),
+            ("_memset_addr", "memset"),
+            ("_string_at_addr", "string_at"),
+            ("_wstring_at_addr", "wstring_at"),
+            ("_cast_addr", "cast"),
+            ("_memoryview_at_addr", "memoryview_at"),
+        ] {
+            let f = module.as_object().get_attr(name, vm)?;
+            module.set_attr(alias, f, vm)?;
+        }
+        Ok(())
+    }
+
+    #[pyattr(name = "__version__")]
+    const VERSION: &str = "1.1.0";
+    #[pyattr]
+    const FUNCFLAG_CDECL: u32 = super::function::FUNCFLAG_CDECL;
+    #[pyattr]
+    const FUNCFLAG_PYTHONAPI: u32 = super::function::FUNCFLAG_PYTHONAPI;
+    #[pyattr]
+    const FUNCFLAG_USE_ERRNO: u32 = super::function::FUNCFLAG_USE_ERRNO;
+    #[pyattr]
+    const FUNCFLAG_USE_LASTERROR: u32 = super::function::FUNCFLAG_USE_LASTERROR;
+    #[pyattr]
+    const CTYPES_MAX_ARGCOUNT: u32 = 1024;
+
+    fn type_or_instance_info(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<(usize, usize)> {
+        if let Some(cd) = cdata(obj) {
+            return Ok((cd.size(), cd.info.align));
+        }
+        if obj.downcast_ref::<PyType>().is_some() {
+            let info = stginfo(vm, obj)?;
+            return Ok((info.size, info.align));
+        }
+        Err(vm.new_type_error("this type has no size"))
+    }
+
+    #[pyfunction]
+    fn sizeof(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+        Ok(type_or_instance_info(vm, &obj)?.0)
+    }
+
+    #[pyfunction]
+    fn alignment(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+        Ok(type_or_instance_info(vm, &obj)?.1)
+    }
+
+    #[pyfunction]
+    fn byref(obj: PyObjectRef, offset: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
+        Ok(byref_obj(vm, obj, offset.unwrap_or(0))?.into())
+    }
+
+    #[pyfunction]
+    fn addressof(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+        cdata(&obj)
+            .map(|c| c.addr())
+            .ok_or_else(|| vm.new_type_error("invalid type"))
+    }
+
+    #[pyfunction]
+    fn resize(obj: PyObjectRef, size: isize, vm: &VirtualMachine) -> PyResult<()> {
+        let cd = cdata(&obj).ok_or_else(|| {
+            vm.new_type_error(format!(
+                "expected ctypes instance, not {}",
+                obj.class().name()
+            ))
+        })?;
+        if size < 0 {
+            return Err(vm.new_value_error("minimum size is 0"));
+        }
+        cd.resize(vm, size as usize)
+    }
+
+    #[pyfunction]
+    fn get_errno() -> i32 {
+        crate::ffi::errno()
+    }
+
+    #[pyfunction]
+    fn set_errno(value: i32) -> i32 {
+        crate::ffi::set_errno(value)
+    }
+
+    /// `dlopen(name, mode)`: a handle naming the library the host opened.
+    #[pyfunction]
+    fn dlopen(
+        name: Option<PyStrRef>,
+        mode: OptionalArg<i32>,
+        vm: &VirtualMachine,
+    ) -> PyResult<u64> {
+        let name = name.map(|n| utf8(vm, &n).map(str::to_owned)).transpose()?;
+        let mode = mode
+            .unwrap_or_else(|| facts().dlopen_flag("RTLD_NOW") | facts().dlopen_flag("RTLD_LOCAL"))
+            | facts().dlopen_flag("RTLD_NOW");
+        super::library::open(vm, name.as_deref(), mode)
+    }
+
+    #[pyfunction]
+    fn dlsym(handle: u64, name: PyStrRef, vm: &VirtualMachine) -> PyResult<u64> {
+        super::library::symbol(vm, handle, utf8(vm, &name)?)
+    }
+
+    #[pyfunction]
+    fn dlclose(handle: u64, vm: &VirtualMachine) -> PyResult<()> {
+        super::library::close(vm, handle)
+    }
+
+    /// `ctypes.util.find_library`, answered by the host among the
+    /// libraries the policy allows.
+    #[pyfunction]
+    fn _find_library(name: PyStrRef, vm: &VirtualMachine) -> PyResult<Option<String>> {
+        Ok(crate::bindings::library::find(utf8(vm, &name)?))
+    }
+
+    #[pyfunction]
+    fn _calcsize(fmt: PyStrRef, vm: &VirtualMachine) -> PyResult<usize> {
+        super::simple::calcsize(vm, utf8(vm, &fmt)?)
+    }
+
+    #[pyfunction]
+    fn buffer_info(ty: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        Ok(super::simple::buffer_info(vm, &ty)?.into())
+    }
+
+    fn address_arg(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<(u64, Option<PyObjectRef>)> {
+        pointer_value(vm, obj)?.ok_or_else(|| {
+            vm.new_type_error(format!(
+                "expected a pointer, an address or a ctypes instance, not {}",
+                obj.class().name()
+            ))
+        })
+    }
+
+    /// `ctypes.memmove(dst, src, count)`; returns dst.
+    #[pyfunction]
+    fn memmove(
+        dst: PyObjectRef,
+        src: PyObjectRef,
+        count: u64,
+        vm: &VirtualMachine,
+    ) -> PyResult<u64> {
+        let (d, _keep) = address_arg(vm, &dst)?;
+        if let Some(b) = src.downcast_ref::<rustpython_vm::builtins::PyBytes>() {
+            let bytes = b.as_bytes();
+            let n = (count as usize).min(bytes.len());
+            if (count as usize) > bytes.len() {
+                return Err(vm.new_value_error("count exceeds the source bytes' length"));
+            }
+            mem::write(vm, d, &bytes[..n])?;
+            return Ok(d);
+        }
+        let (s, _keep2) = address_arg(vm, &src)?;
+        memory::copy(d, s, count).or_raise(vm)?;
+        Ok(d)
+    }
+
+    #[pyfunction]
+    fn memset(dst: PyObjectRef, c: i64, count: u64, vm: &VirtualMachine) -> PyResult<u64> {
+        let (d, _keep) = address_arg(vm, &dst)?;
+        memory::fill(d, c as u8, count).or_raise(vm)?;
+        Ok(d)
+    }
+
+    #[pyfunction]
+    fn string_at(ptr: PyObjectRef, size: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
+        let (addr, _keep) = address_arg(vm, &ptr)?;
+        let max = size.into_option().filter(|&n| n >= 0).map(|n| n as u64);
+        Ok(vm.ctx.new_bytes(mem::read_string(vm, addr, 1, max)?).into())
+    }
+
+    #[pyfunction]
+    fn wstring_at(ptr: PyObjectRef, size: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
+        let (addr, _keep) = address_arg(vm, &ptr)?;
+        let max = size.into_option().filter(|&n| n >= 0).map(|n| n as u64);
+        let bytes = mem::read_string(vm, addr, facts().wchar_size(), max)?;
+        Ok(vm.ctx.new_str(decode_wide(vm, &bytes)?).into())
+    }
+
+    /// A copy: guest memory cannot alias host memory (documented).
+    #[pyfunction]
+    fn memoryview_at(
+        ptr: PyObjectRef,
+        size: isize,
+        readonly: OptionalArg<bool>,
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        let (addr, _keep) = address_arg(vm, &ptr)?;
+        if size < 0 {
+            return Err(vm.new_value_error("negative size"));
+        }
+        let data = mem::read(vm, addr, size as usize)?;
+        let obj: PyObjectRef = if readonly.unwrap_or(false) {
+            vm.ctx.new_bytes(data).into()
+        } else {
+            vm.ctx.new_bytearray(data).into()
+        };
+        let mv = vm.builtins.get_attr("memoryview", vm)?;
+        mv.call((obj,), vm)
+    }
+
+    /// `cast(obj, typ)`: a `typ` (pointer-like) whose value is obj's address.
+    #[pyfunction]
+    fn cast(obj: PyObjectRef, typ: PyTypeRef, vm: &VirtualMachine) -> PyResult {
+        let info = stginfo(vm, typ.as_object())?;
+        let pointerish = info.is_pointerish()
+            || info
+                .simple()
+                .is_some_and(|s| matches!(s.code, 'P' | 'z' | 'Z'));
+        if !pointerish {
+            return Err(vm.new_type_error(format!(
+                "cast() argument 2 must be a pointer type, not {}",
+                typ.name()
+            )));
+        }
+        let (addr, keep) = address_arg(vm, &obj)?;
+        let cd = CData::alloc(vm, info)?;
+        let slot = cd.addr();
+        memory::store(slot, super::info::pointer_prim().scalar, addr).or_raise(vm)?;
+        let result = super::cdata::instantiate(vm, typ, cd)?;
+        if let Some(f) = result.downcast_ref::<CFuncPtr>() {
+            let _ = f;
+            let again = result
+                .class()
+                .as_object()
+                .call((vm.ctx.new_int(addr),), vm)?;
+            return Ok(again);
+        }
+        // keep obj (and what it keeps) alive as long as the result
+        let keep = keep.or(Some(obj));
+        CData::keep(&result, slot, keep, vm);
+        Ok(result)
+    }
+
+    #[pyfunction(name = "POINTER")]
+    fn pointer_type(cls: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        if let Some(t) = cls.downcast_ref::<PyType>() {
+            if let Ok(p) = super::pointer::pointer_type_get(t, vm) {
+                return Ok(p);
+            }
+            let name = format!("LP_{}", t.name());
+            let dict = vm.ctx.new_dict();
+            dict.set_item("_type_", cls.clone(), vm)?;
+            let base: PyObjectRef = Pointer::static_type().to_owned().into();
+            return PointerType::static_type().as_object().call(
+                (vm.ctx.new_str(name), vm.ctx.new_tuple(vec![base]), dict),
+                vm,
+            );
+        }
+        Err(vm.new_type_error("must be a ctypes type"))
+    }
+
+    #[pyfunction]
+    fn pointer(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        let t = pointer_type(obj.class().to_owned().into(), vm)?;
+        t.call((obj,), vm)
+    }
+
+    #[pyfunction]
+    fn _from_address(cls: PyTypeRef, addr: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        let addr = int_of(vm, &addr)?;
+        at_address(vm, cls, addr, None)
+    }
+
+    #[pyfunction]
+    fn _buffer_copy(cls: PyTypeRef, data: ArgBytesLike, vm: &VirtualMachine) -> PyResult {
+        let info = stginfo(vm, cls.as_object())?;
+        let bytes = data.borrow_buf().to_vec();
+        let cd = CData::alloc(vm, info)?;
+        let n = bytes.len().min(cd.size());
+        mem::write(vm, cd.addr(), &bytes[..n])?;
+        super::cdata::instantiate(vm, cls, cd)
+    }
+
+    #[pyfunction]
+    fn _is_ctypes_instance(obj: PyObjectRef) -> bool {
+        cdata(&obj).is_some() || obj.downcast_ref::<CArgObject>().is_some()
+    }
+}

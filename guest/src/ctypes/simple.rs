@@ -1,0 +1,360 @@
+//! `_SimpleCData` and its metaclass `PyCSimpleType`: the fundamental
+//! scalar types (`c_int`, `c_char_p`, ...), their byte-swapped twins
+//! (`__ctype_be__`/`__ctype_le__`), `.value` and `from_param`.
+
+#[allow(unused_imports)]
+use rustpython_vm::builtins::PyBaseExceptionRef;
+use rustpython_vm::builtins::{PyBytes, PyDict, PyInt, PyStr, PyTuple, PyType, PyTypeRef};
+use rustpython_vm::function::{FuncArgs, OptionalArg, PySetterValue};
+use rustpython_vm::protocol::PyNumberMethods;
+use rustpython_vm::types::{AsNumber, Constructor, Initializer, Representable};
+use rustpython_vm::{pyclass, AsObject, Py, PyObjectRef, PyRef, PyResult, VirtualMachine};
+
+use super::cdata::{cdata, instantiate, CData};
+use super::info::{
+    encode_simple, is_direct_simple, load_simple, set_stginfo, simple_format, stginfo, Shape,
+    SimpleCode, StgInfo,
+};
+use crate::ffi::platform::facts;
+use crate::ffi::prim::{self, Kind};
+
+/// Type codes `_type_` may name (`O` is `py_object`).
+pub const SIMPLE_CODES: &str = "cbBhHiIlLqQnN?fdgPzZuO";
+/// Codes that get a byte-swapped twin.
+const SWAPPABLE: &str = "hHiIlLqQnNfd?";
+
+#[pyclass(name = "PyCSimpleType", base = PyType, module = "_ctypes")]
+#[derive(Debug)]
+#[repr(transparent)]
+pub struct SimpleType(PyType);
+
+impl Initializer for SimpleType {
+    type Args = FuncArgs;
+
+    fn init(zelf: PyRef<Self>, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        let cls: PyTypeRef = zelf
+            .as_object()
+            .to_owned()
+            .downcast()
+            .map_err(|_| vm.new_type_error("expected a type"))?;
+        let type_attr = cls
+            .as_object()
+            .get_attr("_type_", vm)
+            .map_err(|_| vm.new_attribute_error("class must define a '_type_' attribute"))?;
+        let bad = || {
+            vm.new_attribute_error(format!(
+                "class must define a '_type_' attribute which must be\na single character string containing one of '{SIMPLE_CODES}'."
+            ))
+        };
+        let code = type_attr
+            .downcast_ref::<PyStr>()
+            .ok_or_else(|| vm.new_type_error("class must define a '_type_' string attribute"))?;
+        let mut chars = code.as_wtf8().code_points();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => c.to_char().ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        if !SIMPLE_CODES.contains(code) {
+            return Err(bad());
+        }
+        let prim = if code == 'O' {
+            super::info::pointer_prim()
+        } else {
+            prim::prim(code).ok_or_else(bad)?
+        };
+        let swapped = cls
+            .attributes
+            .read()
+            .contains_key(vm.ctx.intern_str("_swappedbytes_"));
+        let sc = SimpleCode {
+            code,
+            prim,
+            swapped,
+        };
+        let info = StgInfo::new(
+            prim.size as usize,
+            prim.align as usize,
+            Shape::Simple(sc),
+            simple_format(sc),
+        );
+        set_stginfo(vm, &cls, info);
+        if !swapped && SWAPPABLE.contains(code) {
+            // The twin with the other byte order.
+            let dict = vm.ctx.new_dict();
+            dict.set_item("_type_", type_attr.clone(), vm)?;
+            dict.set_item("_swappedbytes_", vm.ctx.none(), vm)?;
+            if let Some(module) = cls.attributes.read().get(vm.ctx.intern_str("__module__")) {
+                dict.set_item("__module__", module.clone(), vm)?;
+            }
+            let bases: Vec<PyObjectRef> =
+                cls.bases.read().iter().map(|b| b.clone().into()).collect();
+            let twin = cls.class().as_object().call(
+                (
+                    vm.ctx.new_str(cls.name().to_string()),
+                    vm.ctx.new_tuple(bases),
+                    dict,
+                ),
+                vm,
+            )?;
+            let (native, other) = if facts().raw.big_endian {
+                ("__ctype_be__", "__ctype_le__")
+            } else {
+                ("__ctype_le__", "__ctype_be__")
+            };
+            cls.as_object().set_attr(native, cls.clone(), vm)?;
+            cls.as_object().set_attr(other, twin.clone(), vm)?;
+            twin.set_attr(native, cls.clone(), vm)?;
+            twin.set_attr(other, twin.clone(), vm)?;
+        }
+        Ok(())
+    }
+}
+
+impl AsNumber for SimpleType {
+    fn as_number() -> &'static PyNumberMethods {
+        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
+            multiply: Some(|a, b, vm| super::array::type_times(a, b, vm)),
+            ..PyNumberMethods::NOT_IMPLEMENTED
+        };
+        &AS_NUMBER
+    }
+}
+
+#[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
+impl SimpleType {
+    #[pygetset(name = "__pointer_type__")]
+    fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
+        super::pointer::pointer_type_get(&zelf, vm)
+    }
+
+    #[pygetset(name = "__pointer_type__", setter)]
+    fn set_pointer_type(
+        zelf: PyTypeRef,
+        value: PySetterValue,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
+        super::pointer::pointer_type_set(&zelf, value, vm)
+    }
+}
+
+#[pyclass(
+    name = "_SimpleCData",
+    base = CData,
+    metaclass = "SimpleType",
+    module = "_ctypes"
+)]
+#[derive(Debug)]
+#[repr(transparent)]
+pub struct Simple(pub CData);
+
+impl Simple {
+    fn code(&self) -> PyResult<SimpleCode> {
+        Ok(self.0.info.simple().expect("simple types have simple info"))
+    }
+
+    pub fn get_value(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
+        let sc = zelf.code()?;
+        if sc.code == 'O' {
+            let kept = zelf.0.objects.borrow().clone();
+            return match kept.and_then(|d| d.get_item_opt("0", vm).ok().flatten()) {
+                Some(obj) => Ok(obj),
+                None => Err(vm.new_value_error("PyObject is NULL")),
+            };
+        }
+        load_simple(vm, sc, zelf.0.addr())
+    }
+
+    pub fn store_value(zelf: &Py<Self>, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        let sc = zelf.code()?;
+        let addr = zelf.0.addr();
+        if sc.code == 'O' {
+            let id = value.get_id() as u64;
+            crate::bindings::memory::store(addr, sc.prim.scalar, id)
+                .map_err(|e| crate::ffi::errors::to_py(vm, e))?;
+            CData::keep(zelf.as_object(), addr, Some(value), vm);
+            return Ok(());
+        }
+        let stored = encode_simple(vm, sc, &value)?;
+        super::info::store(vm, sc, addr, &stored)?;
+        if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP) {
+            CData::keep(zelf.as_object(), addr, stored.keep.or(Some(value)), vm);
+        }
+        Ok(())
+    }
+}
+
+impl Constructor for Simple {
+    type Args = FuncArgs;
+
+    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        let info = stginfo(vm, cls.as_object())?;
+        instantiate(vm, cls, CData::alloc(vm, info)?)
+    }
+
+    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<Self> {
+        Err(vm.new_type_error("use slot_new"))
+    }
+}
+
+impl Initializer for Simple {
+    type Args = OptionalArg<PyObjectRef>;
+
+    fn init(zelf: PyRef<Self>, value: Self::Args, vm: &VirtualMachine) -> PyResult<()> {
+        if let OptionalArg::Present(value) = value {
+            Simple::store_value(&zelf, value, vm)?;
+        }
+        Ok(())
+    }
+}
+
+impl Representable for Simple {
+    fn repr_str(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<String> {
+        let cls = zelf.class();
+        if is_direct_simple(cls, super::cdata::simple_base(vm)) {
+            let value = Simple::get_value(zelf, vm)?;
+            Ok(format!("{}({})", cls.name(), value.repr(vm)?.as_wtf8()))
+        } else {
+            Ok(format!("<{} object at {:#x}>", cls.name(), zelf.get_id()))
+        }
+    }
+}
+
+impl AsNumber for Simple {
+    fn as_number() -> &'static PyNumberMethods {
+        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
+            boolean: Some(|number, vm| {
+                let zelf = number
+                    .obj
+                    .downcast_ref::<Simple>()
+                    .ok_or_else(|| vm.new_type_error("expected a simple ctypes instance"))?;
+                let bytes = zelf.0.read_all(vm)?;
+                Ok(bytes.iter().any(|&b| b != 0))
+            }),
+            ..PyNumberMethods::NOT_IMPLEMENTED
+        };
+        &AS_NUMBER
+    }
+}
+
+#[pyclass(
+    flags(BASETYPE),
+    with(Constructor, Initializer, Representable, AsNumber)
+)]
+impl Simple {
+    #[pygetset]
+    fn value(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult {
+        Simple::get_value(&zelf, vm)
+    }
+
+    #[pygetset(setter)]
+    fn set_value(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
+        match value {
+            PySetterValue::Assign(v) => Simple::store_value(&zelf, v, vm),
+            PySetterValue::Delete => Err(vm.new_type_error("can't delete attribute")),
+        }
+    }
+
+    #[pymethod]
+    fn __ctypes_from_outparam__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult {
+        if is_direct_simple(zelf.class(), super::cdata::simple_base(vm)) {
+            Simple::get_value(&zelf, vm)
+        } else {
+            Ok(zelf.into())
+        }
+    }
+
+    /// Convert `value` to something a foreign function taking this type
+    /// accepts: an instance of this type (or the value itself if it is one).
+    #[pyclassmethod]
+    fn from_param(cls: PyTypeRef, value: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+        if value.class().fast_issubclass(&cls) {
+            return Ok(value);
+        }
+        let info = stginfo(vm, cls.as_object())?;
+        let sc = info
+            .simple()
+            .ok_or_else(|| vm.new_type_error("abstract class"))?;
+        if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP)
+            && (cdata(&value).is_some_and(|c| c.info.is_pointerish())
+                || value.downcast_ref::<super::args::CArgObject>().is_some())
+        {
+            // arrays of and pointers to characters, byref(): passed as they are
+            return Ok(value);
+        }
+        let accepted = match sc.prim.kind {
+            Kind::CharP => {
+                vm.is_none(&value)
+                    || value.downcast_ref::<PyBytes>().is_some()
+                    || value.downcast_ref::<PyInt>().is_some()
+            }
+            Kind::WCharP => {
+                vm.is_none(&value)
+                    || value.downcast_ref::<PyStr>().is_some()
+                    || value.downcast_ref::<PyInt>().is_some()
+            }
+            Kind::Pointer => {
+                if let Some(addr) = super::function::pointer_value(vm, &value)? {
+                    let obj = cls.as_object().call((vm.ctx.new_int(addr.0),), vm)?;
+                    if let (Some(keep), Some(cd)) = (addr.1, cdata(&obj)) {
+                        CData::keep(&obj, cd.addr(), Some(keep), vm);
+                    }
+                    return Ok(obj);
+                }
+                false
+            }
+            _ => true,
+        };
+        if accepted {
+            if let Ok(obj) = cls.as_object().call((value.clone(),), vm) {
+                return Ok(obj);
+            }
+        }
+        if let Ok(param) = value.get_attr("_as_parameter_", vm) {
+            return Self::from_param(cls, param, vm);
+        }
+        Err(vm.new_type_error(format!(
+            "wrong type: {} cannot be converted to {}",
+            value.class().name(),
+            cls.name()
+        )))
+    }
+}
+
+/// `_ctypes._calcsize`: `struct.calcsize` for single native type codes,
+/// with the *host's* sizes (the guest's own `struct` is wasm32's).
+pub fn calcsize(vm: &VirtualMachine, fmt: &str) -> PyResult<usize> {
+    let code = fmt.trim_start_matches('@');
+    let mut chars = code.chars();
+    match (chars.next(), chars.next()) {
+        (Some('O' | 'P'), None) => Ok(super::info::pointer_size()),
+        (Some(c), None) if c != 'v' => prim::prim(c)
+            .map(|p| p.size as usize)
+            .ok_or_else(|| vm.new_value_error(format!("bad char in struct format: {c}"))),
+        _ => Err(vm.new_value_error(format!("unsupported format for _calcsize: {fmt:?}"))),
+    }
+}
+
+/// A tuple `(format, ndim, shape)` for `_layout.py` (`buffer_info`).
+pub fn buffer_info(vm: &VirtualMachine, ty: &PyObjectRef) -> PyResult<PyRef<PyTuple>> {
+    let target = if ty.downcast_ref::<PyType>().is_some() {
+        ty.clone()
+    } else {
+        ty.class().to_owned().into()
+    };
+    let info = stginfo(vm, &target)?;
+    let shape: Vec<PyObjectRef> = info
+        .dims
+        .iter()
+        .map(|&d| vm.ctx.new_int(d).into())
+        .collect();
+    let fmt: PyObjectRef = if info.format.is_empty() {
+        vm.ctx.none()
+    } else {
+        vm.ctx.new_str(info.format.clone()).into()
+    };
+    Ok(vm.ctx.new_tuple(vec![
+        fmt,
+        vm.ctx.new_int(info.dims.len()).into(),
+        vm.ctx.new_tuple(shape).into(),
+    ]))
+}

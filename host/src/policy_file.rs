@@ -1,0 +1,687 @@
+//! Policy files (TOML), named presets, and printing the effective policy.
+//!
+//! ```toml
+//! extends = "libc-math"          # a preset, or another file (relative path)
+//!
+//! [limits]
+//! cpu_time = "30s"               # wall-clock deadline of the guest
+//! linear_memory = "512MiB"       # the guest's wasm memory
+//! native_memory = "64MiB"        # what it may allocate through the runtime
+//! libraries = 8                  # open at once
+//! handles = 10000                # live FFI handles of all kinds
+//! callbacks = 64                 # live callbacks
+//!
+//! [modules]
+//! allow = ["probe"]              # mixed modules (probe runs the C compiler)
+//! deny = ["sqlite3"]
+//!
+//! [[library]]
+//! name = "libz.so.1"             # soname, absolute path, "@process" or "*"
+//! memory = "checked"             # or "trusted" (the default)
+//! symbols = ["zlibVersion"]      # optional allowlist
+//! [library.signatures]
+//! zlibVersion = "const char *zlibVersion(void)"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::policy::{
+    LibraryRule, LibrarySettings, MemoryMode, Policy, MIXED_MODULES, PROCESS_RULE,
+};
+
+/// The named presets, for `--preset` and `extends`.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("none", "no native library at all (the default)"),
+    (
+        "libc-math",
+        "libc and libm in checked mode, read-mostly symbols with pinned signatures",
+    ),
+    ("trusted", "any library, trusted memory (ctypes semantics)"),
+];
+
+/// Name accepted in `[[library]] name` for "any library".
+pub const ANY_LIBRARY: &str = "*";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    extends: Option<Spanned<String>>,
+    preset: Option<Spanned<String>>,
+    #[serde(default)]
+    library: Vec<FileLibrary>,
+    limits: Option<FileLimits>,
+    modules: Option<FileModules>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLibrary {
+    name: Spanned<String>,
+    memory: Option<MemoryMode>,
+    symbols: Option<Vec<String>>,
+    #[serde(default)]
+    signatures: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    cpu_time: Option<Spanned<Quantity>>,
+    linear_memory: Option<Spanned<Quantity>>,
+    native_memory: Option<Spanned<Quantity>>,
+    libraries: Option<u32>,
+    handles: Option<u32>,
+    callbacks: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileModules {
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+enum Quantity {
+    Int(u64),
+    Float(f64),
+    Text(String),
+}
+
+/// `"512MiB"`, `"1G"`, `4096`: a byte count.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.replace('_', "").parse().map_err(|_| {
+        format!("{text:?} is not a size (like 4096, \"64KiB\", \"512MiB\", \"2GiB\")")
+    })?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" | "KiB" | "k" => 1 << 10,
+        "M" | "MB" | "MiB" => 1 << 20,
+        "G" | "GB" | "GiB" => 1 << 30,
+        "T" | "TB" | "TiB" => 1 << 40,
+        other => return Err(format!("unknown size unit {other:?} in {text:?}")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// `"30s"`, `"500ms"`, `"2m"`, `1.5`: a duration (plain numbers are seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (like 30, \"30s\", \"500ms\", \"2m\")"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown duration unit {other:?} in {text:?}")),
+    };
+    if !(secs > 0.0 && secs < 1e9) {
+        return Err(format!("{text:?}: a duration must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn format_size(n: u64) -> String {
+    for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if n >= 1 << shift && n % (1 << shift) == 0 {
+            return format!("{}{unit}", n >> shift);
+        }
+    }
+    n.to_string()
+}
+
+fn format_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
+    (line, col)
+}
+
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        reason: impl std::fmt::Display,
+    ) -> anyhow::Error {
+        let (line, col) = line_col(self.text, span.start);
+        anyhow!("{}:{line}:{col}: {reason}", self.path.display())
+    }
+}
+
+impl Policy {
+    /// A named preset (see [`PRESETS`]).
+    pub fn preset(name: &str) -> Result<Policy> {
+        match name {
+            "none" => Ok(Policy::default()),
+            "trusted" => Ok(Policy::default().allow_any_library(MemoryMode::Trusted)),
+            "libc-math" => libc_math(),
+            other => bail!(
+                "unknown preset {other:?} (presets: {})",
+                PRESETS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// Read and validate a policy file (errors name the file, line and reason).
+    pub fn from_file(path: &Path) -> Result<Policy> {
+        load_file(path, Policy::default(), &mut Vec::new())
+    }
+
+    /// Apply a policy file on top of `self` (its `extends` applies first).
+    pub fn with_file(self, path: &Path) -> Result<Policy> {
+        load_file(path, self, &mut Vec::new())
+    }
+
+    /// Parse policy TOML given as a string; `origin` names it in errors.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Policy> {
+        apply_doc(text, origin, Policy::default(), &mut Vec::new())
+    }
+
+    /// The effective policy as a policy file (`wasmffi policy show`).
+    pub fn to_toml(&self) -> String {
+        let mut out = String::from("# The effective wasmffi policy.\n\n[limits]\n");
+        let l = &self.limits;
+        if let Some(t) = l.cpu_time {
+            let _ = writeln!(out, "cpu_time = {:?}", format_duration(t));
+        }
+        let _ = writeln!(out, "linear_memory = {:?}", format_size(l.linear_memory));
+        let _ = writeln!(out, "native_memory = {:?}", format_size(l.native_memory));
+        let _ = writeln!(out, "libraries = {}", l.libraries);
+        let _ = writeln!(out, "handles = {}", l.handles);
+        let _ = writeln!(out, "callbacks = {}", l.callbacks);
+        let (allow, deny): (Vec<_>, Vec<_>) = MIXED_MODULES
+            .iter()
+            .map(|(n, _)| *n)
+            .partition(|n| self.module_allowed(n));
+        let list = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "\n[modules]\nallow = [{}]\ndeny = [{}]",
+            list(&allow),
+            list(&deny)
+        );
+        let entries = self
+            .libraries()
+            .iter()
+            .map(|r| match r {
+                LibraryRule::Soname(s) => s.clone(),
+                LibraryRule::Path(p) => p.display().to_string(),
+                LibraryRule::Process => PROCESS_RULE.to_owned(),
+            })
+            .zip(self.settings.iter().cloned())
+            .chain(
+                self.any_library
+                    .iter()
+                    .map(|s| (ANY_LIBRARY.to_owned(), s.clone())),
+            );
+        for (name, settings) in entries {
+            let _ = writeln!(out, "\n[[library]]\nname = {}", toml_str(&name));
+            let mode = match settings.memory {
+                MemoryMode::Trusted => "trusted",
+                MemoryMode::Checked => "checked",
+            };
+            let _ = writeln!(out, "memory = \"{mode}\"");
+            if let Some(symbols) = &settings.symbols {
+                let items: Vec<String> = symbols.iter().map(|s| toml_str(s)).collect();
+                let _ = writeln!(out, "symbols = [{}]", items.join(", "));
+            }
+            if !settings.signatures.is_empty() {
+                let _ = writeln!(out, "[library.signatures]");
+                for (symbol, (text, _)) in &settings.signatures {
+                    let _ = writeln!(out, "{symbol} = {}", toml_str(text));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+fn load_file(path: &Path, base: Policy, chain: &mut Vec<PathBuf>) -> Result<Policy> {
+    let real = path
+        .canonicalize()
+        .with_context(|| format!("policy file {}", path.display()))?;
+    if chain.contains(&real) {
+        bail!("{}: `extends` forms a cycle", path.display());
+    }
+    let text = std::fs::read_to_string(&real)
+        .with_context(|| format!("reading policy file {}", path.display()))?;
+    chain.push(real);
+    let policy = apply_doc(&text, path, base, chain);
+    chain.pop();
+    policy
+}
+
+fn apply_doc(
+    text: &str,
+    path: &Path,
+    mut policy: Policy,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Policy> {
+    let src = Source { path, text };
+    let doc: FileDoc = toml::from_str(text).map_err(|e| {
+        let reason = e.message().trim().to_owned();
+        match e.span() {
+            Some(span) => src.error_at(span, reason),
+            None => anyhow!("{}: {reason}", path.display()),
+        }
+    })?;
+    if let (Some(_), Some(p)) = (&doc.extends, &doc.preset) {
+        return Err(src.error_at(p.span(), "give either `extends` or `preset`, not both"));
+    }
+    if let Some(name) = &doc.preset {
+        policy = merge(
+            policy,
+            Policy::preset(name.get_ref()).map_err(|e| src.error_at(name.span(), e))?,
+        );
+    }
+    if let Some(ext) = &doc.extends {
+        let target = ext.get_ref();
+        if target.contains('/') || target.ends_with(".toml") {
+            let file = path.parent().unwrap_or(Path::new(".")).join(target);
+            policy = load_file(&file, policy, chain)
+                .map_err(|e| src.error_at(ext.span(), format!("{e:#}")))?;
+        } else {
+            policy = merge(
+                policy,
+                Policy::preset(target).map_err(|e| src.error_at(ext.span(), e))?,
+            );
+        }
+    }
+    if let Some(limits) = doc.limits {
+        let l = &mut policy.limits;
+        let size = |q: &Spanned<Quantity>| -> Result<u64> {
+            match q.get_ref() {
+                Quantity::Int(n) => Ok(*n),
+                Quantity::Text(t) => parse_size(t).map_err(|e| src.error_at(q.span(), e)),
+                Quantity::Float(_) => Err(src.error_at(
+                    q.span(),
+                    "a size is a whole number of bytes or a string like \"64MiB\"",
+                )),
+            }
+        };
+        if let Some(q) = &limits.cpu_time {
+            let d = match q.get_ref() {
+                Quantity::Int(n) => parse_duration(&n.to_string()),
+                Quantity::Float(f) => parse_duration(&f.to_string()),
+                Quantity::Text(t) => parse_duration(t),
+            };
+            l.cpu_time = Some(d.map_err(|e| src.error_at(q.span(), e))?);
+        }
+        if let Some(q) = &limits.linear_memory {
+            let n = size(q)?;
+            if n < (16 << 20) {
+                return Err(src.error_at(
+                    q.span(),
+                    "linear_memory below 16MiB cannot start the interpreter",
+                ));
+            }
+            l.linear_memory = n;
+        }
+        if let Some(q) = &limits.native_memory {
+            l.native_memory = size(q)?;
+        }
+        if let Some(n) = limits.libraries {
+            l.libraries = n;
+        }
+        if let Some(n) = limits.handles {
+            l.handles = n;
+        }
+        if let Some(n) = limits.callbacks {
+            l.callbacks = n;
+        }
+    }
+    if let Some(modules) = doc.modules {
+        for (list, allow) in [(&modules.allow, true), (&modules.deny, false)] {
+            for m in list {
+                if !MIXED_MODULES.iter().any(|(n, _)| n == m.get_ref()) {
+                    return Err(src.error_at(
+                        m.span(),
+                        format!(
+                            "no mixed module {:?} (modules: {})",
+                            m.get_ref(),
+                            MIXED_MODULES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+                policy = if allow {
+                    policy.allow_module(m.get_ref())
+                } else {
+                    policy.deny_module(m.get_ref())
+                };
+            }
+        }
+    }
+    for lib in doc.library {
+        let name = lib.name.get_ref();
+        let mut settings = LibrarySettings::new(lib.memory.unwrap_or_default());
+        if let Some(symbols) = lib.symbols {
+            settings.symbols = Some(symbols.into_iter().collect());
+        }
+        for (symbol, text) in &lib.signatures {
+            let sig = crate::csig::parse(text.get_ref(), symbol).map_err(|e| {
+                src.error_at(text.span(), format!("bad signature for {symbol}: {e}"))
+            })?;
+            settings
+                .signatures
+                .insert(symbol.clone(), (text.get_ref().clone(), sig));
+        }
+        if name == ANY_LIBRARY {
+            policy.any_library = Some(Arc::new(settings));
+            continue;
+        }
+        policy = policy
+            .allow_library_with(name, settings)
+            .map_err(|e| src.error_at(lib.name.span(), format!("{e:#}")))?;
+    }
+    Ok(policy)
+}
+
+/// `over` on top of `base`: its libraries replace or add to base's, and
+/// limits and module rules that differ from the defaults win.
+pub fn merge(mut base: Policy, over: Policy) -> Policy {
+    for (i, rule) in over.libraries().iter().enumerate() {
+        let settings = over.settings[i].clone();
+        match base.libraries().iter().position(|r| r == rule) {
+            Some(j) => base.settings[j] = settings,
+            None => {
+                base.push_rule(rule.clone(), settings);
+            }
+        }
+    }
+    if over.any_library.is_some() {
+        base.any_library = over.any_library.clone();
+    }
+    let d = crate::policy::Limits::default();
+    let (b, o) = (&mut base.limits, &over.limits);
+    if o.native_memory != d.native_memory {
+        b.native_memory = o.native_memory;
+    }
+    if o.cpu_time.is_some() {
+        b.cpu_time = o.cpu_time;
+    }
+    if o.linear_memory != d.linear_memory {
+        b.linear_memory = o.linear_memory;
+    }
+    if o.libraries != d.libraries {
+        b.libraries = o.libraries;
+    }
+    if o.handles != d.handles {
+        b.handles = o.handles;
+    }
+    if o.callbacks != d.callbacks {
+        b.callbacks = o.callbacks;
+    }
+    for (name, _) in MIXED_MODULES {
+        if over.module_allowed(name) != Policy::default().module_allowed(name) {
+            base = if over.module_allowed(name) {
+                base.allow_module(name)
+            } else {
+                base.deny_module(name)
+            };
+        }
+    }
+    base
+}
+
+/// libc and libm, checked, with read-mostly symbols pinned.
+fn libc_math() -> Result<Policy> {
+    let facts = crate::platform::facts();
+    let mut policy = Policy::default();
+    let mut libm = LibrarySettings::new(MemoryMode::Checked);
+    let unary = [
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "exp",
+        "exp2",
+        "expm1",
+        "log",
+        "log2",
+        "log10",
+        "log1p",
+        "sqrt",
+        "cbrt",
+        "ceil",
+        "floor",
+        "trunc",
+        "round",
+        "rint",
+        "nearbyint",
+        "fabs",
+        "erf",
+        "erfc",
+        "tgamma",
+        "lgamma",
+        "logb",
+    ];
+    let binary = [
+        "pow",
+        "atan2",
+        "fmod",
+        "hypot",
+        "fmin",
+        "fmax",
+        "fdim",
+        "copysign",
+        "remainder",
+        "nextafter",
+    ];
+    let mut sigs: Vec<(String, String)> = Vec::new();
+    for f in unary {
+        sigs.push((f.into(), "double(double)".into()));
+        sigs.push((format!("{f}f"), "float(float)".into()));
+    }
+    for f in binary {
+        sigs.push((f.into(), "double(double, double)".into()));
+        sigs.push((format!("{f}f"), "float(float, float)".into()));
+    }
+    for (f, s) in [
+        ("ldexp", "double(double, int)"),
+        ("scalbn", "double(double, int)"),
+        ("ilogb", "int(double)"),
+        ("lround", "long(double)"),
+        ("lrint", "long(double)"),
+        ("fma", "double(double, double, double)"),
+        ("frexp", "double(double, int *exp [1])"),
+        ("modf", "double(double, double *iptr [1])"),
+        ("remquo", "double(double, double, int *quo [1])"),
+    ] {
+        sigs.push((f.into(), s.into()));
+    }
+    for (f, s) in sigs {
+        let parsed =
+            crate::csig::parse(&s, &f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
+        libm.signatures.insert(f, (s, parsed));
+    }
+    libm.symbols = Some(Default::default());
+
+    let mut libc = LibrarySettings::new(MemoryMode::Checked);
+    let cmp = "int (*)(const void *, const void *)";
+    let mut libc_sigs: Vec<(&str, String)> = vec![
+        ("strlen", "size_t(const char *)".into()),
+        ("strnlen", "size_t(const char *, size_t)".into()),
+        ("strcmp", "int(const char *, const char *)".into()),
+        ("strncmp", "int(const char *, const char *, size_t)".into()),
+        ("strcasecmp", "int(const char *, const char *)".into()),
+        ("strchr", "char *(const char *, int)".into()),
+        ("strrchr", "char *(const char *, int)".into()),
+        ("strstr", "char *(const char *, const char *)".into()),
+        ("strspn", "size_t(const char *, const char *)".into()),
+        ("strcspn", "size_t(const char *, const char *)".into()),
+        ("strncpy", "char *(char *dst [$3], const char *src, size_t n)".into()),
+        ("memcmp", "int(const void *[$3], const void *[$3], size_t)".into()),
+        ("memchr", "void *(const void *[$3], int, size_t)".into()),
+        ("memcpy", "void *(void *dst [$3], const void *src [$3], size_t n)".into()),
+        ("memmove", "void *(void *dst [$3], const void *src [$3], size_t n)".into()),
+        ("memset", "void *(void *s [$3], int c, size_t n)".into()),
+        ("snprintf", "int(char *buf [$2], size_t n, const char *fmt format, ...)".into()),
+        ("strtol", "long(const char *, char **end [1] nullable, int)".into()),
+        ("strtoul", "unsigned long(const char *, char **end [1] nullable, int)".into()),
+        ("strtoll", "long long(const char *, char **end [1] nullable, int)".into()),
+        ("strtoull", "unsigned long long(const char *, char **end [1] nullable, int)".into()),
+        ("strtod", "double(const char *, char **end [1] nullable)".into()),
+        ("atoi", "int(const char *)".into()),
+        ("atol", "long(const char *)".into()),
+        ("atof", "double(const char *)".into()),
+        ("qsort", format!("void(void *base [$2*$3], size_t n, size_t size, {cmp})")),
+        ("bsearch", format!("void *(const void *key [$4], const void *base [$3*$4], size_t n, size_t size, {cmp})")),
+        ("abs", "int(int)".into()),
+        ("labs", "long(long)".into()),
+        ("llabs", "long long(long long)".into()),
+        ("rand", "int(void)".into()),
+        ("srand", "void(unsigned)".into()),
+    ];
+    for f in [
+        "toupper", "tolower", "isalpha", "isdigit", "isspace", "isalnum", "isupper", "islower",
+        "ispunct", "isxdigit",
+    ] {
+        libc_sigs.push((f, "int(int)".into()));
+    }
+    for (f, s) in libc_sigs {
+        let parsed =
+            crate::csig::parse(&s, f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
+        libc.signatures.insert(f.to_owned(), (s, parsed));
+    }
+    // Struct results cannot be pinned; without pointers they are harmless.
+    libc.symbols = Some(
+        ["div", "ldiv", "lldiv"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    policy = policy.allow_library_with(&facts.libc_soname, libc)?;
+    policy = policy.allow_library_with(&facts.libm_soname, libm)?;
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy> {
+        Policy::from_toml_str(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn presets_build_and_round_trip() {
+        for (name, _) in PRESETS {
+            let p = Policy::preset(name).unwrap();
+            let shown = p.to_toml();
+            let again = parse(&shown).unwrap_or_else(|e| panic!("{name}: {e:#}\n{shown}"));
+            assert_eq!(again.to_toml(), shown, "{name}");
+        }
+        assert!(Policy::preset("libc-math").unwrap().memory_checked());
+        assert!(Policy::preset("bogus").is_err());
+    }
+
+    #[test]
+    fn errors_name_line_and_reason() {
+        let e = parse("[limits]\nbogus = 1\n").unwrap_err().to_string();
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+        let e = parse("[[library]]\nname = \"libc.so.6\"\n[library.signatures]\nstrlen = \"size_t(const char *\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml:4:10:") && e.contains("strlen"),
+            "{e}"
+        );
+        let e = parse("preset = \"nope\"\n").unwrap_err().to_string();
+        assert!(
+            e.contains("test.toml:1:") && e.contains("unknown preset"),
+            "{e}"
+        );
+        let e = parse("[limits]\ncpu_time = \"10 fortnights\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("test.toml:2:"), "{e}");
+        let e = parse("[modules]\nallow = [\"nope\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no mixed module"), "{e}");
+        let e = parse("[[library]]\nname = \"rel/lib.so\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("test.toml:2:") && e.contains("absolute"), "{e}");
+    }
+
+    #[test]
+    fn files_extend_presets() {
+        let p = parse(
+            "extends = \"libc-math\"\n[limits]\ncpu_time = 2\nlinear_memory = \"256MiB\"\n[modules]\nallow = [\"probe\"]\n",
+        )
+        .unwrap();
+        assert_eq!(p.limits.cpu_time, Some(Duration::from_secs(2)));
+        assert_eq!(p.limits.linear_memory, 256 << 20);
+        assert!(p.module_allowed("probe"));
+        assert!(p.memory_checked());
+        assert_eq!(parse_size("64KiB").unwrap(), 65536);
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+    }
+}

@@ -1,0 +1,73 @@
+# ctypes: loading libraries (CDLL, cdll, LibraryLoader, handle=, use_errno=, find_library).
+import os
+import ctypes
+import ctypes.util
+from ctypes import CDLL, cdll, LibraryLoader, PyDLL, c_long, c_int, c_char_p
+
+TESTLIB = os.environ["WASMFFI_TESTLIB"]
+
+libc = CDLL("libc.so.6")
+assert libc.labs(-7) == 7
+assert libc["abs"](-3) == 3
+assert isinstance(libc._handle, int) and libc._handle != 0
+assert "libc.so.6" in repr(libc)
+
+# same library through an existing handle
+again = CDLL("libc.so.6", handle=libc._handle)
+assert again.abs(-9) == 9
+
+# LibraryLoader / cdll
+assert cdll.LoadLibrary("libm.so.6").cos is not None
+loader = LibraryLoader(CDLL)
+assert loader.LoadLibrary(TESTLIB).t_add_int(2, 3) == 5
+z = cdll["libz.so.1"]
+z.zlibVersion.restype = c_char_p
+assert z.zlibVersion().startswith(b"1.")
+
+# PyDLL behaves as CDLL in the guest
+assert PyDLL("libc.so.6").labs(-1) == 1
+
+# missing symbol: AttributeError; missing library: OSError; not allowed: PermissionError
+try:
+    libc.no_such_function_here
+except AttributeError as e:
+    assert "no_such_function_here" in str(e)
+else:
+    raise AssertionError("missing symbol resolved")
+try:
+    CDLL("libsqlite3.so.0")
+except PermissionError:
+    pass
+else:
+    raise AssertionError("library outside the allowlist opened")
+try:
+    cdll.libnotallowed
+except AttributeError:
+    pass
+
+# find_library answers from the host, consistent with the allowlist
+assert ctypes.util.find_library("c") == "libc.so.6", ctypes.util.find_library("c")
+assert ctypes.util.find_library("m") == "libm.so.6"
+assert ctypes.util.find_library("z") == "libz.so.1"
+assert ctypes.util.find_library("sqlite3") is None
+assert ctypes.util.find_library("definitely_not_a_library") is None
+assert CDLL(ctypes.util.find_library("m")).sqrt is not None
+
+# use_errno=True
+libc_e = CDLL("libc.so.6", use_errno=True)
+t = CDLL(TESTLIB, use_errno=True)
+t.t_fail_with_errno.argtypes = [c_int]
+ctypes.set_errno(0)
+assert t.t_fail_with_errno(34) == -1
+assert ctypes.get_errno() == 34
+old = ctypes.set_errno(5)
+assert old == 34
+t.t_get_errno.restype = c_int
+assert t.t_get_errno() == 5  # the private copy goes into errno before the call
+# without use_errno the private copy is untouched
+plain = CDLL(TESTLIB)
+ctypes.set_errno(0)
+plain.t_fail_with_errno(7)
+assert ctypes.get_errno() == 0
+
+print("OK ctypes_loading")
