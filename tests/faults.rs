@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{py_script, rawffi_args, run};
+use common::{py_script, rawffi_args, run, run_py_ok};
 
 fn crash(kind: &str) -> common::Run {
     let mut args = rawffi_args(&[]);
@@ -32,4 +32,25 @@ fn abort_is_reported_too() {
     assert_eq!(r.code(), Some(128 + 6), "{}", r.describe());
     r.assert_stderr_contains("(SIGABRT) in native code: t_abort in ");
     r.assert_stderr_contains("in inner_python_frame");
+}
+
+/// With --isolate-native a crash is an OSError in the guest, and the run goes
+/// on: the helper process is replaced and later calls work.
+#[test]
+fn isolated_crash_is_an_exception_and_the_next_call_works() {
+    let r = run_py_ok("isolated_crash", &["--isolate-native"]);
+    assert!(
+        r.stdout
+            .contains("caught: native code crashed: Segmentation fault (SIGSEGV) in t_crash_null"),
+        "{}",
+        r.describe()
+    );
+}
+
+/// The rest of the raw layer behaves the same in a helper process:
+/// callbacks (nested, stored, failing), structs, memory.
+#[test]
+fn isolated_callbacks_and_memory_work() {
+    run_py_ok("callbacks", &["--isolate-native"]);
+    run_py_ok("strings_memory", &["--isolate-native"]);
 }

@@ -16,6 +16,7 @@ use crate::bindings::wasmffi::ffi::call::{
 };
 use crate::bindings::wasmffi::ffi::types::NativeCrash;
 use crate::bindings::{FfiError, Scalar, ValueType};
+use crate::isolate::{scalar_code, SigShape, Ty};
 use crate::library::{library, Library};
 use crate::limits::Handle;
 use crate::memory::scalar_bits;
@@ -44,6 +45,8 @@ pub struct Prepared {
     pub(crate) kinds: Vec<ArgKind>,
     pub(crate) fixed_args: Option<u32>,
     pub(crate) ret_long_double: bool,
+    /// The types again, as the --isolate-native helper receives them.
+    pub(crate) shape: SigShape,
 }
 
 /// An argument as checked mode sees it.
@@ -106,6 +109,40 @@ pub struct Function {
     _library: Option<Arc<crate::library::LoadedLibrary>>,
     /// Set when the function's library is in checked memory mode.
     pub(crate) guard: Option<Arc<crate::checked::Guard>>,
+    /// Library and symbol, for the --isolate-native helper to resolve in
+    /// its own address space (`None`: call `address` as it is).
+    pub(crate) remote: Option<(crate::isolate::LibKey, String)>,
+}
+
+/// One argument or result, resolved for libffi.
+pub(crate) struct Resolved {
+    pub(crate) ty: Type,
+    pub(crate) size: usize,
+    pub(crate) align: usize,
+    pub(crate) kind: ArgKind,
+    pub(crate) tree: Ty,
+}
+
+fn resolve_value(state: &HostState, value: &ValueType) -> Result<Resolved, FfiError> {
+    let (ty, size, align) = resolve(state, value)?;
+    let (kind, tree) = match value {
+        ValueType::Scalar(s) => (ArgKind::Scalar(*s), Ty::Scalar(scalar_code(*s))),
+        ValueType::Structure(h) => {
+            let aggregate = crate::types::aggregate(state, h)?;
+            let kind = ArgKind::Struct {
+                size: size as u32,
+                pointers: aggregate.pointers.clone(),
+            };
+            (kind, aggregate.tree.clone())
+        }
+    };
+    Ok(Resolved {
+        ty,
+        size,
+        align,
+        kind,
+        tree,
+    })
 }
 
 fn prepare(
@@ -120,46 +157,55 @@ fn prepare(
             args.len()
         )));
     }
-    let mut arg_types: Vec<Type> = Vec::with_capacity(args.len());
-    let mut arg_offsets = Vec::with_capacity(args.len());
-    let mut cursor = 0usize;
-    let mut kinds = Vec::with_capacity(args.len());
+    let mut resolved = Vec::with_capacity(args.len());
     for (index, arg) in args.iter().enumerate() {
         if matches!(arg, ValueType::Scalar(Scalar::Void)) {
             return Err(FfiError::InvalidArgument(format!(
                 "argument {index} cannot be void"
             )));
         }
-        let (ty, size, align) = resolve(state, arg)?;
-        kinds.push(match arg {
-            ValueType::Scalar(s) => ArgKind::Scalar(*s),
-            ValueType::Structure(h) => ArgKind::Struct {
-                size: size as u32,
-                pointers: crate::types::aggregate(state, h)?.pointers.clone(),
-            },
-        });
-        let offset = cursor.next_multiple_of(align.max(8));
-        arg_offsets.push(offset as u32);
-        cursor = offset + size.next_multiple_of(8);
-        arg_types.push(ty);
+        resolved.push(resolve_value(state, arg)?);
     }
-    let (ret_type, ret_size, _) = resolve(state, ret)?;
-    let ret_kind = match ret {
-        ValueType::Scalar(Scalar::Void) => Return::Void,
-        ValueType::Scalar(Scalar::LongDouble) => Return::Bytes(ret_size),
-        ValueType::Scalar(kind) => Return::Scalar(*kind, ret_size),
-        ValueType::Structure(_) => Return::Bytes(ret_size),
+    assemble(resolved, resolve_value(state, ret)?, fixed_args)
+}
+
+/// Build the CIF and the slot layout from resolved types (the host's own
+/// signatures, and the --isolate-native helper's copies of them).
+pub(crate) fn assemble(
+    args: Vec<Resolved>,
+    ret: Resolved,
+    fixed_args: Option<u32>,
+) -> Result<Prepared, FfiError> {
+    let mut arg_types: Vec<Type> = Vec::with_capacity(args.len());
+    let mut arg_offsets = Vec::with_capacity(args.len());
+    let mut kinds = Vec::with_capacity(args.len());
+    let mut trees = Vec::with_capacity(args.len());
+    let mut cursor = 0usize;
+    let count = args.len();
+    for arg in args {
+        let offset = cursor.next_multiple_of(arg.align.max(8));
+        arg_offsets.push(offset as u32);
+        cursor = offset + arg.size.next_multiple_of(8);
+        arg_types.push(arg.ty);
+        kinds.push(arg.kind);
+        trees.push(arg.tree);
+    }
+    let ret_kind = match ret.kind {
+        ArgKind::Scalar(Scalar::Void) => Return::Void,
+        ArgKind::Scalar(Scalar::LongDouble) => Return::Bytes(ret.size),
+        ArgKind::Scalar(kind) => Return::Scalar(kind, ret.size),
+        ArgKind::Struct { .. } => Return::Bytes(ret.size),
     };
+    let ret_long_double = ret.kind == ArgKind::Scalar(Scalar::LongDouble);
     let cif = match fixed_args {
-        None => Cif::try_new(arg_types, ret_type),
+        None => Cif::try_new(arg_types, ret.ty),
         Some(fixed) => {
-            if fixed as usize > args.len() {
+            if fixed as usize > count {
                 return Err(FfiError::InvalidArgument(format!(
-                    "{fixed} fixed arguments but only {} arguments",
-                    args.len()
+                    "{fixed} fixed arguments but only {count} arguments"
                 )));
             }
-            Cif::try_new_variadic(arg_types, fixed as usize, ret_type)
+            Cif::try_new_variadic(arg_types, fixed as usize, ret.ty)
         }
     }
     .map_err(|e| {
@@ -172,7 +218,12 @@ fn prepare(
         ret: ret_kind,
         kinds,
         fixed_args,
-        ret_long_double: matches!(ret, ValueType::Scalar(Scalar::LongDouble)),
+        ret_long_double,
+        shape: SigShape {
+            args: trees,
+            ret: ret.tree,
+            fixed_args,
+        },
     })
 }
 
@@ -241,6 +292,7 @@ impl HostFunction for HostState {
             address,
             sig,
             name: format!("{symbol} in {}", lib.path).into(),
+            remote: Some((lib.key.clone(), symbol.clone())),
             _library: Some(lib),
             guard,
         };
@@ -271,6 +323,7 @@ impl HostFunction for HostState {
             name: crate::fault::describe_address(address).into(),
             _library: None,
             guard: None,
+            remote: None,
         };
         self.table
             .push(function)
@@ -278,7 +331,13 @@ impl HostFunction for HostState {
     }
 
     fn address(&mut self, f: Resource<Function>) -> u64 {
-        self.table.get(&f).map(|f| f.address).unwrap_or(0)
+        let Ok(function) = self.table.get(&f) else {
+            return 0;
+        };
+        match (self.isolated.as_mut(), &function.remote) {
+            (Some(isolated), Some((key, symbol))) => isolated.symbol(key, symbol).unwrap_or(0),
+            _ => function.address,
+        }
     }
 
     fn drop(&mut self, rep: Resource<Function>) -> wasmtime::Result<()> {
@@ -291,7 +350,7 @@ impl HostFunction for HostState {
 /// Stage the guest's bytes in 16-byte-aligned memory (`stack` if it is big
 /// enough, else `heap`) (libffi reads each slot
 /// as its C type) and rebase pointers into the scratch area.
-fn stage<'a>(
+pub(crate) fn stage<'a>(
     sig: &Prepared,
     args: &CallArgs,
     stack: &'a mut [u128],
@@ -420,6 +479,13 @@ impl Host for HostState {
             // Native state may be corrupt: nothing more runs in this process.
             return Err(FfiError::Crashed(crash.clone()));
         }
+        if let Some(isolated) = self.isolated.as_mut() {
+            let function = self
+                .table
+                .get(&f)
+                .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
+            return isolated.invoke(function, args);
+        }
         let function = self
             .table
             .get(&f)
@@ -488,6 +554,9 @@ impl Host for HostState {
     }
 
     fn resume(&mut self, reply: Vec<u8>) -> Result<CallStep, FfiError> {
+        if let Some(isolated) = self.isolated.as_mut() {
+            return isolated.resume(reply);
+        }
         let step = self.callbacks.resume(reply);
         self.note_crash(step)
     }

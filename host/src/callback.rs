@@ -48,7 +48,9 @@ type NativeCall = Coroutine<Reply, Request, Finished, DefaultStack>;
 
 /// The WIT `callback` resource: a C function pointer into the guest.
 pub struct Callback {
-    slot: &'static Slot,
+    /// `None` under --isolate-native: the closure lives in the helper.
+    slot: Option<&'static Slot>,
+    address: u64,
 }
 
 /// A callback's closure and what it needs; leaked on purpose so that a
@@ -245,11 +247,7 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
         );
         return;
     };
-    let mut packed = vec![0u8; sig.slots_size as usize];
-    for (index, (offset, size)) in sig.arg_offsets.iter().zip(sig.arg_sizes()).enumerate() {
-        let from = *args.add(index) as *const u8;
-        std::ptr::copy_nonoverlapping(from, packed.as_mut_ptr().add(*offset as usize), size);
-    }
+    let packed = pack_args(sig, args);
     // SAFETY: the yielder belongs to the innermost native call running on
     // this thread, whose coroutine is executing us right now.
     // The guest runs while the call is suspended: its faults are not ours.
@@ -262,9 +260,22 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
     write_result(sig.ret, &reply, result);
 }
 
+/// A closure's C arguments, packed in slots like a call's.
+///
+/// # Safety
+/// `args` must be the argument array libffi passed for `sig`.
+pub(crate) unsafe fn pack_args(sig: &Prepared, args: *const *const c_void) -> Vec<u8> {
+    let mut packed = vec![0u8; sig.slots_size as usize];
+    for (index, (offset, size)) in sig.arg_offsets.iter().zip(sig.arg_sizes()).enumerate() {
+        let from = *args.add(index) as *const u8;
+        std::ptr::copy_nonoverlapping(from, packed.as_mut_ptr().add(*offset as usize), size);
+    }
+    packed
+}
+
 /// Store the guest's reply where libffi expects the closure's result:
 /// integers narrower than a register are widened to a full `ffi_arg`.
-unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
+pub(crate) unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
     match ret {
         Return::Void => {}
         Return::Scalar(kind, size) if reply.len() >= size => {
@@ -300,6 +311,17 @@ impl HostCallback for HostState {
         // code would trust whatever address the guest returned).
         crate::checked::check_callback(self.memory.is_checked(), &sig)?;
         self.counts.acquire(crate::limits::Handle::Callback)?;
+        if let Some(isolated) = self.isolated.as_mut() {
+            let address = isolated.new_callback(&sig, id)?;
+            self.counts.callback_addresses.insert(address);
+            return self
+                .table
+                .push(Callback {
+                    slot: None,
+                    address,
+                })
+                .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")));
+        }
         let (closure, code) = libffi::low::try_closure_alloc()
             .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
         let slot: &'static Slot = Box::leak(Box::new(Slot {
@@ -318,25 +340,32 @@ impl HostCallback for HostState {
         self.callbacks.live += 1;
         self.counts.callback_addresses.insert(slot.code.0 as u64);
         self.table
-            .push(Callback { slot })
+            .push(Callback {
+                slot: Some(slot),
+                address: code.0 as u64,
+            })
             .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")))
     }
 
     fn address(&mut self, cb: Resource<Callback>) -> u64 {
-        self.table
-            .get(&cb)
-            .map(|c| c.slot.code.0 as u64)
-            .unwrap_or(0)
+        self.table.get(&cb).map(|c| c.address).unwrap_or(0)
     }
 
     fn drop(&mut self, rep: Resource<Callback>) -> wasmtime::Result<()> {
         let callback = self.table.delete(rep)?;
-        callback.slot.live.store(false, Ordering::Release);
-        self.callbacks.live -= 1;
+        match callback.slot {
+            Some(slot) => {
+                slot.live.store(false, Ordering::Release);
+                self.callbacks.live -= 1;
+            }
+            None => {
+                if let Some(isolated) = self.isolated.as_mut() {
+                    isolated.retire_callback(callback.address);
+                }
+            }
+        }
         self.counts.release(crate::limits::Handle::Callback);
-        self.counts
-            .callback_addresses
-            .remove(&(callback.slot.code.0 as u64));
+        self.counts.callback_addresses.remove(&callback.address);
         Ok(())
     }
 }

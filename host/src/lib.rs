@@ -20,6 +20,9 @@ mod callback;
 mod checked;
 pub mod csig;
 mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
+mod isolate;
 mod library;
 mod limits;
 mod memory;
@@ -33,7 +36,18 @@ mod runtime;
 mod sqlite;
 mod state;
 mod types;
+mod worker;
 mod zlib;
 
 pub use policy::Policy;
+
+/// The argument that makes the `wasmffi` executable an --isolate-native
+/// helper; an embedder that enables isolation must dispatch it to
+/// [`native_worker_main`] first thing in `main`.
+pub use isolate::WORKER_ARG as NATIVE_WORKER_ARG;
+
+/// Serve as the --isolate-native helper process (never returns).
+pub fn native_worker_main(args: &[String]) -> ! {
+    worker::main(args)
+}
 pub use runtime::{parse_preopen, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};

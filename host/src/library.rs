@@ -21,6 +21,8 @@ pub struct LoadedLibrary {
     pub path: String,
     /// What the policy says about this library (symbols, pins, memory mode).
     pub settings: Arc<crate::policy::LibrarySettings>,
+    /// How the --isolate-native helper opens the same library.
+    pub key: crate::isolate::LibKey,
 }
 
 impl LoadedLibrary {
@@ -78,7 +80,11 @@ struct LinkMap {
     name: *const libc::c_char,
 }
 
-fn open(target: &LoadTarget, requested: &str, flags: i32) -> Result<LoadedLibrary, FfiError> {
+pub(crate) fn open(
+    target: &LoadTarget,
+    requested: &str,
+    flags: i32,
+) -> Result<LoadedLibrary, FfiError> {
     let name = match target {
         LoadTarget::Process => None,
         LoadTarget::Soname(s) => Some(s.as_str().to_owned()),
@@ -104,6 +110,7 @@ fn open(target: &LoadTarget, requested: &str, flags: i32) -> Result<LoadedLibrar
         requested: requested.to_owned(),
         path,
         settings: Default::default(),
+        key: crate::isolate::LibKey { name, mode: flags },
     })
 }
 
@@ -120,6 +127,13 @@ impl HostLibrary for HostState {
             }
         };
         lib.settings = self.policy.settings_for(&target);
+        if let Some(isolated) = self.isolated.as_mut() {
+            // Load it where its code will run too, so that errors show now.
+            if let Err(e) = isolated.open(&lib.key) {
+                self.counts.release(crate::limits::Handle::Library);
+                return Err(e);
+            }
+        }
         tracing::debug!(requested, path = %lib.path, "opened native library");
         self.table
             .push(Library(Arc::new(lib)))
@@ -136,7 +150,12 @@ impl HostLibrary for HostState {
     fn symbol(&mut self, lib: Resource<Library>, name: String) -> Result<u64, FfiError> {
         let lib = library(self, &lib)?;
         lib.settings.check_symbol(&lib.requested, &name)?;
-        lib.symbol(&name)
+        let local = lib.symbol(&name)?;
+        match self.isolated.as_mut() {
+            // The address that means something where native code runs.
+            Some(isolated) => isolated.symbol(&lib.key, &name),
+            None => Ok(local),
+        }
     }
 
     fn drop(&mut self, rep: Resource<Library>) -> wasmtime::Result<()> {

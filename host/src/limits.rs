@@ -81,10 +81,6 @@ impl Counters {
             _ => {}
         }
     }
-
-    pub fn live(&self) -> u32 {
-        self.handles
-    }
 }
 
 /// Caps the guest's linear memory; remembers whether it refused a growth

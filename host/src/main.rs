@@ -57,6 +57,10 @@ struct PolicyArgs {
     /// compiles and runs small C programs with the host's C compiler.
     #[arg(long = "allow-probe")]
     allow_probe: bool,
+    /// Run native code in a helper process: a crash there (a segfault, an
+    /// abort) becomes an OSError in the guest and the run goes on.
+    #[arg(long = "isolate-native")]
+    isolate_native: bool,
     /// Take a mixed module (sqlite3, zlib) away from the guest: importing it
     /// raises ImportError. Repeatable.
     #[arg(long = "deny-module", value_name = "NAME")]
@@ -107,6 +111,10 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(wasmffi::NATIVE_WORKER_ARG) {
+        wasmffi::native_worker_main(&args[2..]);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("WASMFFI_LOG"))
         .with_writer(std::io::stderr)
@@ -194,6 +202,7 @@ fn build_policy(args: &PolicyArgs) -> Result<Policy> {
     if args.allow_probe {
         policy = policy.allow_module("probe");
     }
+    policy.isolate_native |= args.isolate_native;
     for name in &args.deny_modules {
         if !wasmffi::policy::MIXED_MODULES
             .iter()

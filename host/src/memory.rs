@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::bindings::wasmffi::ffi::memory::Host;
 use crate::bindings::{FfiError, Scalar};
+use crate::isolate::{scalar_code, Request};
 use crate::state::HostState;
 use crate::types::scalar_size;
 
@@ -493,14 +494,23 @@ fn foreign_transfer(
 
 impl Host for HostState {
     fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_value(Request::Alloc { size, alignment });
+        }
         self.memory.alloc(size, alignment)
     }
 
     fn free(&mut self, address: u64) -> Result<(), FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_unit(Request::Free { address });
+        }
         self.memory.free(address)
     }
 
     fn read(&mut self, address: u64, len: u32) -> Result<Vec<u8>, FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_bytes(Request::Read { address, len });
+        }
         self.memory.locate_for(address, u64::from(len), false)?;
         let mut buf = vec![0u8; len as usize];
         self.memory.read(address, &mut buf)?;
@@ -508,26 +518,53 @@ impl Host for HostState {
     }
 
     fn write(&mut self, address: u64, data: Vec<u8>) -> Result<(), FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_unit(Request::Write { address, data });
+        }
         self.memory.write(address, &data)
     }
 
     fn load(&mut self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_value(Request::Load {
+                address,
+                kind: scalar_code(kind),
+            });
+        }
         self.memory.load(address, kind)
     }
 
     fn store(&mut self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            let kind = scalar_code(kind);
+            return iso.memory_unit(Request::Store {
+                address,
+                kind,
+                value,
+            });
+        }
         self.memory.store(address, kind, value)
     }
 
     fn copy(&mut self, dst: u64, src: u64, len: u64) -> Result<(), FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_unit(Request::Copy { dst, src, len });
+        }
         self.memory.copy(dst, src, len)
     }
 
     fn fill(&mut self, dst: u64, byte: u8, len: u64) -> Result<(), FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            return iso.memory_unit(Request::Fill { dst, byte, len });
+        }
         self.memory.fill(dst, byte, len)
     }
 
     fn string_length(&mut self, address: u64, element_size: u32) -> Result<u64, FfiError> {
+        if let Some(iso) = self.isolated.as_mut() {
+            let element = element_size;
+            return iso.memory_value(Request::StringLength { address, element });
+        }
         self.memory.string_length(address, element_size)
     }
 }

@@ -124,3 +124,69 @@ impl Host for HostState {
         self.policy.check_module(&name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_paths_stay_inside_preopens() {
+        let root = std::env::temp_dir().join(format!("wasmffi-mixed-{}", std::process::id()));
+        let data = root.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let host = data.canonicalize().unwrap();
+        let state = MixedState::new(
+            vec![GuestDir {
+                guest: "/data".into(),
+                host: host.clone(),
+                writable: true,
+            }],
+            PathBuf::new(),
+        );
+        assert_eq!(state.resolve("/data/x.db").unwrap().host, host.join("x.db"));
+        assert_eq!(
+            state.resolve("/data/./a/../x.db").unwrap().host,
+            host.join("x.db")
+        );
+        for bad in [
+            "/data/../x.db",
+            "/etc/passwd",
+            "/datax/y.db",
+            "/../../etc/passwd",
+        ] {
+            assert!(
+                matches!(state.resolve(bad), Err(FfiError::NotPermitted(_))),
+                "{bad} resolved"
+            );
+        }
+        assert!(matches!(
+            state.resolve("x.db"),
+            Err(FfiError::InvalidArgument(_))
+        ));
+        std::os::unix::fs::symlink("/etc/hostname", data.join("link")).unwrap();
+        assert!(
+            state.resolve("/data/link").is_err(),
+            "a symlink leading out"
+        );
+        std::os::unix::fs::symlink("/nonexistent-wasmffi", data.join("dangling")).unwrap();
+        assert!(
+            state.resolve("/data/dangling").is_err(),
+            "a dangling symlink"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn module_policy_defaults_and_overrides() {
+        use crate::policy::Policy;
+        let p = Policy::default();
+        assert!(p.module_allowed("sqlite3") && p.module_allowed("zlib"));
+        assert!(!p.module_allowed("probe") && !p.module_allowed("nonsense"));
+        let p = p.allow_module("probe").deny_module("zlib");
+        assert!(p.module_allowed("probe") && !p.module_allowed("zlib"));
+        assert!(matches!(
+            p.check_module("zlib"),
+            Err(FfiError::NotPermitted(_))
+        ));
+    }
+}

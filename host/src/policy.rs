@@ -120,6 +120,9 @@ pub struct Policy {
     /// Mixed modules (host-backed WIT interfaces) allowed or denied beyond
     /// the defaults of [`MIXED_MODULES`]; the last rule for a name wins.
     module_rules: Vec<(String, bool)>,
+    /// Run native code in a helper process (--isolate-native): a crash there
+    /// is an exception in the guest and the run goes on.
+    pub isolate_native: bool,
 }
 
 /// The mixed modules the host implements, and whether a guest gets each by

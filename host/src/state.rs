@@ -20,6 +20,8 @@ pub struct HostState {
     pub callbacks: Callbacks,
     /// Set once native code crashed in-process: no native call runs after.
     pub native_crash: Option<crate::bindings::wasmffi::ffi::types::NativeCrash>,
+    /// The helper process native code runs in under --isolate-native.
+    pub isolated: Option<crate::isolate::Isolated>,
     /// What the mixed modules' host halves need (preopens, cache directory).
     pub mixed: crate::mixed::MixedState,
     /// Live FFI handles against the policy's limits.
@@ -32,6 +34,7 @@ impl HostState {
     pub fn new(wasi: WasiCtx, policy: Arc<Policy>) -> Self {
         let mut memory = NativeMemory::new(policy.limits.native_memory);
         memory.set_checked(policy.memory_checked());
+        let isolated = policy_isolated(&policy);
         HostState {
             counts: crate::limits::Counters::new(&policy.limits),
             limiter: crate::limits::GuestLimiter::new(&policy.limits),
@@ -41,9 +44,16 @@ impl HostState {
             memory,
             callbacks: Callbacks::default(),
             native_crash: None,
+            isolated,
             mixed: Default::default(),
         }
     }
+}
+
+fn policy_isolated(policy: &Policy) -> Option<crate::isolate::Isolated> {
+    policy
+        .isolate_native
+        .then(|| crate::isolate::Isolated::new(policy.limits.native_memory))
 }
 
 impl WasiView for HostState {

@@ -9,6 +9,7 @@ use wasmtime::component::Resource;
 
 use crate::bindings::wasmffi::ffi::types::{Host, HostStructType};
 use crate::bindings::{FfiError, Scalar, StructLayout, ValueType};
+use crate::isolate::{scalar_code, Ty};
 use crate::state::HostState;
 
 /// A C aggregate type as libffi sees it. Shared (`Arc`) by every signature
@@ -21,6 +22,8 @@ pub struct Aggregate {
     /// Offsets of the pointers inside, nested structs included (checked
     /// mode checks them); `None` for a union with a pointer member.
     pub pointers: Option<Vec<u32>>,
+    /// The type as the --isolate-native helper receives it.
+    pub tree: crate::isolate::Ty,
 }
 
 /// A libffi type description. libffi's types are plain heap data with no
@@ -102,32 +105,35 @@ fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggr
     let mut members = Vec::with_capacity(fields.len());
     // Pointers of each field relative to the field's start.
     let mut field_pointers: Vec<Option<Vec<u32>>> = Vec::with_capacity(fields.len());
+    let mut trees = Vec::with_capacity(fields.len());
     for field in fields {
         if matches!(field, ValueType::Scalar(Scalar::Void)) {
             return Err(FfiError::InvalidArgument("a field cannot be void".into()));
         }
         members.push(resolve(state, field)?);
+        trees.push(match field {
+            ValueType::Scalar(kind) => Ty::Scalar(scalar_code(*kind)),
+            ValueType::Structure(h) => aggregate(state, h)?.tree.clone(),
+        });
         field_pointers.push(match field {
             ValueType::Scalar(Scalar::Pointer) => Some(vec![0]),
             ValueType::Scalar(_) => Some(Vec::new()),
             ValueType::Structure(h) => aggregate(state, h)?.pointers.clone(),
         });
     }
+    let tree = Ty::Aggregate {
+        fields: trees,
+        union: is_union,
+    };
     if is_union {
-        let mut agg = union_of(members);
+        let mut agg = union_of(members, tree);
         agg.pointers = field_pointers
             .iter()
             .all(|p| p.as_ref().is_some_and(Vec::is_empty))
             .then(Vec::new);
         Ok(agg)
     } else {
-        let mut ffi = Type::structure(members.into_iter().map(|(t, _, _)| t));
-        let offsets = ffi
-            .struct_offsets(ffi_abi_FFI_DEFAULT_ABI)
-            .map_err(|e| FfiError::InvalidArgument(format!("libffi rejected the struct: {e:?}")))?;
-        let (size, alignment) =
-            unsafe { ((*ffi.as_raw_ptr()).size, (*ffi.as_raw_ptr()).alignment) };
-        let offsets: Vec<u32> = offsets.into_iter().map(|o| o as u32).collect();
+        let (ffi, size, alignment, offsets) = struct_of(members.into_iter().map(|(t, _, _)| t))?;
         let pointers = field_pointers
             .iter()
             .zip(&offsets)
@@ -138,14 +144,63 @@ fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggr
             .collect::<Option<Vec<_>>>()
             .map(|v| v.concat());
         Ok(Aggregate {
-            ffi: FfiType(ffi),
+            ffi,
             layout: StructLayout {
                 size: size as u32,
-                alignment: u32::from(alignment),
+                alignment: alignment as u32,
                 offsets,
             },
             pointers,
+            tree,
         })
+    }
+}
+
+/// A libffi struct of `fields`: the type, its size, alignment and offsets.
+fn struct_of(
+    fields: impl ExactSizeIterator<Item = Type>,
+) -> Result<(FfiType, usize, usize, Vec<u32>), FfiError> {
+    let mut ffi = Type::structure(fields);
+    let offsets = ffi
+        .struct_offsets(ffi_abi_FFI_DEFAULT_ABI)
+        .map_err(|e| FfiError::InvalidArgument(format!("libffi rejected the struct: {e:?}")))?;
+    // SAFETY: struct_offsets laid the type out.
+    let (size, alignment) = unsafe { ((*ffi.as_raw_ptr()).size, (*ffi.as_raw_ptr()).alignment) };
+    let offsets = offsets.into_iter().map(|o| o as u32).collect();
+    Ok((FfiType(ffi), size, usize::from(alignment), offsets))
+}
+
+/// Rebuild a type the host described (the --isolate-native helper's side):
+/// the libffi type, its size and alignment.
+pub fn from_tree(tree: &Ty) -> Result<(Type, usize, usize), FfiError> {
+    match tree {
+        Ty::Scalar(code) => {
+            let kind = crate::isolate::scalar_of(*code)
+                .ok_or_else(|| FfiError::InvalidArgument(format!("scalar code {code}")))?;
+            let t = scalar_type(kind);
+            // SAFETY: built-in libffi types are initialised.
+            let (size, align) = unsafe { ((*t.as_raw_ptr()).size, (*t.as_raw_ptr()).alignment) };
+            Ok((t, size, usize::from(align)))
+        }
+        Ty::Aggregate { fields, union } => {
+            if fields.is_empty() || fields.len() > MAX_FIELDS {
+                return Err(FfiError::InvalidArgument(
+                    "bad aggregate description".into(),
+                ));
+            }
+            let members = fields
+                .iter()
+                .map(from_tree)
+                .collect::<Result<Vec<_>, _>>()?;
+            if *union {
+                let agg = union_of(members, tree.clone());
+                let (size, align) = (agg.layout.size as usize, agg.layout.alignment as usize);
+                Ok((agg.ffi.0, size, align))
+            } else {
+                let (ffi, size, align, _) = struct_of(members.into_iter().map(|(t, _, _)| t))?;
+                Ok((ffi.0, size, align))
+            }
+        }
     }
 }
 
@@ -154,7 +209,7 @@ fn build(state: &HostState, fields: &[ValueType], is_union: bool) -> Result<Aggr
 /// struct of the most-aligned member padded with bytes to the same size, which
 /// gives the same size, alignment and, for the common cases, the same class
 /// in the calling convention.
-fn union_of(members: Vec<(Type, usize, usize)>) -> Aggregate {
+fn union_of(members: Vec<(Type, usize, usize)>, tree: Ty) -> Aggregate {
     let alignment = members.iter().map(|m| m.2).max().unwrap_or(1);
     let largest = members.iter().map(|m| m.1).max().unwrap_or(0);
     let size = largest.div_ceil(alignment) * alignment;
@@ -176,6 +231,7 @@ fn union_of(members: Vec<(Type, usize, usize)>) -> Aggregate {
             offsets: vec![0; count],
         },
         pointers: None,
+        tree,
     }
 }
 

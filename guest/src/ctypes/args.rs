@@ -423,6 +423,11 @@ pub fn convert_native(
                     .map_or(0, |f| f.address());
                 return Ok(Converted::pointer(addr, Some(made)));
             }
+            if let Ok(param) = arg.get_attr("_as_parameter_", vm) {
+                return vm.with_recursion(" while converting _as_parameter_", || {
+                    convert_native(vm, ty, info, &param)
+                });
+            }
             Err(wrong(vm, arg, ty))
         }
     }

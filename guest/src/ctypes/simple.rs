@@ -310,7 +310,10 @@ impl Simple {
             }
         }
         if let Ok(param) = value.get_attr("_as_parameter_", vm) {
-            return Self::from_param(cls, param, vm);
+            // `a._as_parameter_ = a` must raise RecursionError, not overflow the stack
+            return vm.with_recursion(" while converting _as_parameter_", || {
+                Self::from_param(cls, param, vm)
+            });
         }
         Err(vm.new_type_error(format!(
             "wrong type: {} cannot be converted to {}",

@@ -1,0 +1,336 @@
+//! The --isolate-native helper process: loads libraries, owns native memory
+//! and runs native calls for one run's host (see isolate.rs). It exits when
+//! the host closes its end of the pipe; if native code crashes it, the host
+//! sees the end of the pipe and reports which call was running.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::os::fd::FromRawFd;
+use std::sync::Arc;
+
+use libffi::low::ffi_cif;
+
+use crate::bindings::wasmffi::ffi::call::CallArgs;
+use crate::bindings::FfiError;
+use crate::call::{assemble, call_native, finish, stage, ArgKind, Prepared, Resolved};
+use crate::callback::{pack_args, write_result};
+use crate::isolate::{
+    receive, scalar_of, send, Request, Response, SigShape, Ty, REQUEST_FD, RESPONSE_FD,
+};
+use crate::library::LoadedLibrary;
+use crate::memory::NativeMemory;
+use crate::policy::LoadTarget;
+
+struct Worker {
+    input: BufReader<File>,
+    output: BufWriter<File>,
+    libs: Vec<Arc<LoadedLibrary>>,
+    sigs: Vec<Arc<Prepared>>,
+    memory: NativeMemory,
+}
+
+/// A callback's closure in the helper; leaked like the host's (stale
+/// pointers stay harmless).
+struct Slot {
+    id: u32,
+    sig: Arc<Prepared>,
+    live: std::sync::atomic::AtomicBool,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+    static SLOTS: RefCell<Vec<(u64, &'static Slot)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Entry point of `wasmffi __native-worker NATIVE_MEMORY_LIMIT`.
+pub fn main(args: &[String]) -> ! {
+    let limit = args.first().and_then(|a| a.parse().ok()).unwrap_or(1 << 30);
+    // SAFETY: the host set up fds 3 and 4 for us (isolate.rs) and nothing
+    // else owns them.
+    let (input, output) = unsafe {
+        (
+            File::from_raw_fd(REQUEST_FD),
+            File::from_raw_fd(RESPONSE_FD),
+        )
+    };
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(Worker {
+            input: BufReader::new(input),
+            output: BufWriter::new(output),
+            libs: Vec::new(),
+            sigs: Vec::new(),
+            memory: NativeMemory::new(limit),
+        })
+    });
+    // Serve until the host hangs up; a stray Reply at top level is a protocol error.
+    match serve() {
+        Some(_) => std::process::exit(3),
+        None => std::process::exit(0),
+    }
+}
+
+/// Handle requests until a `Reply` arrives (returned) or the host hangs up
+/// (`None`). Native calls made here may call back, which recurses.
+fn serve() -> Option<Vec<u8>> {
+    loop {
+        let request = WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            let w = w.as_mut().expect("worker state");
+            receive::<Request>(&mut w.input).ok().flatten()
+        })?;
+        let response = match request {
+            Request::Reply(reply) => return Some(reply),
+            Request::Call {
+                sig,
+                address,
+                data,
+                relocations,
+                errno,
+            } => call(
+                sig,
+                address,
+                CallArgs {
+                    data,
+                    relocations,
+                    errno,
+                },
+            ),
+            other => WORKER.with(|w| handle(w.borrow_mut().as_mut().expect("worker"), other)),
+        };
+        let sent = WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            send(&mut w.as_mut().expect("worker").output, &response)
+        });
+        if sent.is_err() {
+            return None;
+        }
+    }
+}
+
+fn error(err: FfiError) -> Response {
+    Response::Error(err.into())
+}
+
+fn handle(w: &mut Worker, request: Request) -> Response {
+    let result: Result<Response, FfiError> = (|| {
+        Ok(match request {
+            Request::Open { name, mode } => {
+                let target = match &name {
+                    None => LoadTarget::Process,
+                    Some(n) if n.contains('/') => LoadTarget::Path(n.into()),
+                    Some(n) => LoadTarget::Soname(n.clone()),
+                };
+                let lib =
+                    crate::library::open(&target, name.as_deref().unwrap_or("<process>"), mode)?;
+                w.libs.push(Arc::new(lib));
+                Response::Opened {
+                    lib: (w.libs.len() - 1) as u32,
+                }
+            }
+            Request::Symbol { lib, name } => {
+                let lib = w.libs.get(lib as usize).ok_or_else(|| bad("library id"))?;
+                Response::Value(lib.symbol(&name)?)
+            }
+            Request::Prepare(shape) => {
+                w.sigs.push(Arc::new(prepare(&shape)?));
+                Response::Prepared((w.sigs.len() - 1) as u32)
+            }
+            Request::NewCallback { sig, id } => {
+                let sig = w
+                    .sigs
+                    .get(sig as usize)
+                    .ok_or_else(|| bad("signature id"))?
+                    .clone();
+                Response::Value(new_callback(sig, id)?)
+            }
+            Request::RetireCallback { address } => {
+                SLOTS.with(|s| {
+                    for (at, slot) in s.borrow().iter() {
+                        if *at == address {
+                            slot.live.store(false, std::sync::atomic::Ordering::Release);
+                        }
+                    }
+                });
+                Response::Unit
+            }
+            Request::Alloc { size, alignment } => Response::Value(w.memory.alloc(size, alignment)?),
+            Request::Free { address } => {
+                w.memory.free(address)?;
+                Response::Unit
+            }
+            Request::Read { address, len } => {
+                let mut buf = vec![0u8; len as usize];
+                w.memory.read(address, &mut buf)?;
+                Response::Bytes(buf)
+            }
+            Request::Write { address, data } => {
+                w.memory.write(address, &data)?;
+                Response::Unit
+            }
+            Request::Load { address, kind } => Response::Value(
+                w.memory
+                    .load(address, scalar_of(kind).ok_or_else(|| bad("scalar"))?)?,
+            ),
+            Request::Store {
+                address,
+                kind,
+                value,
+            } => {
+                w.memory.store(
+                    address,
+                    scalar_of(kind).ok_or_else(|| bad("scalar"))?,
+                    value,
+                )?;
+                Response::Unit
+            }
+            Request::Copy { dst, src, len } => {
+                w.memory.copy(dst, src, len)?;
+                Response::Unit
+            }
+            Request::Fill { dst, byte, len } => {
+                w.memory.fill(dst, byte, len)?;
+                Response::Unit
+            }
+            Request::StringLength { address, element } => {
+                Response::Value(w.memory.string_length(address, element)?)
+            }
+            Request::Call { .. } | Request::Reply(_) => unreachable!("handled by serve"),
+        })
+    })();
+    result.unwrap_or_else(error)
+}
+
+fn bad(what: &str) -> FfiError {
+    FfiError::InvalidArgument(format!("native helper: unknown {what}"))
+}
+
+fn resolved(tree: &Ty) -> Result<Resolved, FfiError> {
+    let (ty, size, align) = crate::types::from_tree(tree)?;
+    let kind = match tree {
+        Ty::Scalar(code) => ArgKind::Scalar(scalar_of(*code).ok_or_else(|| bad("scalar"))?),
+        Ty::Aggregate { .. } => ArgKind::Struct {
+            size: size as u32,
+            pointers: None,
+        },
+    };
+    Ok(Resolved {
+        ty,
+        size,
+        align,
+        kind,
+        tree: tree.clone(),
+    })
+}
+
+fn prepare(shape: &SigShape) -> Result<Prepared, FfiError> {
+    let args = shape
+        .args
+        .iter()
+        .map(resolved)
+        .collect::<Result<Vec<_>, _>>()?;
+    assemble(args, resolved(&shape.ret)?, shape.fixed_args)
+}
+
+fn call(sig: u32, address: u64, args: CallArgs) -> Response {
+    let sig = WORKER.with(|w| {
+        w.borrow()
+            .as_ref()
+            .and_then(|w| w.sigs.get(sig as usize).cloned())
+    });
+    let Some(sig) = sig else {
+        return error(bad("signature id"));
+    };
+    let mut staged = Vec::new();
+    if let Err(err) = stage(&sig, &args, &mut [], &mut staged) {
+        return error(err);
+    }
+    let mut ret = vec![0u128; sig.ret.buffer_size().div_ceil(16)];
+    // SAFETY: staged against `sig`; no borrow of the worker state is held,
+    // so callbacks can serve requests while native code runs.
+    let outcome = unsafe {
+        call_native(
+            &sig,
+            address,
+            staged.as_mut_ptr().cast(),
+            ret.as_mut_ptr(),
+            args.errno,
+        )
+    };
+    match outcome {
+        Ok(errno) => {
+            let done = finish(&sig, &ret, errno);
+            Response::Done {
+                value: done.value,
+                bytes: done.bytes,
+                errno: done.errno,
+            }
+        }
+        // No fault handler is installed here: a fatal signal ends the process.
+        Err(signal) => error(FfiError::Unsupported(format!(
+            "native code raised signal {signal}"
+        ))),
+    }
+}
+
+fn new_callback(sig: Arc<Prepared>, id: u32) -> Result<u64, FfiError> {
+    let (closure, code) = libffi::low::try_closure_alloc()
+        .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
+    let slot: &'static Slot = Box::leak(Box::new(Slot {
+        id,
+        sig,
+        live: std::sync::atomic::AtomicBool::new(true),
+    }));
+    // SAFETY: closure, CIF (kept by `slot.sig`) and slot are never freed.
+    unsafe {
+        libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
+            .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
+    }
+    let address = code.0 as u64;
+    SLOTS.with(|s| s.borrow_mut().push((address, slot)));
+    Ok(address)
+}
+
+unsafe extern "C" fn trampoline(
+    _cif: &ffi_cif,
+    result: &mut u8,
+    args: *const *const c_void,
+    slot: &Slot,
+) {
+    let result: *mut u8 = result;
+    std::ptr::write_bytes(result, 0, slot.sig.ret.buffer_size());
+    if !slot.live.load(std::sync::atomic::Ordering::Acquire) {
+        eprintln!(
+            "wasmffi: native code called callback #{} after the guest freed it; it returns 0",
+            slot.id
+        );
+        return;
+    }
+    if WORKER.with(|w| w.try_borrow().map(|w| w.is_none()).unwrap_or(true)) {
+        eprintln!(
+            "wasmffi: callback #{} was called from a thread native code created; it returns 0",
+            slot.id
+        );
+        return;
+    }
+    let packed = pack_args(&slot.sig, args);
+    let sent = WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        send(
+            &mut w.as_mut().expect("worker").output,
+            &Response::Callback {
+                id: slot.id,
+                args: packed,
+            },
+        )
+    });
+    if sent.is_err() {
+        std::process::exit(0);
+    }
+    match serve() {
+        Some(reply) => write_result(slot.sig.ret, &reply, result),
+        // The host went away mid-callback: nothing left to return to.
+        None => std::process::exit(0),
+    }
+}
