@@ -35,10 +35,47 @@ fn main() {
         // CPython's ctypes package, adapted to the host (see ctypes/py/)
         .add_frozen_modules(ctypes::frozen_package())
         .interpreter();
-    let status = interpreter.run(move |vm| run(vm, run_mode));
+    let status = interpreter.enter(move |vm| {
+        let outcome = run(vm, run_mode);
+        shut_down(vm, outcome)
+    });
     if status != 0 {
         // WASI p2's exit carries only ok/err; this keeps the number.
         bindings::process::exit(status.min(255) as u8);
+    }
+}
+
+/// CPython's shutdown, as `Interpreter::finalize` does it, less its
+/// `import threading` (for `threading._shutdown()`): there are no threads on
+/// wasm32-wasip2, and that import alone took ~150 ms of every run.
+fn shut_down(vm: &VirtualMachine, outcome: PyResult<()>) -> u32 {
+    let flush = |vm: &VirtualMachine| {
+        ["stdout", "stderr"].iter().all(|stream| {
+            vm.sys_module
+                .get_attr(*stream, vm)
+                .and_then(|s| vm.call_method(&s, "flush", ()))
+                .is_ok()
+        })
+    };
+    // SystemExit's status, or the traceback of an uncaught exception.
+    let status = match outcome {
+        Ok(()) => 0,
+        Err(exc) => vm.handle_exit_exception(exc),
+    };
+    if let Ok(atexit) = vm.import("atexit", 0) {
+        let _ = vm.call_method(&atexit, "_run_exitfuncs", ());
+    }
+    let flushed = flush(vm);
+    vm.state
+        .finalizing
+        .store(true, std::sync::atomic::Ordering::Release);
+    // __del__ methods and buffered files still get their chance.
+    rustpython_vm::gc_state::gc_state().collect_force(2);
+    vm.finalize_modules();
+    match (flushed, status) {
+        // As CPython: a failed flush of stdout turns success into 120.
+        (false, 0) => 120,
+        (_, status) => status,
     }
 }
 

@@ -110,6 +110,7 @@ impl Runtime {
         // The deadline (`limits.cpu_time`): always compiled in, so that one
         // cached guest serves every policy.
         config.epoch_interruption(true);
+        let started = std::time::Instant::now();
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let ticker = match policy.limits.cpu_time {
             Some(_) => {
@@ -121,6 +122,7 @@ impl Runtime {
         // hand wasm traps on.
         crate::fault::install();
         let component = crate::cache::load_guest(&engine, cache_dir)?;
+        tracing::debug!(elapsed = ?started.elapsed(), "guest component loaded");
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).context("linking WASI")?;
@@ -231,8 +233,12 @@ impl Runtime {
                 .map_or(u64::MAX / 2, crate::limits::ticks),
         );
         store.epoch_deadline_trap();
+        let started = std::time::Instant::now();
         let command = self.pre.instantiate(&mut store)?;
-        let status = match command.wasi_cli_run().call_run(&mut store) {
+        tracing::debug!(elapsed = ?started.elapsed(), "guest instantiated");
+        let ran = command.wasi_cli_run().call_run(&mut store);
+        tracing::debug!(elapsed = ?started.elapsed(), "guest finished");
+        let status = match ran {
             Ok(Ok(())) => 0,
             Ok(Err(())) => 1,
             Err(err) => match err.downcast_ref::<I32Exit>() {
