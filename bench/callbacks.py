@@ -1,5 +1,6 @@
-"""qsort of 100 000 C ints with a Python comparator: wasmffi's guest
-(_rawffi.CallbackPtr) or CPython (ctypes.CFUNCTYPE), whichever runs this.
+"""qsort of 100 000 C ints with a Python comparator, through ctypes.CFUNCTYPE
+(in the guest or in CPython) or, with `rawffi` as the second argument,
+through the guest's _rawffi.CallbackPtr.
 
 Prints the whole sort's time, then splits one callback's cost into the
 boundary (native -> Python -> native, with a comparator that does nothing)
@@ -13,10 +14,9 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 random.seed(7)
 VALUES = [random.randrange(-(1 << 30), 1 << 30) for _ in range(N)]
 
-try:
+_rawffi = None
+if len(sys.argv) > 2 and sys.argv[2] == "rawffi":
     import _rawffi
-except ImportError:
-    _rawffi = None
 
 if _rawffi is not None:
     impl = "rawffi"

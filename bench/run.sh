@@ -99,8 +99,14 @@ echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython=$cpython_ms ratio=$
 # split into the boundary and the interpreter (see bench/callbacks.py).
 field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 guest_cb="$("$WASMFFI" run --allow-lib "$LIBC" "$HERE/callbacks.py")"
+raw_cb="$("$WASMFFI" run --allow-lib "$LIBC" "$HERE/callbacks.py" 100000 rawffi)"
 cpython_cb="$("$PY" "$HERE/callbacks.py")"
 for key in qsort_ms callback_ns boundary_ns python_call_ns; do
-    g="$(field "$guest_cb" "$key")"; c="$(field "$cpython_cb" "$key")"
-    echo "callbacks $key: guest=$g cpython=$c ratio=$(ratio "$g" "$c")x"
+    g="$(field "$guest_cb" "$key")"; r="$(field "$raw_cb" "$key")"; c="$(field "$cpython_cb" "$key")"
+    echo "callbacks $key: guest-ctypes=$g guest-rawffi=$r cpython-ctypes=$c ratio=$(ratio "$g" "$c")x"
 done
+
+# ------------------------------------------------------------ isolated calls
+# labs through --isolate-native: every call is a round trip to the helper.
+iso="$(ns_per_call "$WASMFFI" run --isolate-native --allow-lib "$LIBC" "$HERE/labs.py" 20000)"
+echo "labs ns/call --isolate-native: guest=$iso in-process=$guest ratio=$(ratio "$iso" "$guest")x"

@@ -413,6 +413,10 @@ pub fn convert_native(
                 return Ok(Converted::pointer(0, None));
             }
             if let Some(f) = arg.downcast_ref::<super::function::CFuncPtr>() {
+                // as CPython: a function pointer of another prototype is an error
+                if !arg.class().fast_issubclass(ty) {
+                    return Err(wrong(vm, arg, ty));
+                }
                 return Ok(Converted::pointer(f.address(), Some(arg.clone())));
             }
             if arg.is_callable() {

@@ -542,7 +542,16 @@ impl CData {
         let name = name
             .downcast_ref::<PyStr>()
             .ok_or_else(|| vm.new_type_error("symbol name must be a string"))?;
-        let addr = super::library::symbol(vm, handle, crate::ffi::errors::utf8(vm, name)?)?;
+        // a missing symbol is ValueError here (AttributeError on a library)
+        let addr = super::library::symbol(vm, handle, crate::ffi::errors::utf8(vm, name)?)
+            .map_err(|e| {
+                if e.fast_isinstance(vm.ctx.exceptions.attribute_error) {
+                    let msg = e.as_object().str(vm).map(|s| s.to_string());
+                    vm.new_value_error(msg.unwrap_or_else(|_| "symbol not found".to_owned()))
+                } else {
+                    e
+                }
+            })?;
         at_address(vm, cls, addr, None)
     }
 

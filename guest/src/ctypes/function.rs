@@ -512,10 +512,10 @@ impl Callable for CFuncPtr {
     type Args = FuncArgs;
 
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        if let Some(callable) = zelf.state.borrow().callable.clone() {
-            // a callback object called from Python calls the Python function
-            return callable.call(args, vm);
-        }
+        // A callback object called from Python goes through its native code
+        // like any function pointer, as in CPython: arguments are converted
+        // by argtypes, the result by restype, and an exception inside the
+        // Python function is reported as unraisable, not propagated.
         CFuncPtr::do_call(zelf, args, vm)
     }
 }
@@ -602,7 +602,12 @@ impl CFuncPtr {
     fn set_restype(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
         let value = match value {
             PySetterValue::Assign(v) => v,
-            PySetterValue::Delete => return Err(vm.new_type_error("restype cannot be deleted")),
+            PySetterValue::Delete => {
+                // as CPython: back to the prototype's (or the default) restype
+                zelf.invalidate();
+                zelf.state.borrow_mut().restype = None;
+                return Ok(());
+            }
         };
         ret_plan(vm, value.clone())?;
         zelf.invalidate();
