@@ -60,17 +60,36 @@ impl Handler for PyHandler {
             values.push(self.arg_value(vm, i, data)?);
         }
         let result = self.callable.call(values, vm)?;
+        // As CPython: a result that cannot be converted is its own report.
+        self.convert_result(vm, &result).or_else(|exc| {
+            let message = "Exception ignored on converting result of ctypes callback function";
+            vm.run_unraisable(exc, Some(message.to_owned()), self.callable.clone());
+            Ok(Vec::new())
+        })
+    }
+
+    fn target(&self) -> PyObjectRef {
+        self.callable.clone()
+    }
+
+    fn context(&self) -> &'static str {
+        "on calling ctypes callback function"
+    }
+}
+
+impl PyHandler {
+    fn convert_result(&self, vm: &VirtualMachine, result: &PyObjectRef) -> PyResult<Vec<u8>> {
         let Some((ty, info)) = &self.ret else {
             return Ok(Vec::new());
         };
-        if let Some(cd) = super::cdata::cdata(&result) {
+        if let Some(cd) = super::cdata::cdata(result) {
             if result.class().fast_issubclass(ty) {
                 return crate::ffi::memory::read(vm, cd.addr(), info.size);
             }
         }
         match &info.shape {
             Shape::Simple(sc) => {
-                let stored = encode_simple(vm, *sc, &result)?;
+                let stored = encode_simple(vm, *sc, result)?;
                 *self.last.borrow_mut() = stored.keep.clone();
                 if let Some(bytes) = stored.bytes {
                     return Ok(bytes);
@@ -79,7 +98,7 @@ impl Handler for PyHandler {
                 Ok(bits[..(sc.prim.size as usize).min(8)].to_vec())
             }
             _ => {
-                let (addr, keep) = super::args::pointer_value(vm, &result)?.ok_or_else(|| {
+                let (addr, keep) = super::args::pointer_value(vm, result)?.ok_or_else(|| {
                     vm.new_type_error(format!(
                         "cannot convert {} to the callback's result type {}",
                         result.class().name(),
@@ -90,14 +109,6 @@ impl Handler for PyHandler {
                 Ok(addr.to_le_bytes()[..info.size.min(8)].to_vec())
             }
         }
-    }
-
-    fn target(&self) -> PyObjectRef {
-        self.callable.clone()
-    }
-
-    fn context(&self) -> &'static str {
-        "on calling ctypes callback function"
     }
 }
 
@@ -122,6 +133,14 @@ pub fn make(vm: &VirtualMachine, zelf: &Py<CFuncPtr>, callable: PyObjectRef) -> 
             .downcast()
             .map_err(|_| vm.new_type_error("callback result type must be a ctypes type or None"))?;
         let info = stginfo(vm, ty.as_object())?;
+        // CPython takes only simple result types (POINTER(c_double) is a
+        // TypeError); returning structs by value is our extension.
+        if matches!(info.shape, Shape::Pointer(_) | Shape::Array { .. } | Shape::Func) {
+            return Err(vm.new_type_error(format!(
+                "invalid result type for callback function: {}",
+                ty.name()
+            )));
+        }
         Some((ty, info))
     };
     let ret_spec: Option<ValueSpec> = match &ret {

@@ -259,6 +259,15 @@ impl CFuncPtr {
                 call_args.len()
             )));
         }
+        if call_args.len() > super::MAX_ARGCOUNT {
+            let class = super::argument_error_type(vm);
+            let msg = format!(
+                "too many arguments ({}), maximum is {}",
+                call_args.len(),
+                super::MAX_ARGCOUNT
+            );
+            return Err(vm.new_exception_msg(class, msg.into()));
+        }
         let mut converted: Vec<Converted> = Vec::with_capacity(call_args.len());
         for (i, arg) in call_args.iter().enumerate() {
             let c = match arg_plans.get(i) {

@@ -27,6 +27,9 @@ thread_local! {
     static ARGUMENT_ERROR: OnceCell<PyTypeRef> = const { OnceCell::new() };
 }
 
+/// Most arguments a foreign function or callback may take (as CPython).
+pub(crate) const MAX_ARGCOUNT: usize = 1024;
+
 pub(crate) fn argument_error_type(vm: &VirtualMachine) -> PyTypeRef {
     ARGUMENT_ERROR.with(|c| {
         c.get_or_init(|| {
@@ -149,7 +152,7 @@ mod _ctypes {
     #[pyattr]
     const FUNCFLAG_USE_LASTERROR: u32 = super::function::FUNCFLAG_USE_LASTERROR;
     #[pyattr]
-    const CTYPES_MAX_ARGCOUNT: u32 = 1024;
+    const CTYPES_MAX_ARGCOUNT: usize = super::MAX_ARGCOUNT;
 
     fn type_or_instance_info(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<(usize, usize)> {
         if let Some(cd) = cdata(obj) {

@@ -22,6 +22,7 @@ from _ctypes import CFuncPtr as _CFuncPtr
 from _ctypes import __version__ as _ctypes_version
 from _ctypes import RTLD_LOCAL, RTLD_GLOBAL
 from _ctypes import ArgumentError
+from _ctypes import CTYPES_MAX_ARGCOUNT  # wasmffi: checked in CFUNCTYPE
 from _ctypes import SIZEOF_TIME_T
 from _ctypes import CField
 
@@ -106,6 +107,10 @@ def CFUNCTYPE(restype, *argtypes, **kw):
         flags |= _FUNCFLAG_USE_LASTERROR
     if kw:
         raise ValueError("unexpected keyword argument(s) %s" % kw.keys())
+    # wasmffi: CPython checks this when the prototype class is created.
+    if len(argtypes) > CTYPES_MAX_ARGCOUNT:
+        raise ArgumentError("_argtypes_ has too many arguments (%d), maximum is %d"
+                            % (len(argtypes), CTYPES_MAX_ARGCOUNT))
 
     try:
         return _c_functype_cache[(restype, argtypes, flags)]
