@@ -75,6 +75,11 @@ impl Handler for PyHandler {
     fn context(&self) -> &'static str {
         "on calling ctypes callback function"
     }
+
+    fn traverse(&self, tracer: &mut rustpython_vm::object::TraverseFn<'_>) {
+        use rustpython_vm::object::Traverse;
+        self.callable.traverse(tracer);
+    }
 }
 
 impl PyHandler {
@@ -135,7 +140,10 @@ pub fn make(vm: &VirtualMachine, zelf: &Py<CFuncPtr>, callable: PyObjectRef) -> 
         let info = stginfo(vm, ty.as_object())?;
         // CPython takes only simple result types (POINTER(c_double) is a
         // TypeError); returning structs by value is our extension.
-        if matches!(info.shape, Shape::Pointer(_) | Shape::Array { .. } | Shape::Func) {
+        if matches!(
+            info.shape,
+            Shape::Pointer(_) | Shape::Array { .. } | Shape::Func
+        ) {
             return Err(vm.new_type_error(format!(
                 "invalid result type for callback function: {}",
                 ty.name()

@@ -121,12 +121,34 @@ struct FuncState {
     callable: Option<PyObjectRef>,
 }
 
-#[pyclass(name = "CFuncPtr", base = CData, metaclass = "FuncPtrType", module = "_ctypes")]
+#[pyclass(
+    name = "CFuncPtr",
+    base = CData,
+    metaclass = "FuncPtrType",
+    module = "_ctypes",
+    traverse = "manual"
+)]
 #[derive(Debug)]
 #[repr(C)]
 pub struct CFuncPtr {
     pub base: CData,
     state: RefCell<FuncState>,
+}
+
+// SAFETY: reports only the callback's Python callable (held here) and the
+// handler's own reference to it, each once; the rest is left untraversed,
+// which at worst keeps a cycle alive. Skipped while the state is borrowed.
+unsafe impl rustpython_vm::object::Traverse for CFuncPtr {
+    fn traverse(&self, tracer: &mut rustpython_vm::object::TraverseFn<'_>) {
+        if let Ok(state) = self.state.try_borrow() {
+            if let Some(callable) = &state.callable {
+                tracer(callable);
+            }
+            if let Some(callback) = &state.callback {
+                callback.traverse(tracer);
+            }
+        }
+    }
 }
 
 impl CFuncPtr {

@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use rustpython_vm::object::TraverseFn;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 
 use super::call::CallSpec;
@@ -26,6 +27,9 @@ pub trait Handler {
     fn target(&self) -> PyObjectRef;
     /// How CPython words the report, e.g. "on calling ctypes callback function".
     fn context(&self) -> &'static str;
+    /// Report the Python objects the handler owns to the cycle collector
+    /// (each once), so that a cycle through a callback can be collected.
+    fn traverse(&self, _tracer: &mut TraverseFn<'_>) {}
 }
 
 thread_local! {
@@ -38,6 +42,7 @@ thread_local! {
 pub struct Callback {
     handle: call::Callback,
     id: u32,
+    handler: Rc<dyn Handler>,
 }
 
 impl std::fmt::Debug for Callback {
@@ -49,6 +54,11 @@ impl std::fmt::Debug for Callback {
 impl Callback {
     pub fn address(&self) -> u64 {
         self.handle.address()
+    }
+
+    /// For the owner's `Traverse` implementation.
+    pub fn traverse(&self, tracer: &mut TraverseFn<'_>) {
+        self.handler.traverse(tracer);
     }
 }
 
@@ -70,8 +80,12 @@ pub fn create(
         id
     });
     let handle = call::Callback::create(&spec.signature, id).or_raise(vm)?;
-    HANDLERS.with(|h| h.borrow_mut().insert(id, handler));
-    Ok(Callback { handle, id })
+    HANDLERS.with(|h| h.borrow_mut().insert(id, handler.clone()));
+    Ok(Callback {
+        handle,
+        id,
+        handler,
+    })
 }
 
 /// Run the callback native code asked for; always produces a reply.
