@@ -77,6 +77,7 @@ enum Op {
 const SYMBOLS: &[&str] = &[
     "strlen", "memset", "memcpy", "labs", "strncmp", "memcmp", "memchr", "strtol", "snprintf",
     "atoi", "strchr", "getenv", "div", "system", "execve", "qsort", "strnlen", "memmove",
+    "isalpha", "toupper", "ldiv", "abs", "strtod", "bsearch",
 ];
 
 /// The signature each symbol is pinned with, as the guest would prepare it
@@ -303,7 +304,11 @@ fuzz_target!(|ops: Vec<Op>| {
         anchor: [0x41; 64],
     };
     driver.libc = driver.s.open(Some("libc.so.6")).expect("libc opens");
+    let debug = std::env::var_os("WASMFFI_FUZZ_DEBUG").is_some();
     for op in ops.iter().take(64) {
+        if debug {
+            eprintln!("{op:?}");
+        }
         driver.op(op);
     }
 });

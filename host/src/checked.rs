@@ -283,7 +283,35 @@ impl Call<'_> {
         Ok(Some(t))
     }
 
+    /// Offsets of every pointer slot (top-level and inside structs).
+    fn pointer_slots(&self) -> Vec<u32> {
+        let mut slots = Vec::new();
+        for (kind, &off) in self.sig.kinds.iter().zip(&self.sig.arg_offsets) {
+            match kind {
+                ArgKind::Scalar(Scalar::Pointer) => slots.push(off),
+                ArgKind::Struct {
+                    pointers: Some(ptrs),
+                    ..
+                } => slots.extend(ptrs.iter().map(|p| off + p)),
+                _ => {}
+            }
+        }
+        slots
+    }
+
     fn run(&self) -> Result<(), FfiError> {
+        // Found by the fuzzer: the host rebases every relocated slot, so a
+        // relocation on an integer slot (a length) would turn it into an
+        // address-sized number after the bounds were checked.
+        if !self.args.relocations.is_empty() {
+            let slots = self.pointer_slots();
+            if let Some(r) = self.args.relocations.iter().find(|r| !slots.contains(r)) {
+                return Err(FfiError::InvalidArgument(format!(
+                    "{}: relocation at {r} is not a pointer slot",
+                    self.guard.name
+                )));
+            }
+        }
         let pinned = self.guard.pinned.as_ref();
         let mut format: Option<(usize, Target)> = None;
         for (i, kind) in self.sig.kinds.iter().enumerate() {
@@ -380,8 +408,10 @@ impl Call<'_> {
                 }
             }
             let mut long_double = false;
+            let mut wide = false;
             while i < fmt.len() && b"hlLqjzt".contains(&fmt[i]) {
                 long_double |= fmt[i] == b'L';
+                wide |= fmt[i] == b'l';
                 i += 1;
             }
             let Some(&conv) = fmt.get(i) else {
@@ -414,6 +444,11 @@ impl Call<'_> {
                             a + 1
                         )));
                     }
+                }
+                b's' if wide => {
+                    return Err(bad(
+                        "%ls (wide strings) is not supported in checked mode".into()
+                    ))
                 }
                 b's' => {
                     let (a, s) = take("%s")?;

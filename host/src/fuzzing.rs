@@ -229,3 +229,169 @@ impl Session {
 fn bad(what: &str) -> FfiError {
     FfiError::InvalidArgument(format!("no such {what} in this session"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked() -> Session {
+        let policy = Policy::preset("libc-math").expect("preset");
+        Session::new(policy)
+    }
+
+    /// fuzz/regressions/div-by-zero-sigfpe: the fuzzer bound `div` (then
+    /// allowed, unpinned) and called div(-12799, 0), which raises SIGFPE
+    /// in native code. The preset no longer allows it.
+    #[test]
+    fn fuzz_regression_div_by_zero() {
+        let mut s = checked();
+        let libc = s.open(Some("libc.so.6")).unwrap();
+        let (pair, _) = s
+            .struct_new(&[Ty::Scalar(Scalar::Sint32); 2], false)
+            .unwrap();
+        let (sig, offsets) = s
+            .prepare(&[Ty::Scalar(Scalar::Sint32); 2], Ty::Struct(pair), None)
+            .unwrap();
+        assert_eq!(offsets, vec![0, 8, 16]);
+        for symbol in ["div", "ldiv", "lldiv", "isalpha"] {
+            assert!(
+                matches!(s.bind(libc, symbol, sig), Err(FfiError::NotPermitted(_))),
+                "{symbol} bound"
+            );
+        }
+    }
+
+    /// fuzz/regressions/relocated-length: memcmp bound with all three slots
+    /// relocated into the scratch area. The bound `[$3]` was checked against
+    /// the length slot's raw value (an offset), then the host rebased that
+    /// slot too and memcmp read an address-sized length: SIGSEGV.
+    #[test]
+    fn fuzz_regression_relocated_length() {
+        let mut s = checked();
+        let libc = s.open(Some("libc.so.6")).unwrap();
+        let p = Ty::Scalar(Scalar::Pointer);
+        let (sig, offsets) = s
+            .prepare(
+                &[p, p, Ty::Scalar(Scalar::Uint64)],
+                Ty::Scalar(Scalar::Sint32),
+                None,
+            )
+            .unwrap();
+        let memcmp = s.bind(libc, "memcmp", sig).unwrap();
+        let mut data = Vec::new();
+        for _ in 0..3 {
+            data.extend(24u64.to_ne_bytes());
+        }
+        data.extend([0xad; 29]);
+        let relocs = offsets[..3].to_vec();
+        assert!(matches!(
+            s.invoke(memcmp, data.clone(), relocs),
+            Err(FfiError::InvalidArgument(m)) if m.contains("not a pointer slot")
+        ));
+        // Only the pointers relocated: fine.
+        assert_eq!(s.invoke(memcmp, data, offsets[..2].to_vec()).unwrap().0, 0);
+    }
+
+    /// The pointer checks of checked mode, through the same calls the guest makes.
+    #[test]
+    fn checked_calls_refuse_bad_pointers_before_native_code() {
+        let mut s = checked();
+        let libc = s.open(Some("libc.so.6")).unwrap();
+        let p = Ty::Scalar(Scalar::Pointer);
+        let (memset_sig, _) = s
+            .prepare(
+                &[p, Ty::Scalar(Scalar::Sint32), Ty::Scalar(Scalar::Uint64)],
+                p,
+                None,
+            )
+            .unwrap();
+        let memset = s.bind(libc, "memset", memset_sig).unwrap();
+        let block = s.alloc(16, 8).unwrap();
+        let args = |ptr: u64, n: u64| {
+            let mut d = Vec::new();
+            d.extend(ptr.to_ne_bytes());
+            d.extend(0x41u64.to_ne_bytes());
+            d.extend(n.to_ne_bytes());
+            d
+        };
+        assert_eq!(s.invoke(memset, args(block, 16), vec![]).unwrap().0, block);
+        assert_eq!(s.read(block, 2).unwrap(), b"AA");
+        for (ptr, n) in [
+            (block, 17),
+            (block + 8, 9),
+            (block, u64::MAX),
+            (0, 1),
+            (0x7fff_0000, 1),
+        ] {
+            assert!(
+                matches!(
+                    s.invoke(memset, args(ptr, n), vec![]),
+                    Err(FfiError::BadPointer(_))
+                ),
+                "memset({ptr:#x}, 'A', {n}) ran"
+            );
+        }
+        // A relocated (scratch) pointer: the bound must fit in the buffer.
+        let mut d = args(24, 4);
+        d.extend([0u8; 8]);
+        assert!(s.invoke(memset, d.clone(), vec![0]).is_ok());
+        d[16..24].copy_from_slice(&9u64.to_ne_bytes());
+        assert!(matches!(
+            s.invoke(memset, d, vec![0]),
+            Err(FfiError::BadPointer(_))
+        ));
+        s.free(block).unwrap();
+        assert!(
+            matches!(s.invoke(memset, args(block, 1), vec![]), Err(FfiError::BadPointer(m)) if m.contains("use after free"))
+        );
+        assert!(matches!(s.free(block), Err(FfiError::BadPointer(m)) if m.contains("double free")));
+        // Foreign memory is out of reach of the memory interface.
+        let local = [1u8; 8];
+        assert!(matches!(
+            s.read(local.as_ptr() as u64, 1),
+            Err(FfiError::BadPointer(_))
+        ));
+        assert!(matches!(
+            s.from_address(0x1234_5678, memset_sig),
+            Err(FfiError::NotPermitted(_))
+        ));
+        // Wrong signature for a pinned symbol.
+        let (bad, _) = s.prepare(&[p], Ty::Scalar(Scalar::Sint32), None).unwrap();
+        assert!(matches!(
+            s.bind(libc, "strlen", bad),
+            Err(FfiError::SignatureMismatch(_))
+        ));
+    }
+
+    /// Host-side cost of checked mode per call (run with --ignored --nocapture).
+    #[test]
+    #[ignore]
+    fn checked_call_cost() {
+        for (mode, policy) in [
+            ("trusted", Policy::default().allow_library("libc.so.6")),
+            ("checked", Policy::preset("libc-math").unwrap()),
+        ] {
+            let mut s = Session::new(policy);
+            let libc = s.open(Some("libc.so.6")).unwrap();
+            let p = Ty::Scalar(Scalar::Pointer);
+            let n = Ty::Scalar(Scalar::Uint64);
+            let (sig, _) = s.prepare(&[p, p, n], p, None).unwrap();
+            let memcpy = s.bind(libc, "memcpy", sig).unwrap();
+            let (a, b) = (s.alloc(64, 8).unwrap(), s.alloc(64, 8).unwrap());
+            let mut data = Vec::new();
+            data.extend(a.to_ne_bytes());
+            data.extend(b.to_ne_bytes());
+            data.extend(32u64.to_ne_bytes());
+            let calls = 1_000_000;
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                for _ in 0..calls {
+                    s.invoke(memcpy, data.clone(), vec![]).unwrap();
+                }
+                best = best.min(t.elapsed().as_nanos() as f64 / calls as f64);
+            }
+            println!("{mode}: memcpy(a, b, 32) host side {best:.1} ns/call");
+        }
+    }
+}

@@ -99,6 +99,15 @@ impl Runtime {
     }
 
     pub fn with_cache_dir(policy: Policy, cache_dir: &Path) -> Result<Self> {
+        if policy.isolate_native && policy.memory_checked() {
+            // The checks run against the host's block registry, but under
+            // isolation the helper process owns native memory: refuse rather
+            // than run with the checks silently off.
+            bail!(
+                "checked memory mode cannot be combined with --isolate-native yet; \
+                 use trusted libraries with isolation, or checked ones without it"
+            );
+        }
         let mut config = Config::new();
         // The guest never re-enters itself (callbacks are a step/resume
         // protocol), so the component-model concurrency machinery only costs:

@@ -56,6 +56,7 @@ assert _rawffi.charp2string(buf) == b"<42>"
 p3 = libc.ptr("snprintf", ["P", "N", "z", "z"], "i", variadic=3)
 assert p3(buf, 64, b"[%s]", b"hi") == 4 and _rawffi.charp2string(buf) == b"[hi]"
 expect(Segv, p3, buf, 65, b"%s", b"x", what="snprintf size past end")
+expect(Segv, p3, buf, 64, b"%ls", b"x", contains="%ls", what="printf wide string")
 
 # strtol's end pointer must be a block with room for a pointer, or NULL.
 end = _rawffi.malloc(8)
