@@ -116,9 +116,12 @@ impl Runtime {
         config.max_wasm_stack(WASM_STACK);
         // Checked against the above even though we never run wasm on fibers.
         config.async_stack_size(WASM_STACK + (1 << 20));
-        // The deadline (`limits.cpu_time`): always compiled in, so that one
-        // cached guest serves every policy.
-        config.epoch_interruption(true);
+        // The deadline (`limits.cpu_time`) needs epoch checks compiled into
+        // every loop and call of the guest; they cost about a fifth of the
+        // interpreter's speed, so only runs with a deadline pay for them
+        // (each configuration has its own cached guest).
+        let deadline = policy.limits.cpu_time.is_some();
+        config.epoch_interruption(deadline);
         let started = std::time::Instant::now();
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let ticker = match policy.limits.cpu_time {
@@ -234,14 +237,10 @@ impl Runtime {
         state.mixed = crate::mixed::MixedState::new(guest_dirs, self.cache_dir.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        // Without a ticker the epoch never moves: any deadline is "never".
-        store.set_epoch_deadline(
-            self.policy
-                .limits
-                .cpu_time
-                .map_or(u64::MAX / 2, crate::limits::ticks),
-        );
-        store.epoch_deadline_trap();
+        if let Some(cpu_time) = self.policy.limits.cpu_time {
+            store.set_epoch_deadline(crate::limits::ticks(cpu_time));
+            store.epoch_deadline_trap();
+        }
         let started = std::time::Instant::now();
         let command = self.pre.instantiate(&mut store)?;
         tracing::debug!(elapsed = ?started.elapsed(), "guest instantiated");
