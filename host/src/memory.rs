@@ -560,6 +560,10 @@ impl Host for HostState {
         self.memory.fill(dst, byte, len)
     }
 
+    fn checked(&mut self) -> bool {
+        self.memory.is_checked()
+    }
+
     fn string_length(&mut self, address: u64, element_size: u32) -> Result<u64, FfiError> {
         if let Some(iso) = self.isolated.as_mut() {
             let element = element_size;

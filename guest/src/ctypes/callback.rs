@@ -47,8 +47,7 @@ impl PyHandler {
                 return decode_simple(vm, sc, u64::from_le_bytes(raw));
             }
         }
-        let cd = CData::alloc(vm, info.clone())?;
-        crate::ffi::memory::write(vm, cd.addr(), bytes)?;
+        let cd = CData::alloc_with(vm, info.clone(), bytes)?;
         instantiate(vm, ty.clone(), cd)
     }
 }

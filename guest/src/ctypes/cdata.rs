@@ -49,7 +49,7 @@ pub struct CData {
 impl Drop for CData {
     fn drop(&mut self) {
         if self.owned.get() && self.addr.get() != 0 {
-            let _ = memory::free(self.addr.get());
+            crate::ffi::arena::free(self.addr.get());
         }
     }
 }
@@ -59,7 +59,20 @@ impl CData {
     pub fn alloc(vm: &VirtualMachine, info: PyRef<StgInfo>) -> PyResult<Self> {
         let size = info.size;
         let align = info.align.max(1).next_power_of_two() as u32;
-        let addr = memory::alloc(size.max(1) as u64, align).or_raise(vm)?;
+        let addr = crate::ffi::arena::alloc(vm, size as u64, align)?;
+        Ok(Self::make(info, addr, size, true, None))
+    }
+
+    /// Host memory for one instance of `info` holding `data` (its full size).
+    pub fn alloc_with(vm: &VirtualMachine, info: PyRef<StgInfo>, data: &[u8]) -> PyResult<Self> {
+        if data.len() != info.size {
+            let cd = Self::alloc(vm, info)?;
+            mem::write(vm, cd.addr(), &data[..data.len().min(cd.size())])?;
+            return Ok(cd);
+        }
+        let align = info.align.max(1).next_power_of_two() as u32;
+        let addr = crate::ffi::arena::alloc_with(vm, data, align)?;
+        let size = info.size;
         Ok(Self::make(info, addr, size, true, None))
     }
 
@@ -115,9 +128,9 @@ impl CData {
             return Ok(());
         }
         let align = self.info.align.max(1).next_power_of_two() as u32;
-        let new = memory::alloc(size as u64, align).or_raise(vm)?;
+        let new = crate::ffi::arena::alloc(vm, size as u64, align)?;
         memory::copy(new, self.addr(), self.size() as u64).or_raise(vm)?;
-        let _ = memory::free(self.addr());
+        crate::ffi::arena::free(self.addr());
         self.addr.set(new);
         self.size.set(size);
         Ok(())

@@ -489,16 +489,14 @@ impl HostBlock {}
 
 impl HostBlock {
     pub fn with_data(vm: &VirtualMachine, data: &[u8]) -> PyResult<Self> {
-        let addr = memory::alloc(data.len().max(1) as u64, 16).or_raise(vm)?;
-        let block = HostBlock { addr };
-        mem::write(vm, addr, data)?;
-        Ok(block)
+        let addr = crate::ffi::arena::alloc_with(vm, data, 16)?;
+        Ok(HostBlock { addr })
     }
 }
 
 impl Drop for HostBlock {
     fn drop(&mut self) {
-        let _ = memory::free(self.addr);
+        crate::ffi::arena::free(self.addr);
     }
 }
 

@@ -2,6 +2,7 @@
 //! primitive C types and their conversions, native memory, prepared calls.
 //! Everything here talks to the host through `crate::bindings` only.
 
+pub mod arena;
 pub mod call;
 pub mod callback;
 pub mod errors;

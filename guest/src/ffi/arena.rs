@@ -1,0 +1,114 @@
+//! Small native blocks for ctypes objects, carved from big host blocks.
+//!
+//! A ctypes object's buffer must be host memory (its address is what native
+//! code sees), but a host allocation and a host free per `c_int()` or per
+//! callback argument cost two crossings. Small buffers are carved from 64 KiB
+//! host blocks instead, one size class per block, with free lists kept here:
+//! a new object costs at most one crossing (zeroing a reused slot), a freed
+//! one none. In checked memory mode every object stays a host block of its
+//! own, so the runtime keeps checking its exact bounds.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use rustpython_vm::{PyResult, VirtualMachine};
+
+use super::errors::OrRaise;
+use crate::bindings::memory;
+
+const CHUNK: u64 = 64 << 10;
+const CLASSES: [u64; 5] = [16, 32, 64, 128, 256];
+/// Slots are aligned to this; stricter alignments go to the host directly.
+const SLOT_ALIGN: u32 = 16;
+
+#[derive(Default)]
+struct Class {
+    free: Vec<u64>,
+    /// The unused tail of the class's newest chunk.
+    next: u64,
+    end: u64,
+}
+
+#[derive(Default)]
+struct Arena {
+    /// `None` until the host has said whether memory is checked.
+    enabled: Option<bool>,
+    classes: [Class; CLASSES.len()],
+    /// Chunk start -> size class index.
+    chunks: BTreeMap<u64, usize>,
+}
+
+thread_local! {
+    static ARENA: RefCell<Arena> = RefCell::new(Arena::default());
+}
+
+fn class_of(size: u64, align: u32) -> Option<usize> {
+    if align > SLOT_ALIGN {
+        return None;
+    }
+    CLASSES.iter().position(|&c| size <= c)
+}
+
+/// Zeroed native memory for `size` bytes aligned to `align`.
+pub fn alloc(vm: &VirtualMachine, size: u64, align: u32) -> PyResult<u64> {
+    allocate(vm, size, align, true)
+}
+
+/// Native memory holding `data` (aligned to `align`): one crossing at most.
+pub fn alloc_with(vm: &VirtualMachine, data: &[u8], align: u32) -> PyResult<u64> {
+    if data.is_empty() {
+        return alloc(vm, 1, align);
+    }
+    let address = allocate(vm, data.len() as u64, align, false)?;
+    super::memory::write(vm, address, data)?;
+    Ok(address)
+}
+
+fn allocate(vm: &VirtualMachine, size: u64, align: u32, zeroed: bool) -> PyResult<u64> {
+    let size = size.max(1);
+    let class = ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        let enabled = *a.enabled.get_or_insert_with(|| !memory::checked());
+        enabled.then(|| class_of(size, align)).flatten()
+    });
+    let Some(class) = class else {
+        return memory::alloc(size, align).or_raise(vm);
+    };
+    let reused = ARENA.with(|a| a.borrow_mut().classes[class].free.pop());
+    if let Some(slot) = reused {
+        if zeroed {
+            memory::fill(slot, 0, size).or_raise(vm)?;
+        }
+        return Ok(slot);
+    }
+    ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        let c = &mut a.classes[class];
+        if c.next + CLASSES[class] > c.end {
+            let chunk = memory::alloc(CHUNK, SLOT_ALIGN).or_raise(vm)?;
+            c.next = chunk;
+            c.end = chunk + CHUNK;
+            a.chunks.insert(chunk, class);
+        }
+        let c = &mut a.classes[class];
+        let slot = c.next;
+        c.next += CLASSES[class];
+        // Fresh chunks come zeroed from the host.
+        Ok(slot)
+    })
+}
+
+/// Give back memory from [`alloc`].
+pub fn free(address: u64) {
+    let class = ARENA.with(|a| {
+        let a = a.borrow();
+        let (&start, &class) = a.chunks.range(..=address).next_back()?;
+        (address < start + CHUNK).then_some(class)
+    });
+    match class {
+        Some(class) => ARENA.with(|a| a.borrow_mut().classes[class].free.push(address)),
+        None => {
+            let _ = memory::free(address);
+        }
+    }
+}
