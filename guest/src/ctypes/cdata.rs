@@ -573,11 +573,41 @@ impl CData {
         zelf
     }
 
+    /// As CPython: `(_unpickle, (type, (__dict__, bytes)))`, refused for
+    /// objects that hold addresses.
     #[pymethod]
     fn __reduce__(zelf: PyObjectRef, vm: &VirtualMachine) -> PyResult {
-        Err(vm.new_value_error(format!(
-            "ctypes objects containing pointers cannot be pickled ({})",
-            zelf.class().name()
-        )))
+        let cd = cdata(&zelf).ok_or_else(|| vm.new_type_error("not a ctypes instance"))?;
+        if cd.info.has_pointer() {
+            return Err(vm.new_value_error("ctypes objects containing pointers cannot be pickled"));
+        }
+        let dict = zelf
+            .get_attr("__dict__", vm)
+            .unwrap_or_else(|_| vm.ctx.new_dict().into());
+        let data = vm.ctx.new_bytes(cd.read_all(vm)?);
+        let unpickle = vm.import("_ctypes", 0)?.get_attr("_unpickle", vm)?;
+        let state = vm.ctx.new_tuple(vec![dict, data.into()]);
+        let args = vm
+            .ctx
+            .new_tuple(vec![zelf.class().to_owned().into(), state.into()]);
+        Ok(vm.ctx.new_tuple(vec![unpickle, args.into()]).into())
+    }
+
+    #[pymethod]
+    fn __setstate__(
+        zelf: PyObjectRef,
+        dict: PyDictRef,
+        data: ArgBytesLike,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
+        let cd = cdata(&zelf).ok_or_else(|| vm.new_type_error("not a ctypes instance"))?;
+        data.with_ref(|bytes| {
+            let len = bytes.len().min(cd.size());
+            mem::write(vm, cd.addr(), &bytes[..len])
+        })?;
+        if let Ok(mine) = zelf.get_attr("__dict__", vm) {
+            vm.call_method(&mine, "update", (dict,))?;
+        }
+        Ok(())
     }
 }

@@ -71,6 +71,18 @@ pub struct StgInfo {
 impl StgInfo {}
 
 impl StgInfo {
+    /// CPython's TYPEFLAG_ISPOINTER | TYPEFLAG_HASPOINTER: whether instances
+    /// hold an address (directly or in a field or element). Such objects
+    /// cannot be pickled: the address means nothing elsewhere.
+    pub fn has_pointer(&self) -> bool {
+        match &self.shape {
+            Shape::Simple(sc) => matches!(sc.code, 'z' | 'Z' | 'P' | 'O'),
+            Shape::Pointer(_) | Shape::Func => true,
+            Shape::Array { elem_info, .. } => elem_info.has_pointer(),
+            Shape::Struct(s) => s.fields.iter().any(|f| f.info.has_pointer()),
+        }
+    }
+
     pub fn new(size: usize, align: usize, shape: Shape, format: String) -> Self {
         StgInfo {
             size,

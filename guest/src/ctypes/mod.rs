@@ -165,6 +165,19 @@ mod _ctypes {
         Err(vm.new_type_error("this type has no size"))
     }
 
+    /// Pickle support: a new instance of `typ` (without `__init__`) given
+    /// the state `__reduce__` produced.
+    #[pyfunction]
+    fn _unpickle(
+        typ: PyObjectRef,
+        state: rustpython_vm::builtins::PyTupleRef,
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        let obj = vm.call_method(&typ, "__new__", (typ.clone(),))?;
+        vm.call_method(&obj, "__setstate__", state.as_slice().to_vec())?;
+        Ok(obj)
+    }
+
     #[pyfunction]
     fn sizeof(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
         Ok(type_or_instance_info(vm, &obj)?.0)
