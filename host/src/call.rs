@@ -429,6 +429,19 @@ pub(crate) unsafe fn call_native(
     Ok(*errno_slot)
 }
 
+thread_local! {
+    /// The argument buffer of the latest call that passed strings by value.
+    static RETAINED_SCRATCH: std::cell::RefCell<Vec<u128>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Keep a finished call's argument buffer until the next such call ends: a
+/// `char *` result may point into a string passed by value (`strchr(b"abc",
+/// ...)`), and the guest reads it right after the call, as CPython does
+/// while the argument object is still alive.
+pub(crate) fn retain_scratch(staged: Vec<u128>) {
+    RETAINED_SCRATCH.with(|r| *r.borrow_mut() = staged);
+}
+
 /// What the guest hears when native code crashed in-process.
 pub(crate) fn crash_report(function: &str, signal: i32) -> NativeCrash {
     NativeCrash {
@@ -515,8 +528,11 @@ impl Host for HostState {
         }
         let sig = &*function.sig;
         let mut stack = [0u128; STACK_WORDS];
+        // Strings passed by value: their scratch must outlive the call (see
+        // `retain_scratch`), so it goes to the heap.
+        let with_scratch = !args.relocations.is_empty();
         let mut heap = Vec::new();
-        let staged = stage(sig, &args, &mut stack, &mut heap)?;
+        let staged = stage(sig, &args, if with_scratch { &mut [] } else { &mut stack }, &mut heap)?;
         let ret_words = sig.ret.buffer_size().div_ceil(16);
         let mut stack_ret = [0u128; STACK_RESULT_WORDS];
         let mut heap_ret = Vec::new();
@@ -537,6 +553,9 @@ impl Host for HostState {
                 args.errno,
             )
         };
+        if with_scratch {
+            retain_scratch(heap);
+        }
         match outcome {
             Ok(errno) => {
                 let done = finish(sig, ret, errno);

@@ -152,6 +152,7 @@ impl Callbacks {
                     )
                 };
                 ACTIVE.with(|a| a.borrow_mut().pop());
+                crate::call::retain_scratch(staged);
                 (ret, outcome)
             });
         self.drive(call, sig, name, Vec::new())

@@ -258,6 +258,7 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
             args.errno,
         )
     };
+    crate::call::retain_scratch(staged);
     match outcome {
         Ok(errno) => {
             let done = finish(&sig, &ret, errno);
