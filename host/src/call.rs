@@ -532,7 +532,12 @@ impl Host for HostState {
         // `retain_scratch`), so it goes to the heap.
         let with_scratch = !args.relocations.is_empty();
         let mut heap = Vec::new();
-        let staged = stage(sig, &args, if with_scratch { &mut [] } else { &mut stack }, &mut heap)?;
+        let staged = stage(
+            sig,
+            &args,
+            if with_scratch { &mut [] } else { &mut stack },
+            &mut heap,
+        )?;
         let ret_words = sig.ret.buffer_size().div_ceil(16);
         let mut stack_ret = [0u128; STACK_RESULT_WORDS];
         let mut heap_ret = Vec::new();

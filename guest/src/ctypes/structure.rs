@@ -355,6 +355,24 @@ fn set_fields(
         },
         None => Vec::new(),
     };
+    // As CPython: only integer types (not c_char/c_wchar) have bit fields;
+    // checked before the layout, which would first judge the bit count.
+    for item in &list {
+        if let Some(t) = item.downcast_ref::<rustpython_vm::builtins::PyTuple>() {
+            if t.len() == 3 {
+                if let Some(info) = stginfo_of_type(vm, &t[1]) {
+                    if !bitfield_capable(&info) {
+                        let name = t[1]
+                            .downcast_ref::<PyType>()
+                            .map_or_else(|| "?".to_owned(), |ty| ty.name().to_string());
+                        return Err(
+                            vm.new_type_error(format!("bit fields not allowed for type {name}"))
+                        );
+                    }
+                }
+            }
+        }
+    }
     vm.import("ctypes._layout", 0)?;
     let layout_mod = vm
         .sys_module
@@ -401,6 +419,8 @@ fn set_fields(
         }),
         format,
     );
+    // As CPython: once `_fields_` is set, the layout is final.
+    info.final_.set(true);
     set_stginfo(vm, cls, info);
     cls.set_attr(vm.ctx.intern_str("_fields_"), fields);
     // _anonymous_: promote the fields of anonymous members
@@ -443,6 +463,11 @@ fn set_fields(
         }
     }
     Ok(())
+}
+
+fn bitfield_capable(info: &StgInfo) -> bool {
+    info.simple()
+        .is_some_and(|sc| "bBhHiIlLqQnN?".contains(sc.code))
 }
 
 fn meta_setattr(
