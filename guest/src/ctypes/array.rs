@@ -80,6 +80,9 @@ impl Initializer for ArrayType {
         let length = length
             .downcast_ref::<PyInt>()
             .ok_or_else(|| vm.new_type_error("The '_length_' attribute must be an integer"))?;
+        if length.as_bigint().sign() == malachite_bigint::Sign::Minus {
+            return Err(vm.new_value_error("The '_length_' attribute must not be negative"));
+        }
         let length: isize = length
             .try_to_primitive(vm)
             .map_err(|_| vm.new_overflow_error("The '_length_' attribute is too large"))?;
@@ -373,7 +376,7 @@ impl Array {
     #[pygetset(setter)]
     fn set_value(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
         let PySetterValue::Assign(value) = value else {
-            return Err(vm.new_type_error("can't delete attribute"));
+            return Err(vm.new_attribute_error("cannot delete attribute"));
         };
         match zelf.char_kind() {
             Some(Kind::Char) => {
@@ -415,7 +418,7 @@ impl Array {
     #[pygetset(setter)]
     fn set_raw(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
         let PySetterValue::Assign(value) = value else {
-            return Err(vm.new_type_error("can't delete attribute"));
+            return Err(vm.new_attribute_error("cannot delete attribute"));
         };
         if zelf.char_kind() != Some(Kind::Char) {
             return Err(vm.new_attribute_error("this array has no 'raw' attribute"));

@@ -272,6 +272,7 @@ pub fn float_of(vm: &VirtualMachine, obj: &PyObject) -> PyResult<f64> {
         return i
             .as_bigint()
             .to_f64()
+            .filter(|f| f.is_finite())
             .ok_or_else(|| vm.new_overflow_error("int too large to convert to float"));
     }
     match obj.get_attr("__float__", vm).ok() {

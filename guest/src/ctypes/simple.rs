@@ -282,16 +282,9 @@ impl Simple {
             return Ok(value);
         }
         let accepted = match sc.prim.kind {
-            Kind::CharP => {
-                vm.is_none(&value)
-                    || value.downcast_ref::<PyBytes>().is_some()
-                    || value.downcast_ref::<PyInt>().is_some()
-            }
-            Kind::WCharP => {
-                vm.is_none(&value)
-                    || value.downcast_ref::<PyStr>().is_some()
-                    || value.downcast_ref::<PyInt>().is_some()
-            }
+            // As CPython: an int is an address only for c_void_p.
+            Kind::CharP => vm.is_none(&value) || value.downcast_ref::<PyBytes>().is_some(),
+            Kind::WCharP => vm.is_none(&value) || value.downcast_ref::<PyStr>().is_some(),
             Kind::Pointer => {
                 if let Some(addr) = super::function::pointer_value(vm, &value)? {
                     let obj = cls.as_object().call((vm.ctx.new_int(addr.0),), vm)?;

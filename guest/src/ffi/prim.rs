@@ -194,6 +194,7 @@ fn float_of(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<f64> {
         return i
             .as_bigint()
             .to_f64()
+            .filter(|f| f.is_finite())
             .ok_or_else(|| vm.new_overflow_error("int too large to convert to float"));
     }
     Err(vm.new_type_error(format!("must be real number, not {}", type_name(obj))))
