@@ -319,7 +319,13 @@ fn init_class(cls: PyTypeRef, is_union: bool, vm: &VirtualMachine) -> PyResult<(
         // through setattr, so that metaclass subclasses (_endian) see it
         Some(fields) => cls.as_object().set_attr("_fields_", fields, vm)?,
         None => {
-            if stginfo_of_type(vm, cls.as_object()).is_none() {
+            // As CPython: a class with `_abstract_` gets no layout, so
+            // instantiating it raises TypeError("abstract class").
+            let abstract_ = cls
+                .attributes
+                .read()
+                .contains_key(vm.ctx.intern_str("_abstract_"));
+            if !abstract_ && stginfo_of_type(vm, cls.as_object()).is_none() {
                 set_stginfo(vm, &cls, empty_info(is_union));
             }
         }
@@ -398,6 +404,8 @@ fn set_fields(
         let field: PyRef<CField> = f
             .downcast()
             .map_err(|_| vm.new_type_error("get_layout returned a non-CField"))?;
+        // As CPython: a type used as a field's type is final from now on.
+        field.info.final_.set(true);
         has_bitfield |= field.bit_size.is_some();
         if let Shape::Struct(st) = &field.info.shape {
             has_bitfield |= st.has_bitfield;
