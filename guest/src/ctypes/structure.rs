@@ -365,6 +365,9 @@ fn set_fields(
     // checked before the layout, which would first judge the bit count.
     for item in &list {
         if let Some(t) = item.downcast_ref::<rustpython_vm::builtins::PyTuple>() {
+            if t.len() >= 2 && t[1].is(cls.as_object()) {
+                return Err(vm.new_attribute_error("Structure or union cannot contain itself"));
+            }
             if t.len() == 3 {
                 if let Some(info) = stginfo_of_type(vm, &t[1]) {
                     if !bitfield_capable(&info) {
