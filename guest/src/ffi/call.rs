@@ -91,7 +91,10 @@ impl CallSpec {
     }
 
     pub fn buffer(&self) -> ArgBuffer {
-        let mut data = Vec::with_capacity(self.slots_size() + 64);
+        let mut data = SPARE_BUFFERS
+            .with(|s| s.borrow_mut().pop())
+            .unwrap_or_else(|| Vec::with_capacity(self.slots_size() + 64));
+        data.clear();
         data.resize(self.slots_size(), 0);
         ArgBuffer {
             data,
@@ -185,7 +188,28 @@ pub fn invoke(
         }
     };
     NESTING.with(|n| n.set(depth));
+    recycle(request.data);
     outcome.or_raise(vm)
+}
+
+/// Argument buffers are reused: a call allocates nothing in the common case.
+/// A few are kept, as callbacks nest calls.
+const SPARE_LIMIT: usize = 8;
+const SPARE_CAPACITY: usize = 4096;
+
+thread_local! {
+    static SPARE_BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn recycle(data: Vec<u8>) {
+    if data.capacity() <= SPARE_CAPACITY {
+        SPARE_BUFFERS.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < SPARE_LIMIT {
+                s.push(data);
+            }
+        });
+    }
 }
 
 /// Whether a type code can be an argument or a result.
