@@ -189,4 +189,23 @@ libc.qsort.restype = None
 libc.qsort(vals, len(vals), sizeof(c_int), IntCmp(lambda a, b: a[0] - b[0]))
 assert list(vals) == [1, 2, 3, 4, 5, 6]
 
+# callbacks as struct fields: a table of function pointers that C calls
+COMBINE = CFUNCTYPE(c_int, c_int, c_int)
+SCALE = CFUNCTYPE(c_double, c_double)
+
+
+class Ops(Structure):
+    _fields_ = [("combine", COMBINE), ("scale", SCALE)]
+
+
+ops = Ops()
+ops.combine = COMBINE(lambda a, b: a * 10 + b)  # temporaries: the struct keeps them
+ops.scale = SCALE(lambda x: x / 4)
+import gc
+
+gc.collect()
+t.t_run_ops.argtypes = [POINTER(Ops)]
+t.t_run_ops.restype = c_double
+assert t.t_run_ops(byref(ops), 4, 2) == 42 / 4, t.t_run_ops(byref(ops), 4, 2)
+assert ops.combine(1, 2) == 12  # read back from the struct and called from Python
 print("OK ctypes_functions")

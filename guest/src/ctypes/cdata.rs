@@ -105,6 +105,11 @@ impl CData {
         self.addr.get()
     }
 
+    /// Whether this object owns its memory (not a view of another's).
+    pub fn is_owned(&self) -> bool {
+        self.owned.get()
+    }
+
     pub fn size(&self) -> usize {
         self.size.get()
     }
@@ -297,8 +302,13 @@ pub fn set_at(
     if let Some(src) = cdata(&value) {
         if value.class().fast_issubclass(ty) {
             memory::copy(addr, src.addr(), info.size as u64).or_raise(vm)?;
-            let objs = src.objects.borrow().clone();
-            CData::keep(owner, addr, objs.map(Into::into), vm);
+            let keep = match info.shape {
+                // A function pointer's code (a callback's closure) lives as
+                // long as the function object: keep the object itself.
+                Shape::Func => Some(value.clone()),
+                _ => src.objects.borrow().clone().map(Into::into),
+            };
+            CData::keep(owner, addr, keep, vm);
             return Ok(());
         }
     }

@@ -160,6 +160,11 @@ impl CFuncPtr {
     }
 
     pub fn address(&self) -> u64 {
+        if !self.base.is_owned() && self.base.addr() != 0 {
+            // A view (a struct field, from_address): the pointer lives in
+            // memory someone else may change, so read it as CPython does.
+            return memory::load(self.base.addr(), pointer_prim().scalar).unwrap_or(0);
+        }
         self.state.borrow().address
     }
 
@@ -241,7 +246,7 @@ impl CFuncPtr {
         let spec = CallSpec::new(vm, specs, ret, fixed)?;
         let (address, origin) = {
             let st = zelf.state.borrow();
-            (st.address, st.origin.clone())
+            (zelf.address(), st.origin.clone())
         };
         let function = match origin {
             Some((handle, name)) => {
