@@ -208,7 +208,8 @@ impl Pointer {
             if step == 0 {
                 return Err(vm.new_value_error("slice step cannot be zero"));
             }
-            if step < 0 && slice.start.is_none() {
+            let no_start = slice.start.as_ref().is_none_or(|s| vm.is_none(s));
+            if step < 0 && no_start {
                 return Err(vm.new_value_error("slice start is required for step < 0"));
             }
             let mut indices = Vec::new();

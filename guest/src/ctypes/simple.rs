@@ -274,9 +274,18 @@ impl Simple {
         let sc = info
             .simple()
             .ok_or_else(|| vm.new_type_error("abstract class"))?;
+        // byref() of the right character type only, as CPython checks.
+        let char_code = if sc.prim.kind == Kind::CharP {
+            'c'
+        } else {
+            'u'
+        };
+        let byref_chars = value
+            .downcast_ref::<super::args::CArgObject>()
+            .and_then(|arg| cdata(&arg.obj).and_then(|c| c.info.simple()))
+            .is_some_and(|inner| inner.code == char_code);
         if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP)
-            && (cdata(&value).is_some_and(|c| c.info.is_pointerish())
-                || value.downcast_ref::<super::args::CArgObject>().is_some())
+            && (cdata(&value).is_some_and(|c| c.info.is_pointerish()) || byref_chars)
         {
             // arrays of and pointers to characters, byref(): passed as they are
             return Ok(value);
