@@ -24,7 +24,7 @@ pub struct MixedState {
     pub dirs: Vec<GuestDir>,
     pub cache_dir: PathBuf,
     /// The sqlite VFS confining this run's databases, made on first use.
-    pub sqlite_vfs: Option<std::sync::Arc<crate::sqlite::ConfinedVfs>>,
+    pub sqlite_vfs: Option<std::sync::Arc<crate::sqlite_vfs::ConfinedVfs>>,
 }
 
 /// A guest path resolved to a host path inside one of the preopened directories.
