@@ -54,22 +54,36 @@ pub fn load_guest(engine: &Engine, dir: &std::path::Path) -> Result<Component> {
     let compiled = engine
         .precompile_component(GUEST_WASM)
         .context("compiling the guest component")?;
+    eprintln!(
+        "wasmffi: compiled in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    match store(dir, &path, &compiled) {
+        // SAFETY: as above; we just wrote it.
+        Ok(()) => unsafe { Component::deserialize_file(engine, &path) }
+            .with_context(|| format!("loading {}", path.display())),
+        Err(err) => {
+            // A read-only or missing cache directory costs a compile per
+            // run, not the run.
+            eprintln!("wasmffi: not caching the compiled guest: {err:#}");
+            // SAFETY: produced by `precompile_component` of this engine.
+            unsafe { Component::deserialize(engine, &compiled) }
+                .context("loading the compiled guest")
+        }
+    }
+}
+
+/// Write the compiled guest to `path` in `dir`, atomically.
+fn store(dir: &std::path::Path, path: &std::path::Path, compiled: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Write under a unique name and rename: concurrent first runs must not
     // see each other's half-written files.
     let partial = dir.join(format!(
         ".{}.{}",
         std::process::id(),
-        path.file_name().unwrap().to_string_lossy()
+        path.file_name().unwrap_or_default().to_string_lossy()
     ));
-    std::fs::write(&partial, &compiled)
-        .with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &path).with_context(|| format!("renaming to {}", path.display()))?;
-    eprintln!(
-        "wasmffi: compiled in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    // SAFETY: as above; we just wrote it.
-    unsafe { Component::deserialize_file(engine, &path) }
-        .with_context(|| format!("loading {}", path.display()))
+    std::fs::write(&partial, compiled).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
 }
