@@ -60,6 +60,44 @@ fn new_stream() -> Box<z::z_stream> {
     })
 }
 
+impl Stream {
+    /// `Compress.copy()` / `Decompress.copy()`: an independent stream in the
+    /// same state, with CPython's errors.
+    fn duplicate(&mut self) -> Result<Stream, ZlibError> {
+        if !self.initialised {
+            return Err(ZlibError::Value("Inconsistent stream state".into()));
+        }
+        let what = match self.kind {
+            Kind::Deflate => "compression",
+            Kind::Inflate => "decompression",
+        };
+        let mut strm = new_stream();
+        // SAFETY: both streams are valid; zlib copies the state.
+        let err = unsafe {
+            match self.kind {
+                Kind::Deflate => z::deflateCopy(&mut *strm, &mut *self.strm),
+                Kind::Inflate => z::inflateCopy(&mut *strm, &mut *self.strm),
+            }
+        };
+        match err {
+            z::Z_OK => Ok(Stream {
+                strm,
+                kind: self.kind,
+                initialised: true,
+            }),
+            z::Z_STREAM_ERROR => Err(ZlibError::Value("Inconsistent stream state".into())),
+            z::Z_MEM_ERROR => Err(ZlibError::Memory(format!(
+                "Can't allocate memory for {what} object"
+            ))),
+            _ => Err(zlib_error(
+                &self.strm,
+                err,
+                &format!("while copying {what} object"),
+            )),
+        }
+    }
+}
+
 impl Drop for Stream {
     fn drop(&mut self) {
         if self.initialised {
@@ -696,33 +734,8 @@ impl HostCompressor for HostState {
     fn copy(&mut self, this: Resource<Compressor>) -> Result<Resource<Compressor>, ZlibError> {
         check(self)?;
         let c = self.table.get_mut(&this).map_err(stale)?;
-        if !c.stream.initialised {
-            return Err(ZlibError::Value("Inconsistent stream state".into()));
-        }
-        let mut strm = new_stream();
-        let err = unsafe { z::deflateCopy(&mut *strm, &mut *c.stream.strm) };
-        match err {
-            z::Z_OK => {}
-            z::Z_STREAM_ERROR => return Err(ZlibError::Value("Inconsistent stream state".into())),
-            z::Z_MEM_ERROR => {
-                return Err(ZlibError::Memory(
-                    "Can't allocate memory for compression object".into(),
-                ))
-            }
-            _ => {
-                return Err(zlib_error(
-                    &c.stream.strm,
-                    err,
-                    "while copying compression object",
-                ))
-            }
-        }
         let copy = Compressor {
-            stream: Stream {
-                strm,
-                kind: Kind::Deflate,
-                initialised: true,
-            },
+            stream: c.stream.duplicate()?,
         };
         push(self, copy)
     }
@@ -801,33 +814,8 @@ impl HostDecompressor for HostState {
     fn copy(&mut self, this: Resource<Decompressor>) -> Result<Resource<Decompressor>, ZlibError> {
         check(self)?;
         let d = self.table.get_mut(&this).map_err(stale)?;
-        if !d.stream.initialised {
-            return Err(ZlibError::Value("Inconsistent stream state".into()));
-        }
-        let mut strm = new_stream();
-        let err = unsafe { z::inflateCopy(&mut *strm, &mut *d.stream.strm) };
-        match err {
-            z::Z_OK => {}
-            z::Z_STREAM_ERROR => return Err(ZlibError::Value("Inconsistent stream state".into())),
-            z::Z_MEM_ERROR => {
-                return Err(ZlibError::Memory(
-                    "Can't allocate memory for decompression object".into(),
-                ))
-            }
-            _ => {
-                return Err(zlib_error(
-                    &d.stream.strm,
-                    err,
-                    "while copying decompression object",
-                ))
-            }
-        }
         let copy = Decompressor {
-            stream: Stream {
-                strm,
-                kind: Kind::Inflate,
-                initialised: true,
-            },
+            stream: d.stream.duplicate()?,
             zdict: d.zdict.clone(),
             eof: d.eof,
             unused_data: d.unused_data.clone(),
