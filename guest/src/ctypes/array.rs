@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rustpython_vm::builtins::{PyBytes, PyInt, PySlice, PyStr, PyType, PyTypeRef};
 use rustpython_vm::class::StaticType;
 use rustpython_vm::function::{FuncArgs, PySetterValue};
-use rustpython_vm::protocol::{PyMappingMethods, PyNumberMethods, PySequenceMethods};
+use rustpython_vm::protocol::{PyMappingMethods, PySequenceMethods};
 use rustpython_vm::types::{AsMapping, AsNumber, AsSequence, Constructor, Initializer};
 use rustpython_vm::{
     pyclass, AsObject, Py, PyObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
@@ -127,15 +127,7 @@ impl Initializer for ArrayType {
     }
 }
 
-impl AsNumber for ArrayType {
-    fn as_number() -> &'static PyNumberMethods {
-        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
-            multiply: Some(|a, b, vm| type_times(a, b, vm)),
-            ..PyNumberMethods::NOT_IMPLEMENTED
-        };
-        &AS_NUMBER
-    }
-}
+array_type_by_multiplying!(ArrayType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
 impl ArrayType {

@@ -19,9 +19,7 @@ use rustpython_vm::{
 
 use super::array::Array;
 use super::function::CFuncPtr;
-use super::info::{
-    encode_simple, is_direct_simple, load_simple, stginfo, stginfo_of_type, store, Shape, StgInfo,
-};
+use super::info::{encode_simple, is_direct_simple, load_simple, stginfo, store, Shape, StgInfo};
 use super::pointer::Pointer;
 use super::simple::Simple;
 use super::structure::{Structure, Union};

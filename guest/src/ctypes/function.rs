@@ -57,15 +57,7 @@ impl Initializer for FuncPtrType {
     }
 }
 
-impl AsNumber for FuncPtrType {
-    fn as_number() -> &'static PyNumberMethods {
-        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
-            multiply: Some(|a, b, vm| super::array::type_times(a, b, vm)),
-            ..PyNumberMethods::NOT_IMPLEMENTED
-        };
-        &AS_NUMBER
-    }
-}
+array_type_by_multiplying!(FuncPtrType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
 impl FuncPtrType {

@@ -264,27 +264,7 @@ pub fn int_of(vm: &VirtualMachine, obj: &PyObject) -> PyResult<u64> {
     Ok(int_bits(&index))
 }
 
-pub fn float_of(vm: &VirtualMachine, obj: &PyObject) -> PyResult<f64> {
-    if let Some(f) = obj.downcast_ref::<PyFloat>() {
-        return Ok(f.to_f64());
-    }
-    if let Some(i) = obj.downcast_ref::<PyInt>() {
-        return i
-            .as_bigint()
-            .to_f64()
-            .filter(|f| f.is_finite())
-            .ok_or_else(|| vm.new_overflow_error("int too large to convert to float"));
-    }
-    match obj.get_attr("__float__", vm).ok() {
-        Some(method) => {
-            let v = method.call((), vm)?;
-            v.downcast_ref::<PyFloat>()
-                .map(|f| f.to_f64())
-                .ok_or_else(|| vm.new_type_error("__float__ returned non-float"))
-        }
-        None => Err(vm.new_type_error(format!("must be real number, not {}", type_name(obj)))),
-    }
-}
+pub use crate::ffi::prim::float_of;
 
 /// A scalar value ready to store: bits, or bytes (`long double`), plus an
 /// object that must stay alive as long as the memory refers to it.

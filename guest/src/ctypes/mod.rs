@@ -7,6 +7,23 @@
 
 pub(crate) use _ctypes::module_def;
 
+/// `T * n` on a ctypes type makes the array type, for every ctypes
+/// metaclass: their `AsNumber` implementation.
+macro_rules! array_type_by_multiplying {
+    ($meta:ty) => {
+        impl rustpython_vm::types::AsNumber for $meta {
+            fn as_number() -> &'static rustpython_vm::protocol::PyNumberMethods {
+                static AS_NUMBER: rustpython_vm::protocol::PyNumberMethods =
+                    rustpython_vm::protocol::PyNumberMethods {
+                        multiply: Some(|a, b, vm| crate::ctypes::array::type_times(a, b, vm)),
+                        ..rustpython_vm::protocol::PyNumberMethods::NOT_IMPLEMENTED
+                    };
+                &AS_NUMBER
+            }
+        }
+    };
+}
+
 mod args;
 mod array;
 mod callback;

@@ -105,15 +105,7 @@ impl Initializer for PointerType {
     }
 }
 
-impl AsNumber for PointerType {
-    fn as_number() -> &'static PyNumberMethods {
-        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
-            multiply: Some(|a, b, vm| super::array::type_times(a, b, vm)),
-            ..PyNumberMethods::NOT_IMPLEMENTED
-        };
-        &AS_NUMBER
-    }
-}
+array_type_by_multiplying!(PointerType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
 impl PointerType {

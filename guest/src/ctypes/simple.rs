@@ -4,7 +4,7 @@
 
 #[allow(unused_imports)]
 use rustpython_vm::builtins::PyBaseExceptionRef;
-use rustpython_vm::builtins::{PyBytes, PyDict, PyInt, PyStr, PyTuple, PyType, PyTypeRef};
+use rustpython_vm::builtins::{PyBytes, PyStr, PyTuple, PyType, PyTypeRef};
 use rustpython_vm::function::{FuncArgs, OptionalArg, PySetterValue};
 use rustpython_vm::protocol::PyNumberMethods;
 use rustpython_vm::types::{AsNumber, Constructor, Initializer, Representable};
@@ -110,15 +110,7 @@ impl Initializer for SimpleType {
     }
 }
 
-impl AsNumber for SimpleType {
-    fn as_number() -> &'static PyNumberMethods {
-        static AS_NUMBER: PyNumberMethods = PyNumberMethods {
-            multiply: Some(|a, b, vm| super::array::type_times(a, b, vm)),
-            ..PyNumberMethods::NOT_IMPLEMENTED
-        };
-        &AS_NUMBER
-    }
-}
+array_type_by_multiplying!(SimpleType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
 impl SimpleType {

@@ -8,7 +8,6 @@ use std::cell::OnceCell;
 
 use rustpython_vm::builtins::{PyStr, PyStrRef, PyType, PyTypeRef};
 use rustpython_vm::function::{FuncArgs, PySetterValue};
-use rustpython_vm::protocol::PyNumberMethods;
 use rustpython_vm::types::{
     AsNumber, Constructor, GetDescriptor, Initializer, Representable, SetAttr,
 };
@@ -529,15 +528,7 @@ macro_rules! aggregate_metaclass {
             }
         }
 
-        impl AsNumber for $meta {
-            fn as_number() -> &'static PyNumberMethods {
-                static AS_NUMBER: PyNumberMethods = PyNumberMethods {
-                    multiply: Some(|a, b, vm| super::array::type_times(a, b, vm)),
-                    ..PyNumberMethods::NOT_IMPLEMENTED
-                };
-                &AS_NUMBER
-            }
-        }
+        array_type_by_multiplying!($meta);
 
         #[pyclass(flags(BASETYPE), with(Initializer, SetAttr, AsNumber))]
         impl $meta {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use malachite_bigint::Sign;
 use num_traits::ToPrimitive;
 use rustpython_vm::builtins::{PyBytes, PyFloat, PyInt, PyStr};
-use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{PyObject, PyObjectRef, PyResult, VirtualMachine};
 
 use super::longdouble;
 use super::memory::read_string;
@@ -186,7 +186,9 @@ pub fn address_of(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<Option<u64
     Ok(None)
 }
 
-fn float_of(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<f64> {
+/// A Python number as a C double: floats, ints (OverflowError beyond the
+/// double range) and objects with `__float__`, as CPython's ctypes accepts.
+pub fn float_of(vm: &VirtualMachine, obj: &PyObject) -> PyResult<f64> {
     if let Some(f) = obj.downcast_ref::<PyFloat>() {
         return Ok(f.to_f64());
     }
@@ -197,7 +199,15 @@ fn float_of(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<f64> {
             .filter(|f| f.is_finite())
             .ok_or_else(|| vm.new_overflow_error("int too large to convert to float"));
     }
-    Err(vm.new_type_error(format!("must be real number, not {}", type_name(obj))))
+    match obj.get_attr("__float__", vm).ok() {
+        Some(method) => {
+            let v = method.call((), vm)?;
+            v.downcast_ref::<PyFloat>()
+                .map(|f| f.to_f64())
+                .ok_or_else(|| vm.new_type_error("__float__ returned non-float"))
+        }
+        None => Err(vm.new_type_error(format!("must be real number, not {}", obj.class().name()))),
+    }
 }
 
 pub fn encode_wide(vm: &VirtualMachine, text: &PyStr) -> PyResult<Vec<u8>> {
