@@ -134,4 +134,33 @@ assert raw[0] == 0x3FF0000000000000
 assert cast(None, c_void_p).value is None
 assert cast(c_char_p(b"xyz"), c_void_p).value != 0
 
+# keep-alive (`_objects`): what native memory points at lives as long as CPython keeps it,
+# laid out as CPython lays it out, and the pointed-at bytes stay readable by C (strlen).
+import gc
+libc.strlen.argtypes = [c_void_p]
+libc.strlen.restype = c_size_t
+
+class Named(Structure):
+    _fields_ = [("id", c_int), ("name", c_char_p)]
+n = Named(1, b"x" * 40 + b"tail")
+assert n._objects == {"1": b"x" * 40 + b"tail"}, n._objects
+gc.collect()
+assert libc.strlen(cast(n.name, c_void_p)) == 44 and n.name.endswith(b"tail")
+class Outer(Structure):
+    _fields_ = [("a", c_int), ("names", c_char_p * 3)]
+o = Outer()
+assert o._objects is None
+o.names[2] = b"deep"
+assert o._objects == {"2:1": b"deep"}, o._objects
+names = (c_char_p * 2)()
+names[1] = b"kept by the array"
+pn = cast(names, POINTER(c_char_p))
+assert pn._objects is names._objects and pn._objects[id(names)] is names
+del names
+gc.collect()
+assert pn[1] == b"kept by the array"  # the array (and its string) live on through the cast
+pp = pointer(c_int(42))
+assert list(pp._objects) == ["1"] and pp._objects["1"].value == 42
+assert c_char_p(b"abc")._objects == b"abc" and c_int(3)._objects is None
+
 print("OK ctypes_memory")

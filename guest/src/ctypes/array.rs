@@ -188,7 +188,7 @@ impl Array {
             return Err(vm.new_index_error("invalid index"));
         }
         let addr = zelf.0.addr() + (i as usize * info.size) as u64;
-        get_at(vm, &elem, &info, addr, zelf.as_object())
+        get_at(vm, &elem, &info, addr, zelf.as_object(), i)
     }
 
     fn set_item(
@@ -207,7 +207,7 @@ impl Array {
             return Err(vm.new_index_error("invalid index"));
         }
         let addr = zelf.0.addr() + (i as usize * info.size) as u64;
-        set_at(vm, &elem, &info, addr, value, zelf.as_object())
+        set_at(vm, &elem, &info, addr, value, zelf.as_object(), i)
     }
 
     fn subscript(zelf: &Py<Self>, needle: &PyObject, vm: &VirtualMachine) -> PyResult {

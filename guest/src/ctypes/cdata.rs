@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use rustpython_common::lock::{PyRwLock, PyRwLockReadGuard, PyRwLockWriteGuard};
 use rustpython_vm::convert::TryFromBorrowedObject;
 
-use rustpython_vm::builtins::{PyBytes, PyDictRef, PyStr, PyTuple, PyType, PyTypeRef};
+use rustpython_vm::builtins::{PyBytes, PyDict, PyDictRef, PyStr, PyTuple, PyType, PyTypeRef};
 use rustpython_vm::function::{ArgBytesLike, OptionalArg};
 use rustpython_vm::protocol::{BufferDescriptor, BufferMethods, PyBuffer};
 use rustpython_vm::types::AsBuffer;
@@ -37,8 +37,14 @@ pub struct CData {
     owned: Cell<bool>,
     /// `_b_base_`: the object whose memory this one is a view of.
     pub base: RefCell<Option<PyObjectRef>>,
-    /// `_objects`: what the memory refers to and must outlive it.
-    pub objects: RefCell<Option<PyDictRef>>,
+    /// Where this view sits in its base (field, item, or 0 for `.contents`):
+    /// the parts of CPython's keep-alive keys.
+    index: Cell<isize>,
+    /// `_objects`, as CPython lays it out: unset until first needed, then a
+    /// dict of what the memory refers to under position keys (`"1"`,
+    /// `"0:2"`) for aggregates and pointers, or the one kept object (or
+    /// None) for simple types. Only the root of a view chain has one.
+    pub objects: RefCell<Option<PyObjectRef>>,
     /// Guest-side copy handed out through the buffer protocol, and the
     /// bytes it started from (written back on release if changed).
     mirror: PyRwLock<(Vec<u8>, Vec<u8>)>,
@@ -76,8 +82,20 @@ impl CData {
 
     /// A view of memory owned by `base` (or nobody, for `from_address`).
     pub fn view(info: PyRef<StgInfo>, addr: u64, base: Option<PyObjectRef>) -> Self {
+        Self::view_at(info, addr, base, 0)
+    }
+
+    /// A view of part `index` (field or item) of `base`'s memory.
+    pub fn view_at(
+        info: PyRef<StgInfo>,
+        addr: u64,
+        base: Option<PyObjectRef>,
+        index: isize,
+    ) -> Self {
         let size = info.size;
-        Self::make(info, addr, size, false, base)
+        let view = Self::make(info, addr, size, false, base);
+        view.index.set(index);
+        view
     }
 
     fn make(
@@ -94,6 +112,7 @@ impl CData {
             size: Cell::new(size),
             owned: Cell::new(owned),
             base: RefCell::new(base),
+            index: Cell::new(0),
             objects: RefCell::new(None),
             mirror: PyRwLock::new((Vec::new(), Vec::new())),
         }
@@ -139,48 +158,115 @@ impl CData {
         Ok(())
     }
 
-    /// Keep `obj` alive as long as the memory at `addr` (inside this
-    /// object) may refer to it; `None` forgets what was kept there.
-    pub fn keep(zelf: &PyObject, addr: u64, obj: Option<PyObjectRef>, vm: &VirtualMachine) {
-        // Walk up to the object that owns the memory.
-        let mut root: PyObjectRef = zelf.to_owned();
-        loop {
-            let next = match root.downcast_ref::<CData>() {
-                Some(cd) => cd.base.borrow().clone(),
-                None => None,
-            };
-            match next {
-                Some(b) if b.downcast_ref::<CData>().is_some() => root = b,
-                _ => break,
-            }
-        }
-        let Some(cd) = root.downcast_ref::<CData>() else {
-            return;
-        };
-        let key = format!("{}", addr.wrapping_sub(cd.addr()));
-        let dict = {
-            let mut objects = cd.objects.borrow_mut();
-            match &*objects {
-                Some(d) => d.clone(),
-                None => {
-                    if obj.is_none() {
-                        return;
-                    }
-                    let d = vm.ctx.new_dict();
-                    *objects = Some(d.clone());
-                    d
-                }
-            }
-        };
-        match obj {
-            Some(o) => {
-                let _ = dict.set_item(key.as_str(), o, vm);
-            }
-            None => {
-                let _ = dict.del_item(key.as_str(), vm);
-            }
+    /// Whether instances have parts that can refer to other objects
+    /// (CPython's `b_length != 0`): their `_objects` is a dict.
+    fn has_parts(&self) -> bool {
+        match &self.info.shape {
+            Shape::Simple(_) => false,
+            Shape::Array { length, .. } => *length > 0,
+            Shape::Struct(st) => !st.fields.is_empty(),
+            Shape::Pointer(_) | Shape::Func => true,
         }
     }
+}
+
+/// The object that owns the memory `zelf` views (`zelf` if it owns it).
+fn root_of(zelf: &PyObject) -> PyObjectRef {
+    let mut root: PyObjectRef = zelf.to_owned();
+    loop {
+        let next = match root.downcast_ref::<CData>() {
+            Some(cd) => cd.base.borrow().clone(),
+            None => None,
+        };
+        match next {
+            Some(b) if b.downcast_ref::<CData>().is_some() => root = b,
+            _ => return root,
+        }
+    }
+}
+
+/// CPython's `PyCData_GetContainer`: the root of `zelf`'s view chain, its
+/// `_objects` set up (a dict when the type has parts, None otherwise).
+pub fn container(zelf: &PyObject, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    let root = root_of(zelf);
+    let cd = root.downcast_ref::<CData>()?;
+    let mut objects = cd.objects.borrow_mut();
+    if objects.is_none() {
+        *objects = Some(if cd.has_parts() {
+            vm.ctx.new_dict().into()
+        } else {
+            vm.ctx.none()
+        });
+    }
+    drop(objects);
+    Some(root)
+}
+
+/// CPython's `GetKeepedObjects`: what must stay alive for `src`'s memory
+/// to stay valid, to be kept by whatever copies that memory.
+pub fn kept_objects(src: &PyObject, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    let root = container(src, vm)?;
+    let objects = root.downcast_ref::<CData>()?.objects.borrow().clone();
+    objects.filter(|o| !vm.is_none(o))
+}
+
+/// CPython's `KeepRef`: keep `obj` alive as long as `target`'s memory, at
+/// part `index` of it (replacing what that part kept before).
+pub fn keep(target: &PyObject, index: isize, obj: PyObjectRef, vm: &VirtualMachine) {
+    if vm.is_none(&obj) {
+        return;
+    }
+    let Some(root) = container(target, vm) else {
+        return;
+    };
+    let cd = root.downcast_ref::<CData>().expect("container is a CData");
+    let dict = cd
+        .objects
+        .borrow()
+        .clone()
+        .and_then(|o| o.downcast_exact::<PyDict>(vm).ok());
+    match dict {
+        Some(dict) => {
+            // Setting an item of a plain dict with a str key cannot fail.
+            let _ = dict.set_item(unique_key(target, index).as_str(), obj, vm);
+        }
+        None => *cd.objects.borrow_mut() = Some(obj),
+    }
+}
+
+/// The object kept for part `index` of `target`, if any.
+pub fn kept_at(target: &PyObject, index: isize, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    let root = root_of(target);
+    let objects = root.downcast_ref::<CData>()?.objects.borrow().clone()?;
+    match objects.downcast_exact::<PyDict>(vm) {
+        Ok(dict) => dict
+            .get_item_opt(unique_key(target, index).as_str(), vm)
+            .ok()
+            .flatten(),
+        Err(obj) => Some(obj).filter(|o| !vm.is_none(o)),
+    }
+}
+
+/// CPython's `unique_key`: `index`, then the index of every view on the way
+/// up to the root, in hex, joined by ':' (`"0:2"`: item 0 of field 2).
+fn unique_key(target: &PyObject, index: isize) -> String {
+    // `%x` of a C int: -1 is "ffffffff".
+    let mut key = format!("{:x}", index as i32);
+    let mut cur: PyObjectRef = target.to_owned();
+    loop {
+        let Some(cd) = cur.downcast_ref::<CData>() else {
+            break;
+        };
+        let Some(base) = cd.base.borrow().clone() else {
+            break;
+        };
+        if base.downcast_ref::<CData>().is_none() {
+            break;
+        }
+        key.push_str(&format!(":{:x}", cd.index.get() as i32));
+        cur = base;
+    }
+    key
 }
 
 pub fn cdata(obj: &PyObject) -> Option<&Py<CData>> {
@@ -232,6 +318,7 @@ pub fn get_at(
     info: &PyRef<StgInfo>,
     addr: u64,
     owner: &PyObject,
+    index: isize,
 ) -> PyResult {
     match &info.shape {
         Shape::Simple(sc) if is_direct_simple(ty, simple_base(vm)) => {
@@ -261,7 +348,7 @@ pub fn get_at(
     instantiate(
         vm,
         ty.clone(),
-        CData::view(info.clone(), addr, Some(owner.to_owned())),
+        CData::view_at(info.clone(), addr, Some(owner.to_owned()), index),
     )
 }
 
@@ -288,7 +375,8 @@ fn incompatible(
     ))
 }
 
-/// Store `value` as a `ty` at `addr` inside `owner` (CPython's _PyCData_set).
+/// Store `value` as a `ty` at `addr`, part `index` of `owner` (CPython's
+/// `PyCData_set`): the memory, and what it refers to kept alive by `owner`.
 pub fn set_at(
     vm: &VirtualMachine,
     ty: &PyTypeRef,
@@ -296,17 +384,20 @@ pub fn set_at(
     addr: u64,
     value: PyObjectRef,
     owner: &PyObject,
+    index: isize,
 ) -> PyResult<()> {
     if let Some(src) = cdata(&value) {
         if value.class().fast_issubclass(ty) {
             memory::copy(addr, src.addr(), info.size as u64).or_raise(vm)?;
-            let keep = match info.shape {
+            let kept = match info.shape {
                 // A function pointer's code (a callback's closure) lives as
                 // long as the function object: keep the object itself.
                 Shape::Func => Some(value.clone()),
-                _ => src.objects.borrow().clone().map(Into::into),
+                _ => kept_objects(&value, vm),
             };
-            CData::keep(owner, addr, keep, vm);
+            if let Some(kept) = kept {
+                keep(owner, index, kept, vm);
+            }
             return Ok(());
         }
     }
@@ -314,15 +405,14 @@ pub fn set_at(
         Shape::Simple(sc) => {
             let stored = encode_simple(vm, *sc, &value)?;
             store(vm, *sc, addr, &stored)?;
-            if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP) || stored.keep.is_some() {
-                CData::keep(owner, addr, stored.keep, vm);
+            if let Some(kept) = stored.keep {
+                keep(owner, index, kept, vm);
             }
             Ok(())
         }
         Shape::Pointer(target) => {
             if vm.is_none(&value) {
                 memory::store(addr, super::info::pointer_prim().scalar, 0).or_raise(vm)?;
-                CData::keep(owner, addr, None, vm);
                 return Ok(());
             }
             if let (Some(src), Some(target)) = (cdata(&value), target.borrow().clone()) {
@@ -330,7 +420,7 @@ pub fn set_at(
                     if elem.fast_issubclass(&target) {
                         memory::store(addr, super::info::pointer_prim().scalar, src.addr())
                             .or_raise(vm)?;
-                        CData::keep(owner, addr, Some(value.clone()), vm);
+                        keep(owner, index, value.clone(), vm);
                         return Ok(());
                     }
                 }
@@ -364,7 +454,7 @@ pub fn set_at(
                     ),
                     vm,
                 )?;
-                return set_at(vm, ty, info, addr, made, owner);
+                return set_at(vm, ty, info, addr, made, owner, index);
             }
             Err(incompatible(vm, &value, ty))
         }
@@ -374,7 +464,7 @@ pub fn set_at(
                     rustpython_vm::function::FuncArgs::from(t.as_slice().to_vec()),
                     vm,
                 )?;
-                return set_at(vm, ty, info, addr, made, owner);
+                return set_at(vm, ty, info, addr, made, owner, index);
             }
             Err(incompatible(vm, &value, ty))
         }
@@ -465,7 +555,7 @@ impl AsBuffer for CData {
 #[pyclass(flags(BASETYPE), with(AsBuffer))]
 impl CData {
     #[pygetset(name = "_objects")]
-    fn objects_get(&self) -> Option<PyDictRef> {
+    fn objects_get(&self) -> Option<PyObjectRef> {
         self.objects.borrow().clone()
     }
 

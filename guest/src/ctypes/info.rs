@@ -416,8 +416,48 @@ fn encode_string_pointer(vm: &VirtualMachine, kind: Kind, value: &PyObject) -> P
     Ok(Stored {
         bits: Some(addr),
         bytes: None,
-        keep: Some(block.into_ref(&vm.ctx).into()),
+        keep: Some(kept_string(vm, value, block)?),
     })
+}
+
+thread_local! {
+    static KEPT_STRING_TYPES: OnceCell<(PyTypeRef, PyTypeRef)> = const { OnceCell::new() };
+}
+
+/// What a stored `char *` or `wchar_t *` keeps alive. CPython keeps the
+/// `bytes`/`str` object itself (native code reads its buffer); here native
+/// code reads a host copy, so the kept object is an equal `bytes`/`str`
+/// (`_ctypes._KeptBytes`/`_KeptStr`) that owns that copy: `_objects` reads as
+/// in CPython and the copy lives exactly as long as CPython's string would.
+fn kept_string(vm: &VirtualMachine, value: &PyObject, block: HostBlock) -> PyResult {
+    let (bytes_type, str_type) = KEPT_STRING_TYPES.with(|cell| {
+        cell.get_or_init(|| {
+            let subclass = |name: &str, base: &PyTypeRef| -> PyTypeRef {
+                let namespace = vm.ctx.new_dict();
+                let _ = namespace.set_item("__module__", vm.ctx.new_str("_ctypes").into(), vm);
+                vm.ctx
+                    .types
+                    .type_type
+                    .as_object()
+                    .call((name, (base.clone(),), namespace), vm)
+                    .and_then(|t| t.downcast::<PyType>().map_err(|_| vm.new_type_error("")))
+                    .expect("subclassing bytes and str")
+            };
+            (
+                subclass("_KeptBytes", &vm.ctx.types.bytes_type.to_owned()),
+                subclass("_KeptStr", &vm.ctx.types.str_type.to_owned()),
+            )
+        })
+        .clone()
+    });
+    let ty = if value.downcast_ref::<PyBytes>().is_some() {
+        bytes_type
+    } else {
+        str_type
+    };
+    let kept = ty.as_object().call((value.to_owned(),), vm)?;
+    kept.set_attr("_b_host_", block.into_ref(&vm.ctx), vm)?;
+    Ok(kept)
 }
 
 /// Store a converted value at `addr`.

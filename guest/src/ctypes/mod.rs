@@ -60,6 +60,42 @@ pub(crate) fn argument_error_type(vm: &VirtualMachine) -> PyTypeRef {
     })
 }
 
+/// What `cast(obj, T)` keeps alive, as in CPython: the result shares
+/// `obj`'s `_objects` dict (created if needed) and that dict holds `obj`
+/// itself under `id(obj)`, so memory reached through either stays valid as
+/// long as either lives. A non-ctypes source keeps what its conversion
+/// made (its host copy) instead.
+fn share_keepalive(
+    vm: &VirtualMachine,
+    result: &rustpython_vm::PyObject,
+    obj: rustpython_vm::PyObjectRef,
+    converted: Option<rustpython_vm::PyObjectRef>,
+) {
+    use rustpython_vm::builtins::PyDict;
+    use rustpython_vm::AsObject as _;
+    let (Some(result_cd), Some(root)) = (cdata::cdata(result), cdata::container(&obj, vm)) else {
+        if let Some(kept) = converted.or(Some(obj)) {
+            cdata::keep(result, 0, kept, vm);
+        }
+        return;
+    };
+    let root_cd = cdata::cdata(&root).expect("container is a CData");
+    let mut objects = root_cd.objects.borrow_mut();
+    if objects.as_ref().is_none_or(|o| vm.is_none(o)) {
+        *objects = Some(vm.ctx.new_dict().into());
+    }
+    let shared = objects.clone();
+    drop(objects);
+    if let Some(dict) = shared
+        .as_ref()
+        .and_then(|o| o.downcast_ref_if_exact::<PyDict>(vm))
+    {
+        let id: rustpython_vm::PyObjectRef = vm.ctx.new_int(obj.get_id()).into();
+        let _ = dict.set_item(&*id, obj.clone(), vm);
+    }
+    *result_cd.objects.borrow_mut() = shared;
+}
+
 /// A fundamental type of the `ctypes` package (`c_int`, ...), if loaded.
 pub(crate) fn simple_type(vm: &VirtualMachine, name: &str) -> Option<rustpython_vm::PyObjectRef> {
     let sys_modules = vm.sys_module.get_attr("modules", vm).ok()?;
@@ -385,9 +421,8 @@ mod _ctypes {
                 .call((vm.ctx.new_int(addr),), vm)?;
             return Ok(again);
         }
-        // keep obj (and what it keeps) alive as long as the result
-        let keep = keep.or(Some(obj));
-        CData::keep(&result, slot, keep, vm);
+        let _ = slot;
+        super::share_keepalive(vm, &result, obj, keep);
         Ok(result)
     }
 

@@ -177,7 +177,12 @@ impl Pointer {
                 ))
             })?;
         memory::store(zelf.0.addr(), pointer_prim().scalar, src.addr()).or_raise(vm)?;
-        CData::keep(zelf.as_object(), zelf.0.addr(), Some(value), vm);
+        // As CPython: the target under "1", what the target keeps under "0".
+        let kept = super::cdata::kept_objects(&value, vm);
+        super::cdata::keep(zelf.as_object(), 1, value, vm);
+        if let Some(kept) = kept {
+            super::cdata::keep(zelf.as_object(), 0, kept, vm);
+        }
         Ok(())
     }
 
@@ -188,7 +193,7 @@ impl Pointer {
             return Err(vm.new_value_error("NULL pointer access"));
         }
         let addr = ptr.wrapping_add((index as i64 * info.size as i64) as u64);
-        get_at(vm, &target, &info, addr, zelf.as_object())
+        get_at(vm, &target, &info, addr, zelf.as_object(), index)
     }
 
     fn subscript(zelf: &Py<Self>, needle: &PyObject, vm: &VirtualMachine) -> PyResult {
@@ -254,7 +259,7 @@ impl Pointer {
             return Err(vm.new_value_error("NULL pointer access"));
         }
         let addr = ptr.wrapping_add((index as i64 * info.size as i64) as u64);
-        set_at(vm, &target, &info, addr, value, zelf.as_object())
+        set_at(vm, &target, &info, addr, value, zelf.as_object(), index)
     }
 }
 

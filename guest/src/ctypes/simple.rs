@@ -147,8 +147,7 @@ impl Simple {
     pub fn get_value(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
         let sc = zelf.code()?;
         if sc.code == 'O' {
-            let kept = zelf.0.objects.borrow().clone();
-            return match kept.and_then(|d| d.get_item_opt("0", vm).ok().flatten()) {
+            return match super::cdata::kept_at(zelf.as_object(), 0, vm) {
                 Some(obj) => Ok(obj),
                 None => Err(vm.new_value_error("PyObject is NULL")),
             };
@@ -163,13 +162,13 @@ impl Simple {
             let id = value.get_id() as u64;
             crate::bindings::memory::store(addr, sc.prim.scalar, id)
                 .map_err(|e| crate::ffi::errors::to_py(vm, e))?;
-            CData::keep(zelf.as_object(), addr, Some(value), vm);
+            super::cdata::keep(zelf.as_object(), 0, value, vm);
             return Ok(());
         }
         let stored = encode_simple(vm, sc, &value)?;
         super::info::store(vm, sc, addr, &stored)?;
-        if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP) {
-            CData::keep(zelf.as_object(), addr, stored.keep.or(Some(value)), vm);
+        if let Some(kept) = stored.keep {
+            super::cdata::keep(zelf.as_object(), 0, kept, vm);
         }
         Ok(())
     }
@@ -289,8 +288,8 @@ impl Simple {
             Kind::Pointer => {
                 if let Some(addr) = super::function::pointer_value(vm, &value)? {
                     let obj = cls.as_object().call((vm.ctx.new_int(addr.0),), vm)?;
-                    if let (Some(keep), Some(cd)) = (addr.1, cdata(&obj)) {
-                        CData::keep(&obj, cd.addr(), Some(keep), vm);
+                    if let Some(keep) = addr.1 {
+                        super::cdata::keep(&obj, 0, keep, vm);
                     }
                     return Ok(obj);
                 }

@@ -141,7 +141,7 @@ impl CField {
                 }
             });
         }
-        get_at(vm, &self.ty, &self.info, addr, obj)
+        get_at(vm, &self.ty, &self.info, addr, obj, self.index as isize)
     }
 
     pub fn set(&self, obj: &PyObject, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
@@ -177,7 +177,15 @@ impl CField {
             };
             return memory::store(addr, scalar, new).or_raise(vm);
         }
-        set_at(vm, &self.ty, &self.info, addr, value, obj)
+        set_at(
+            vm,
+            &self.ty,
+            &self.info,
+            addr,
+            value,
+            obj,
+            self.index as isize,
+        )
     }
 }
 
