@@ -50,16 +50,44 @@ assert c_float(0.1).value == struct.unpack("f", struct.pack("f", 0.1))[0]
 assert bytes(c_int(0x01020304)) == struct.pack("<i", 0x01020304)
 assert memoryview(c_int(1)).format == "<i"
 
-# from_param
-assert isinstance(c_int.from_param(5), c_int)
+# from_param: an instance of the type as it is; anything else becomes a CArgObject that a
+# call passes as the type it was converted for, whatever the declared argtypes.
+ArgType = type(byref(c_int()))
 x = c_int(3)
 assert c_int.from_param(x) is x
-try:
-    c_int.from_param("nope")
-except TypeError:
-    pass
-else:
-    raise AssertionError
+p = c_int.from_param(5)
+assert type(p) is ArgType and repr(p) == "<cparam 'i' (5)>", repr(p)
+assert repr(c_double.from_param(1e300)) == "<cparam 'd' (1e+300)>"
+assert repr(c_char.from_param(97)) == "<cparam 'c' ('a')>"
+s = b"hello"
+assert c_char_p.from_param(s)._obj is s and c_char_p.from_param(None) is None
+for bad in ("nope", 1.5):
+    try:
+        c_int.from_param(bad)
+    except (TypeError, OverflowError):
+        pass
+    else:
+        raise AssertionError(bad)
+libm = CDLL("libm.so.6")
+libm.ldexp.restype = c_double
+assert libm.ldexp(c_double.from_param(1.5), c_int.from_param(4)) == 24.0
+libc = CDLL("libc.so.6")
+libc.strlen.restype = c_size_t
+assert libc.strlen(c_char_p.from_param(b"four")) == 4
+assert libc.strlen(c_void_p.from_param(b"fives")) == 5
+
+class Celsius:
+    def __init__(self, degrees):
+        self.degrees = degrees
+
+class Fahrenheit(c_double):
+    @classmethod
+    def from_param(cls, obj):
+        return c_double.from_param(obj.degrees * 1.8 + 32)
+
+libm.fabs.argtypes = [Fahrenheit]
+libm.fabs.restype = c_double
+assert libm.fabs(Celsius(-100)) == 148.0
 
 # subclassing: instances stay instances
 class MyInt(c_int):

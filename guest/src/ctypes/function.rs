@@ -25,7 +25,7 @@ use crate::ffi::call::{CallSpec, Returned, ValueSpec};
 use crate::ffi::errors::OrRaise;
 use crate::ffi::prim::Kind;
 
-pub use super::args::{byref_obj, pointer_value, CArgObject};
+pub use super::args::{byref_obj, CArgObject};
 
 pub const FUNCFLAG_CDECL: u32 = 0x1;
 pub const FUNCFLAG_PYTHONAPI: u32 = 0x4;

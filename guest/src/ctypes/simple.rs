@@ -10,6 +10,7 @@ use rustpython_vm::protocol::PyNumberMethods;
 use rustpython_vm::types::{AsNumber, Constructor, Initializer, Representable};
 use rustpython_vm::{pyclass, AsObject, Py, PyObjectRef, PyRef, PyResult, VirtualMachine};
 
+use super::args::CArgObject;
 use super::cdata::{cdata, instantiate, CData};
 use super::info::{
     encode_simple, is_direct_simple, load_simple, set_stginfo, simple_format, stginfo, Shape,
@@ -255,7 +256,9 @@ impl Simple {
     }
 
     /// Convert `value` to something a foreign function taking this type
-    /// accepts: an instance of this type (or the value itself if it is one).
+    /// accepts (CPython's `PyCSimpleType_from_param` and the `c_char_p`,
+    /// `c_wchar_p` and `c_void_p` variants): an instance of the type as it
+    /// is, else a `CArgObject` holding the converted value.
     #[pyclassmethod]
     fn from_param(cls: PyTypeRef, value: PyObjectRef, vm: &VirtualMachine) -> PyResult {
         if value.class().fast_issubclass(&cls) {
@@ -265,54 +268,92 @@ impl Simple {
         let sc = info
             .simple()
             .ok_or_else(|| vm.new_type_error("abstract class"))?;
-        // byref() of the right character type only, as CPython checks.
-        let char_code = if sc.prim.kind == Kind::CharP {
-            'c'
-        } else {
-            'u'
-        };
-        let byref_chars = value
-            .downcast_ref::<super::args::CArgObject>()
-            .and_then(|arg| cdata(&arg.obj).and_then(|c| c.info.simple()))
-            .is_some_and(|inner| inner.code == char_code);
-        if matches!(sc.prim.kind, Kind::CharP | Kind::WCharP)
-            && (cdata(&value).is_some_and(|c| c.info.is_pointerish()) || byref_chars)
-        {
-            // arrays of and pointers to characters, byref(): passed as they are
-            return Ok(value);
-        }
-        let accepted = match sc.prim.kind {
-            // As CPython: an int is an address only for c_void_p.
-            Kind::CharP => vm.is_none(&value) || value.downcast_ref::<PyBytes>().is_some(),
-            Kind::WCharP => vm.is_none(&value) || value.downcast_ref::<PyStr>().is_some(),
-            Kind::Pointer => {
-                if let Some(addr) = super::function::pointer_value(vm, &value)? {
-                    let obj = cls.as_object().call((vm.ctx.new_int(addr.0),), vm)?;
-                    if let Some(keep) = addr.1 {
-                        super::cdata::keep(&obj, 0, keep, vm);
-                    }
-                    return Ok(obj);
+        let converted = match sc.prim.kind {
+            Kind::CharP | Kind::WCharP | Kind::Pointer if vm.is_none(&value) => {
+                return Ok(value);
+            }
+            Kind::CharP | Kind::WCharP => {
+                // byref() of the right character type only, as CPython checks.
+                let char_code = if sc.prim.kind == Kind::CharP {
+                    'c'
+                } else {
+                    'u'
+                };
+                let byref_chars = value
+                    .downcast_ref::<super::args::CArgObject>()
+                    .filter(|arg| matches!(arg.kind, super::args::CArgKind::ByRef { .. }))
+                    .and_then(|arg| cdata(&arg.obj).and_then(|c| c.info.simple()))
+                    .is_some_and(|inner| inner.code == char_code);
+                if cdata(&value).is_some_and(|c| c.info.is_pointerish()) || byref_chars {
+                    // arrays of and pointers to characters: passed as they are
+                    return Ok(value);
                 }
-                false
+                let is_string = if sc.prim.kind == Kind::CharP {
+                    value.downcast_ref::<PyBytes>().is_some()
+                } else {
+                    value.downcast_ref::<PyStr>().is_some()
+                };
+                // As CPython: an int is an address only for c_void_p.
+                if is_string {
+                    Some(encode_simple(vm, sc, &value))
+                } else {
+                    None
+                }
             }
-            _ => true,
+            Kind::Pointer => {
+                let is_cdata_pointer = cdata(&value).is_some_and(|c| c.info.is_pointerish());
+                if is_cdata_pointer || value.downcast_ref::<super::args::CArgObject>().is_some() {
+                    return Ok(value);
+                }
+                let string_code = if value.downcast_ref::<PyBytes>().is_some() {
+                    Some('z')
+                } else if value.downcast_ref::<PyStr>().is_some() {
+                    Some('Z')
+                } else {
+                    None
+                };
+                match string_code {
+                    // bytes and str are passed as `char *` and `wchar_t *`
+                    Some(code) => {
+                        let string = SimpleCode {
+                            code,
+                            prim: prim::prim(code).expect("z and Z are primitive codes"),
+                            swapped: false,
+                        };
+                        let stored = encode_simple(vm, string, &value)?;
+                        return Ok(CArgObject::value(vm, string, value, stored).into());
+                    }
+                    None if value
+                        .downcast_ref::<rustpython_vm::builtins::PyInt>()
+                        .is_some() =>
+                    {
+                        Some(encode_simple(vm, sc, &value))
+                    }
+                    None => None,
+                }
+            }
+            // py_object: any object is its own value.
+            _ if sc.code == 'O' => return cls.as_object().call((value,), vm),
+            _ => Some(encode_simple(vm, sc, &value)),
         };
-        if accepted {
-            if let Ok(obj) = cls.as_object().call((value.clone(),), vm) {
-                return Ok(obj);
-            }
-        }
+        let failure = match converted {
+            Some(Ok(stored)) => return Ok(CArgObject::value(vm, sc, value, stored).into()),
+            Some(Err(e)) => Some(e),
+            None => None,
+        };
         if let Ok(param) = value.get_attr("_as_parameter_", vm) {
             // `a._as_parameter_ = a` must raise RecursionError, not overflow the stack
             return vm.with_recursion(" while converting _as_parameter_", || {
                 Self::from_param(cls, param, vm)
             });
         }
-        Err(vm.new_type_error(format!(
-            "wrong type: {} cannot be converted to {}",
-            value.class().name(),
-            cls.name()
-        )))
+        Err(failure.unwrap_or_else(|| {
+            vm.new_type_error(format!(
+                "wrong type: {} cannot be converted to {}",
+                value.class().name(),
+                cls.name()
+            ))
+        }))
     }
 }
 

@@ -34,6 +34,13 @@ pub enum Kind {
     Void,
 }
 
+impl Kind {
+    /// Whether values of this kind are addresses.
+    pub fn is_pointer(self) -> bool {
+        matches!(self, Kind::Pointer | Kind::CharP | Kind::WCharP)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Prim {
     pub code: char,
