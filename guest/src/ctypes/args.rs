@@ -403,9 +403,22 @@ pub fn convert_native(
                 }
                 let accepts_any = sc.prim.kind == Kind::Pointer;
                 let is_plain = vm.is_none(arg) || arg.downcast_ref::<PyInt>().is_some();
+                // byref() of a character of the right width, as CPython checks
+                let byref_chars = arg
+                    .downcast_ref::<CArgObject>()
+                    .and_then(|a| cdata(&a.obj))
+                    .and_then(|c| c.info.simple())
+                    .is_some_and(|inner| {
+                        let want = if sc.prim.kind == Kind::CharP {
+                            Kind::Char
+                        } else {
+                            Kind::WChar
+                        };
+                        inner.prim.kind == want
+                    });
                 if accepts_any
                     || is_plain
-                    || arg.downcast_ref::<CArgObject>().is_some()
+                    || byref_chars
                     || cdata(arg).is_some_and(|c| char_pointer_compatible(vm, c, sc.prim.kind))
                 {
                     if let Some((addr, keep)) = pointer_value(vm, arg)? {

@@ -298,9 +298,6 @@ impl Initializer for Array {
     type Args = FuncArgs;
 
     fn init(zelf: PyRef<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        if args.args.len() > zelf.length() {
-            return Err(vm.new_index_error("indices must be integers"));
-        }
         for (i, v) in args.args.into_iter().enumerate() {
             Array::set_item(&zelf, i as isize, v, vm)?;
         }
@@ -368,7 +365,7 @@ impl Array {
     #[pygetset(setter)]
     fn set_value(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
         let PySetterValue::Assign(value) = value else {
-            return Err(vm.new_attribute_error("cannot delete attribute"));
+            return Err(vm.new_type_error("can't delete attribute"));
         };
         match zelf.char_kind() {
             Some(Kind::Char) => {

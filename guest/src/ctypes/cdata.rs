@@ -427,43 +427,46 @@ pub fn set_at(
             }
             Err(incompatible(vm, &value, ty))
         }
-        Shape::Array {
-            elem_info, length, ..
-        } => {
-            if let Some(sc) = elem_info.simple() {
-                if sc.prim.kind == Kind::Char {
-                    if let Some(b) = value.downcast_ref::<PyBytes>() {
-                        return write_chars(vm, addr, info.size, b.as_bytes(), 1);
+        Shape::Array { elem_info, .. } => {
+            // char and wchar_t arrays take bytes and str only (CPython's s/U setfuncs)
+            match elem_info.simple().map(|sc| sc.prim) {
+                Some(p) if p.kind == Kind::Char => {
+                    let b = value.downcast_ref::<PyBytes>().ok_or_else(|| {
+                        vm.new_type_error(format!("expected bytes, {} found", value.class().name()))
+                    })?;
+                    // As CPython's s_set: the string up to its first NUL.
+                    let data = b.as_bytes();
+                    let data = &data[..data.iter().position(|&c| c == 0).unwrap_or(data.len())];
+                    if data.len() > info.size {
+                        return Err(vm.new_value_error(format!(
+                            "bytes too long ({}, maximum length {})",
+                            data.len(),
+                            info.size
+                        )));
                     }
+                    return write_chars(vm, addr, info.size, data, 1);
                 }
-                if sc.prim.kind == Kind::WChar {
-                    if let Some(s) = value.downcast_ref::<PyStr>() {
-                        let data = crate::ffi::prim::encode_wide(vm, s)?;
-                        return write_chars(vm, addr, info.size, &data, sc.prim.size as usize);
-                    }
+                Some(p) if p.kind == Kind::WChar => {
+                    let s = value.downcast_ref::<PyStr>().ok_or_else(|| {
+                        vm.new_type_error(format!(
+                            "unicode string expected instead of {} instance",
+                            value.class().name()
+                        ))
+                    })?;
+                    let data = crate::ffi::prim::encode_wide(vm, s)?;
+                    return write_chars(vm, addr, info.size, &data, p.size as usize);
                 }
+                _ => {}
             }
-            if value.downcast_ref::<PyTuple>().is_some() {
-                let _ = length;
-                let made = ty.as_object().call(
-                    rustpython_vm::function::FuncArgs::from(
-                        value
-                            .downcast_ref::<PyTuple>()
-                            .map(|t| t.as_slice().to_vec())
-                            .unwrap_or_default(),
-                    ),
-                    vm,
-                )?;
+            if let Some(t) = value.downcast_ref::<PyTuple>() {
+                let made = construct_from_tuple(vm, ty, t)?;
                 return set_at(vm, ty, info, addr, made, owner, index);
             }
             Err(incompatible(vm, &value, ty))
         }
         Shape::Struct(_) => {
             if let Some(t) = value.downcast_ref::<PyTuple>() {
-                let made = ty.as_object().call(
-                    rustpython_vm::function::FuncArgs::from(t.as_slice().to_vec()),
-                    vm,
-                )?;
+                let made = construct_from_tuple(vm, ty, t)?;
                 return set_at(vm, ty, info, addr, made, owner, index);
             }
             Err(incompatible(vm, &value, ty))
@@ -476,6 +479,20 @@ pub fn set_at(
             Err(incompatible(vm, &value, ty))
         }
     }
+}
+
+/// `ty(*values)` for a struct or array field set from a tuple; a failure is
+/// reported as CPython 3.11 does: RuntimeError "(Type) TypeError: message".
+fn construct_from_tuple(vm: &VirtualMachine, ty: &PyTypeRef, values: &PyTuple) -> PyResult {
+    let args = rustpython_vm::function::FuncArgs::from(values.as_slice().to_vec());
+    ty.as_object().call(args, vm).map_err(|e| {
+        let message = e
+            .as_object()
+            .str(vm)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        vm.new_runtime_error(format!("({}) {}: {}", ty.name(), e.class().name(), message))
+    })
 }
 
 /// Bytes into a char array of `cap` bytes, NUL-terminated (one `unit`)

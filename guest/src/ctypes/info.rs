@@ -211,6 +211,7 @@ pub fn simple_format(sc: SimpleCode) -> String {
         'l' => 'i',
         'L' => 'I',
         'z' | 'Z' | 'P' | 'O' => 'P',
+        'v' => 'h',
         'n' => 'q',
         'N' => 'Q',
         other => other,
@@ -289,6 +290,13 @@ pub fn encode_simple(vm: &VirtualMachine, sc: SimpleCode, value: &PyObject) -> P
     let prim = sc.prim;
     let bits = match prim.kind {
         Kind::Int { .. } => int_of(vm, value)?,
+        Kind::Bool if sc.code == 'v' => {
+            if value.to_owned().try_to_bool(vm)? {
+                0xFFFF
+            } else {
+                0
+            }
+        }
         Kind::Bool => u64::from(value.to_owned().try_to_bool(vm)?),
         Kind::Char => {
             if let Some(b) = value.downcast_ref::<PyBytes>() {

@@ -120,7 +120,7 @@ mod _ctypes {
     use super::array::{Array, ArrayType};
     use super::cdata::{at_address, cdata, CData};
     use super::function::{CFuncPtr, FuncPtrType};
-    use super::info::{int_of, stginfo, HostBlock, StgInfo};
+    use super::info::{int_of, stginfo, HostBlock, Shape, StgInfo};
     use super::pointer::{Pointer, PointerType};
     use super::simple::{Simple, SimpleType};
     use super::structure::{CField, StructType, Structure, Union, UnionType};
@@ -129,6 +129,23 @@ mod _ctypes {
     use crate::ffi::memory as mem;
     use crate::ffi::platform::facts;
     use crate::ffi::prim::decode_wide;
+
+    /// CPython defines `from_address` & co. on the metaclasses, so they show
+    /// in `dir(type(Structure))`; ours are classmethods of `_CData`, which
+    /// every ctypes class inherits and which attribute lookup on a class finds
+    /// first. The metaclass methods forward to them.
+    fn forward_constructors_from_metaclass(vm: &VirtualMachine, meta: &'static Py<PyType>) {
+        use rustpython_vm::function::{FuncArgs, PyMethodFlags};
+        for name in ["from_address", "from_buffer", "from_buffer_copy", "in_dll"] {
+            let forward = move |cls: PyObjectRef, args: FuncArgs, vm: &VirtualMachine| {
+                vm.call_method(&cls, name, args)
+            };
+            let def = vm
+                .ctx
+                .new_method_def(name, forward, PyMethodFlags::METHOD, None);
+            meta.set_attr(vm.ctx.intern_str(name), def.build_method(meta, vm).into());
+        }
+    }
 
     pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
         __module_exec(vm, module);
@@ -164,6 +181,7 @@ mod _ctypes {
             ("PyCFuncPtrType", FuncPtrType::static_type()),
         ] {
             module.set_attr(name, class.to_owned(), vm)?;
+            forward_constructors_from_metaclass(vm, class);
         }
         for name in ["RTLD_LOCAL", "RTLD_GLOBAL"] {
             module.set_attr(name, vm.ctx.new_int(facts().dlopen_flag(name)), vm)?;
@@ -398,11 +416,13 @@ mod _ctypes {
     #[pyfunction]
     fn cast(obj: PyObjectRef, typ: PyTypeRef, vm: &VirtualMachine) -> PyResult {
         let info = stginfo(vm, typ.as_object())?;
-        let pointerish = info.is_pointerish()
+        // CPython's cast_check_pointertype: pointers, function pointers and
+        // the simple types that hold an address.
+        let pointer_type = matches!(info.shape, Shape::Pointer(_) | Shape::Func)
             || info
                 .simple()
-                .is_some_and(|s| matches!(s.code, 'P' | 'z' | 'Z'));
-        if !pointerish {
+                .is_some_and(|s| matches!(s.code, 'P' | 'z' | 'Z' | 'O'));
+        if !pointer_type {
             return Err(vm.new_type_error(format!(
                 "cast() argument 2 must be a pointer type, not {}",
                 typ.name()

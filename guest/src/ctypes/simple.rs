@@ -20,7 +20,7 @@ use crate::ffi::platform::facts;
 use crate::ffi::prim::{self, Kind};
 
 /// Type codes `_type_` may name (`O` is `py_object`).
-pub const SIMPLE_CODES: &str = "cbBhHiIlLqQnN?fdgPzZuO";
+pub const SIMPLE_CODES: &str = "cbBhHiIlLqQnN?fdgPzZuOv";
 /// Codes that get a byte-swapped twin.
 const SWAPPABLE: &str = "hHiIlLqQnNfd?";
 
@@ -60,6 +60,13 @@ impl Initializer for SimpleType {
         }
         let prim = if code == 'O' {
             super::info::pointer_prim()
+        } else if code == 'v' {
+            // VARIANT_BOOL: a short holding 0 or -1 (VARIANT_TRUE), read as a bool.
+            let short = prim::prim('h').ok_or_else(bad)?;
+            prim::Prim {
+                kind: Kind::Bool,
+                ..short
+            }
         } else {
             prim::prim(code).ok_or_else(bad)?
         };

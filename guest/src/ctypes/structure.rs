@@ -322,22 +322,41 @@ fn init_class(cls: PyTypeRef, is_union: bool, vm: &VirtualMachine) -> PyResult<(
         .read()
         .get(vm.ctx.intern_str("_fields_"))
         .cloned();
-    match fields {
+    // As CPython: a class with `_abstract_` gets no layout, so
+    // instantiating it raises TypeError("abstract class").
+    let abstract_ = cls
+        .attributes
+        .read()
+        .contains_key(vm.ctx.intern_str("_abstract_"));
+    // As CPython 3.12+, every class gets a layout of its own, its base's to
+    // start with; having one marks the class as set up (see meta_setattr).
+    if !abstract_ && own_info(vm, &cls).is_none() {
+        let inherited = stginfo_of_type(vm, cls.as_object())
+            .and_then(|base| inherited_info(&base))
+            .unwrap_or_else(|| empty_info(is_union));
+        set_stginfo(vm, &cls, inherited);
+    }
+    if let Some(fields) = fields {
         // through setattr, so that metaclass subclasses (_endian) see it
-        Some(fields) => cls.as_object().set_attr("_fields_", fields, vm)?,
-        None => {
-            // As CPython: a class with `_abstract_` gets no layout, so
-            // instantiating it raises TypeError("abstract class").
-            let abstract_ = cls
-                .attributes
-                .read()
-                .contains_key(vm.ctx.intern_str("_abstract_"));
-            if !abstract_ && stginfo_of_type(vm, cls.as_object()).is_none() {
-                set_stginfo(vm, &cls, empty_info(is_union));
-            }
-        }
+        cls.as_object().set_attr("_fields_", fields, vm)?;
     }
     Ok(())
+}
+
+/// A subclass's own copy of its base's layout, until it sets `_fields_`.
+fn inherited_info(base: &StgInfo) -> Option<StgInfo> {
+    let Shape::Struct(st) = &base.shape else {
+        return None;
+    };
+    let shape = Shape::Struct(StructInfo {
+        is_union: st.is_union,
+        fields: st.fields.clone(),
+        has_bitfield: st.has_bitfield,
+        aggregate: OnceCell::new(),
+    });
+    let mut info = StgInfo::new(base.size, base.align, shape, base.format.clone());
+    info.dims = base.dims.clone();
+    Some(info)
 }
 
 fn set_fields(
@@ -498,6 +517,11 @@ fn meta_setattr(
     if name.as_wtf8() == "_fields_" {
         let cls: PyTypeRef = zelf.to_owned();
         return match value {
+            // As CPython 3.12+ (gh-99275): `_fields_` set before the metaclass
+            // has set the class up (from `__init_subclass__`) is an error.
+            PySetterValue::Assign(_) if own_info(vm, &cls).is_none() => {
+                Err(vm.new_type_error("ctypes state is not initialized"))
+            }
             PySetterValue::Assign(v) => set_fields(&cls, v, is_union, vm),
             PySetterValue::Delete => Err(vm.new_attribute_error("cannot delete _fields_")),
         };
