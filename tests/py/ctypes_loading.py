@@ -1,5 +1,7 @@
 # ctypes: loading libraries (CDLL, cdll, LibraryLoader, handle=, use_errno=, find_library).
 import os
+import errno
+import _rawffi
 import ctypes
 import ctypes.util
 from ctypes import CDLL, cdll, LibraryLoader, PyDLL, c_long, c_int, c_char_p
@@ -57,13 +59,17 @@ assert CDLL(ctypes.util.find_library("m")).sqrt is not None
 libc_e = CDLL("libc.so.6", use_errno=True)
 t = CDLL(TESTLIB, use_errno=True)
 t.t_fail_with_errno.argtypes = [c_int]
+# Native code sets the host's numbers; get_errno/set_errno speak the guest's (WASI's), so
+# they compare with the errno module and make the right OSError subclass, as on CPython.
+host_errno = _rawffi.errno_codes
 ctypes.set_errno(0)
-assert t.t_fail_with_errno(34) == -1
-assert ctypes.get_errno() == 34
-old = ctypes.set_errno(5)
-assert old == 34
+assert t.t_fail_with_errno(host_errno["ERANGE"]) == -1
+assert ctypes.get_errno() == errno.ERANGE
+assert host_errno["ERANGE"] != errno.ERANGE  # the translation is not a no-op here
+old = ctypes.set_errno(errno.EIO)
+assert old == errno.ERANGE
 t.t_get_errno.restype = c_int
-assert t.t_get_errno() == 5  # the private copy goes into errno before the call
+assert t.t_get_errno() == host_errno["EIO"]  # the private copy goes into errno before the call
 # without use_errno the private copy is untouched
 plain = CDLL(TESTLIB)
 ctypes.set_errno(0)

@@ -28,6 +28,7 @@ mod args;
 mod array;
 mod callback;
 mod cdata;
+mod errno;
 mod function;
 mod info;
 mod library;
@@ -285,14 +286,18 @@ mod _ctypes {
         cd.resize(vm, size as usize)
     }
 
+    /// The errno the last `use_errno` call left, in the guest's numbering
+    /// (see `super::errno`), so it compares with the `errno` module and makes
+    /// the right `OSError` subclass.
     #[pyfunction]
-    fn get_errno() -> i32 {
-        crate::ffi::errno()
+    fn get_errno(vm: &VirtualMachine) -> i32 {
+        super::errno::to_guest(vm, crate::ffi::errno())
     }
 
     #[pyfunction]
-    fn set_errno(value: i32) -> i32 {
-        crate::ffi::set_errno(value)
+    fn set_errno(value: i32, vm: &VirtualMachine) -> i32 {
+        let old = crate::ffi::set_errno(super::errno::to_host(vm, value));
+        super::errno::to_guest(vm, old)
     }
 
     /// `dlopen(name, mode)`: a handle naming the library the host opened.

@@ -11,7 +11,9 @@ use rustpython_vm::{
 };
 
 use super::cdata::{cdata, get_at, instantiate, set_at, CData};
-use super::info::{pointer_prim, pointer_size, set_stginfo, stginfo, Shape, StgInfo};
+use super::info::{
+    pointer_prim, pointer_size, set_stginfo, stginfo, stginfo_of_type, Shape, StgInfo,
+};
 use crate::bindings::memory;
 use crate::ffi::errors::OrRaise;
 use crate::ffi::prim::Kind;
@@ -118,8 +120,17 @@ impl PointerType {
             .downcast()
             .map_err(|_| vm.new_type_error("expected a type"))?;
         stginfo(vm, target.as_object())?;
-        let info = pointer_info(vm, Some(target.clone()))?;
-        set_stginfo(vm, &cls, info);
+        // Complete the layout in place: fields and arrays declared with the
+        // incomplete type hold this very StgInfo.
+        match stginfo_of_type(vm, cls.as_object())
+            .as_deref()
+            .map(|i| &i.shape)
+        {
+            Some(Shape::Pointer(slot)) => *slot.borrow_mut() = Some(target.clone()),
+            _ => {
+                set_stginfo(vm, &cls, pointer_info(vm, Some(target.clone()))?);
+            }
+        }
         cls.as_object().set_attr("_type_", target.clone(), vm)?;
         pointer_type_set(&target, PySetterValue::Assign(cls.into()), vm)
     }

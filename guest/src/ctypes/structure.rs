@@ -478,28 +478,44 @@ fn set_fields(
                         name.as_wtf8()
                     ))
                 })?;
-            let Shape::Struct(sub) = &field.info.shape else {
+            if !matches!(field.info.shape, Shape::Struct(_)) {
                 return Err(vm.new_type_error(format!(
                     "anonymous field {:?} must be a Structure or Union",
                     name.as_wtf8().to_string()
                 )));
-            };
+            }
             let mut marked = field.moved(0);
             marked.anonymous = true;
             cls.set_attr(
                 vm.ctx.intern_str(name.as_wtf8().to_string()),
                 marked.into_ref(&vm.ctx).into(),
             );
-            for inner in &sub.fields {
-                let moved = inner.moved(field.offset);
-                cls.set_attr(
-                    vm.ctx.intern_str(inner.name.as_wtf8().to_string()),
-                    moved.into_ref(&vm.ctx).into(),
-                );
-            }
+            promote_anonymous(vm, cls, field, field.offset);
         }
     }
     Ok(())
+}
+
+/// Make the fields of the anonymous member `member` (at `offset` in `cls`)
+/// fields of `cls`, and those of its own anonymous members, recursively
+/// (CPython's MakeFields).
+fn promote_anonymous(vm: &VirtualMachine, cls: &PyType, member: &CField, offset: usize) {
+    let Shape::Struct(sub) = &member.info.shape else {
+        return;
+    };
+    for inner in &sub.fields {
+        let name = vm.ctx.intern_str(inner.name.as_wtf8().to_string());
+        let nested_anonymous = member
+            .ty
+            .get_attr(name)
+            .and_then(|d| d.downcast_ref::<CField>().map(|f| f.anonymous))
+            .unwrap_or(false);
+        if nested_anonymous {
+            promote_anonymous(vm, cls, inner, offset + inner.offset);
+        } else {
+            cls.set_attr(name, inner.moved(offset).into_ref(&vm.ctx).into());
+        }
+    }
 }
 
 fn bitfield_capable(info: &StgInfo) -> bool {

@@ -344,6 +344,17 @@ class _PointerTypeCache:
         except AttributeError:
             return _pointer_type_cache_fallback.get(cls, default)
 
+    # wasmffi: programs written for CPython <= 3.13 clear entries with
+    # `del _pointer_type_cache[T]`, which 3.14's view dropped; forget the
+    # cached pointer type, so the next POINTER(T) makes a new one.
+    def __delitem__(self, cls):
+        import warnings
+        warnings._deprecated("ctypes._pointer_type_cache", remove=(3, 19))
+        try:
+            del cls.__pointer_type__
+        except (AttributeError, TypeError):
+            del _pointer_type_cache_fallback[cls]
+
     def __contains__(self, cls):
         return hasattr(cls, '__pointer_type__')
 
