@@ -2,6 +2,7 @@
 # cast, memmove, memset, string_at, wstring_at, buffers, resize, from_address/_buffer, in_dll.
 import os
 import ctypes
+import gc
 from ctypes import *
 
 t = CDLL(os.environ["WASMFFI_TESTLIB"])
@@ -81,6 +82,35 @@ assert view.value == 2 | (3 << 8)
 view.value = 0xFFFF
 assert block[2] == 255 and block[3] == 255
 assert view._b_base_ is block
+# from_buffer over guest memory: a host copy kept coherent with the buffer both ways
+import array
+arr = array.array("i", range(8))
+ints = (c_int * 8).from_buffer(arr, 0)
+arr[0] = 100  # Python writes into the buffer: ctypes sees it
+assert ints[0] == 100 and ints[:3] == [100, 1, 2]
+ints[1] = -7  # ctypes writes: the buffer sees it
+assert arr[1] == -7
+t.t_sum_ints.argtypes = [POINTER(c_int), c_size_t]
+t.t_sum_ints.restype = c_long
+assert t.t_sum_ints(ints, 8) == sum(arr)  # native code reads the buffer's contents
+libc.memset(byref(ints, 4 * 6), 0, 8)  # native code writes: the buffer sees it
+assert arr.tolist() == [100, -7, 2, 3, 4, 5, 0, 0], arr
+try:
+    arr.append(1)  # the export pins the buffer, as in CPython
+except BufferError:
+    pass
+else:
+    raise AssertionError("buffer resized under a from_buffer() object")
+del ints
+gc.collect()
+arr.append(1)
+frame = bytearray(b"\x00\x10hello\x00")
+class Frame(BigEndianStructure):
+    _fields_ = [("length", c_uint16), ("text", c_char * 5)]
+f = Frame.from_buffer(frame)
+assert f.length == 16 and f.text == b"hello"
+f.length = 0x0102
+assert frame[:2] == b"\x01\x02"
 cp = c_uint32.from_buffer_copy(b"\x01\x00\x00\x00extra")
 assert cp.value == 1
 try:

@@ -178,6 +178,23 @@ impl Array {
     }
 
     fn item(zelf: &Py<Self>, index: isize, vm: &VirtualMachine) -> PyResult {
+        super::shadow::coherent(vm, zelf.as_object(), || {
+            Self::item_unsynced(zelf, index, vm)
+        })
+    }
+
+    fn set_item(
+        zelf: &Py<Self>,
+        index: isize,
+        value: PyObjectRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
+        super::shadow::coherent(vm, zelf.as_object(), || {
+            Self::set_item_unsynced(zelf, index, value, vm)
+        })
+    }
+
+    fn item_unsynced(zelf: &Py<Self>, index: isize, vm: &VirtualMachine) -> PyResult {
         let (elem, info, length) = zelf.parts();
         let i = if index < 0 {
             index + length as isize
@@ -191,7 +208,7 @@ impl Array {
         get_at(vm, &elem, &info, addr, zelf.as_object(), i)
     }
 
-    fn set_item(
+    fn set_item_unsynced(
         zelf: &Py<Self>,
         index: isize,
         value: PyObjectRef,
@@ -340,6 +357,20 @@ impl Array {
     /// `.value` of char arrays: bytes up to the first NUL; of wchar arrays: str.
     #[pygetset]
     fn value(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult {
+        super::shadow::coherent(vm, zelf.as_object(), || Self::value_unsynced(&zelf, vm))
+    }
+
+    #[pygetset(setter)]
+    fn set_value(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
+        let PySetterValue::Assign(value) = value else {
+            return Err(vm.new_type_error("can't delete attribute"));
+        };
+        super::shadow::coherent(vm, zelf.as_object(), || {
+            Self::set_value_unsynced(&zelf, value, vm)
+        })
+    }
+
+    fn value_unsynced(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
         match zelf.char_kind() {
             Some(Kind::Char) => {
                 let mut bytes = mem::read(vm, zelf.0.addr(), zelf.0.size())?;
@@ -362,11 +393,11 @@ impl Array {
         }
     }
 
-    #[pygetset(setter)]
-    fn set_value(zelf: PyRef<Self>, value: PySetterValue, vm: &VirtualMachine) -> PyResult<()> {
-        let PySetterValue::Assign(value) = value else {
-            return Err(vm.new_type_error("can't delete attribute"));
-        };
+    fn set_value_unsynced(
+        zelf: &Py<Self>,
+        value: PyObjectRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
         match zelf.char_kind() {
             Some(Kind::Char) => {
                 let b = value.downcast_ref::<PyBytes>().ok_or_else(|| {
@@ -417,7 +448,9 @@ impl Array {
         if bytes.len() > zelf.0.size() {
             return Err(vm.new_value_error("byte string too long"));
         }
-        mem::write(vm, zelf.0.addr(), &bytes)
+        super::shadow::coherent(vm, zelf.as_object(), || {
+            mem::write(vm, zelf.0.addr(), &bytes)
+        })
     }
 
     #[pyclassmethod]

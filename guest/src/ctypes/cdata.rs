@@ -45,6 +45,9 @@ pub struct CData {
     /// `"0:2"`) for aggregates and pointers, or the one kept object (or
     /// None) for simple types. Only the root of a view chain has one.
     pub objects: RefCell<Option<PyObjectRef>>,
+    /// For `from_buffer()` over guest memory: the buffer this memory is a
+    /// coherent host copy of (see `super::shadow`).
+    shadow: RefCell<Option<std::rc::Rc<super::shadow::Shadow>>>,
     /// Guest-side copy handed out through the buffer protocol, and the
     /// bytes it started from (written back on release if changed).
     mirror: PyRwLock<(Vec<u8>, Vec<u8>)>,
@@ -114,12 +117,17 @@ impl CData {
             base: RefCell::new(base),
             index: Cell::new(0),
             objects: RefCell::new(None),
+            shadow: RefCell::new(None),
             mirror: PyRwLock::new((Vec::new(), Vec::new())),
         }
     }
 
     pub fn addr(&self) -> u64 {
         self.addr.get()
+    }
+
+    pub fn shadow(&self) -> Option<std::rc::Rc<super::shadow::Shadow>> {
+        self.shadow.borrow().clone()
     }
 
     /// Whether this object owns its memory (not a view of another's).
@@ -132,6 +140,9 @@ impl CData {
     }
 
     pub fn read_all(&self, vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+        if let Some(shadow) = self.shadow() {
+            shadow.sync(vm)?;
+        }
         mem::read(vm, self.addr(), self.size())
     }
 
@@ -140,7 +151,7 @@ impl CData {
         if size < self.info.size {
             return Err(vm.new_value_error(format!("minimum size is {}", self.info.size)));
         }
-        if !self.owned.get() {
+        if !self.owned.get() || self.shadow.borrow().is_some() {
             return Err(
                 vm.new_value_error("Memory cannot be resized because this object doesn't own it")
             );
@@ -171,7 +182,7 @@ impl CData {
 }
 
 /// The object that owns the memory `zelf` views (`zelf` if it owns it).
-fn root_of(zelf: &PyObject) -> PyObjectRef {
+pub fn root_of(zelf: &PyObject) -> PyObjectRef {
     let mut root: PyObjectRef = zelf.to_owned();
     loop {
         let next = match root.downcast_ref::<CData>() {
@@ -583,7 +594,8 @@ impl CData {
 
     #[pygetset(name = "_b_needsfree_")]
     fn b_needsfree(&self) -> bool {
-        self.owned.get()
+        // a from_buffer() object's memory is the buffer's, as in CPython
+        self.owned.get() && self.shadow.borrow().is_none()
     }
 
     #[pyclassmethod]
@@ -622,12 +634,27 @@ impl CData {
         if buffer.desc.readonly {
             return Err(vm.new_type_error("underlying buffer is not writable"));
         }
-        Self::from_buffer_copy(
-            cls,
-            ArgBytesLike::try_from_borrowed_object(vm, &source)?,
-            OptionalArg::Present(offset),
-            vm,
-        )
+        if !buffer.desc.is_contiguous() {
+            return Err(vm.new_type_error("underlying buffer is not C contiguous"));
+        }
+        let offset = offset as usize;
+        let available = buffer.desc.len;
+        if available < info.size + offset {
+            return Err(vm.new_value_error(format!(
+                "Buffer size too small ({available} instead of at least {} bytes)",
+                info.size + offset
+            )));
+        }
+        // Guest memory is not native memory: work on a host copy kept
+        // coherent with the buffer (super::shadow).
+        let data = buffer.obj_bytes()[offset..offset + info.size].to_vec();
+        let cd = CData::alloc_with(vm, info.clone(), &data)?;
+        let shadow = super::shadow::Shadow::register(buffer, offset, cd.addr(), info.size);
+        *cd.shadow.borrow_mut() = Some(shadow);
+        let obj = instantiate(vm, cls, cd)?;
+        // as CPython, which keeps a memoryview of the source
+        keep(&obj, -1, source, vm);
+        Ok(obj)
     }
 
     #[pyclassmethod]

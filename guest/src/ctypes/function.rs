@@ -329,13 +329,17 @@ impl CFuncPtr {
         }
         let use_errno = Self::flags(zelf, vm) & FUNCFLAG_USE_ERRNO != 0;
         let saved = crate::ffi::errno();
+        // native code may read or write memory that shadows a guest buffer
+        super::shadow::sync_all(vm)?;
         let returned = crate::ffi::call::invoke(vm, &prepared.function, buffer);
+        let synced = super::shadow::sync_all(vm);
         if !use_errno {
             // only use_errno functions exchange errno with ctypes' private copy
             crate::ffi::set_errno(saved);
         }
         drop(call_args);
         let returned = returned?;
+        synced?;
         let mut result = convert_result(vm, ret, returned)?;
         if let Some(checker) = checker {
             result = checker.call((result,), vm)?;

@@ -33,6 +33,7 @@ mod function;
 mod info;
 mod library;
 mod pointer;
+mod shadow;
 mod simple;
 mod structure;
 
@@ -358,6 +359,18 @@ mod _ctypes {
         count: u64,
         vm: &VirtualMachine,
     ) -> PyResult<u64> {
+        super::shadow::sync_all(vm)?;
+        let d = memmove_unsynced(dst, src, count, vm)?;
+        super::shadow::sync_all(vm)?;
+        Ok(d)
+    }
+
+    fn memmove_unsynced(
+        dst: PyObjectRef,
+        src: PyObjectRef,
+        count: u64,
+        vm: &VirtualMachine,
+    ) -> PyResult<u64> {
         let (d, _keep) = address_arg(vm, &dst)?;
         if let Some(b) = src.downcast_ref::<rustpython_vm::builtins::PyBytes>() {
             let bytes = b.as_bytes();
@@ -376,7 +389,9 @@ mod _ctypes {
     #[pyfunction]
     fn memset(dst: PyObjectRef, c: i64, count: u64, vm: &VirtualMachine) -> PyResult<u64> {
         let (d, _keep) = address_arg(vm, &dst)?;
+        super::shadow::sync_all(vm)?;
         memory::fill(d, c as u8, count).or_raise(vm)?;
+        super::shadow::sync_all(vm)?;
         Ok(d)
     }
 
@@ -384,6 +399,7 @@ mod _ctypes {
     fn string_at(ptr: PyObjectRef, size: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
         let (addr, _keep) = address_arg(vm, &ptr)?;
         let max = size.into_option().filter(|&n| n >= 0).map(|n| n as u64);
+        super::shadow::sync_all(vm)?;
         Ok(vm.ctx.new_bytes(mem::read_string(vm, addr, 1, max)?).into())
     }
 

@@ -153,6 +153,16 @@ impl Simple {
     }
 
     pub fn get_value(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
+        super::shadow::coherent(vm, zelf.as_object(), || Self::get_value_unsynced(zelf, vm))
+    }
+
+    pub fn store_value(zelf: &Py<Self>, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        super::shadow::coherent(vm, zelf.as_object(), || {
+            Self::store_value_unsynced(zelf, value, vm)
+        })
+    }
+
+    fn get_value_unsynced(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
         let sc = zelf.code()?;
         if sc.code == 'O' {
             return match super::cdata::kept_at(zelf.as_object(), 0, vm) {
@@ -163,7 +173,11 @@ impl Simple {
         load_simple(vm, sc, zelf.0.addr())
     }
 
-    pub fn store_value(zelf: &Py<Self>, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    fn store_value_unsynced(
+        zelf: &Py<Self>,
+        value: PyObjectRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
         let sc = zelf.code()?;
         let addr = zelf.0.addr();
         if sc.code == 'O' {

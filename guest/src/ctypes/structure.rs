@@ -109,6 +109,14 @@ impl CField {
     }
 
     pub fn get(&self, obj: &PyObject, vm: &VirtualMachine) -> PyResult {
+        super::shadow::coherent(vm, obj, || self.get_unsynced(obj, vm))
+    }
+
+    pub fn set(&self, obj: &PyObject, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        super::shadow::coherent(vm, obj, || self.set_unsynced(obj, value, vm))
+    }
+
+    fn get_unsynced(&self, obj: &PyObject, vm: &VirtualMachine) -> PyResult {
         let cd = self.owner_cdata(obj, vm)?;
         let addr = cd.addr() + self.offset as u64;
         if let Some(bits) = self.bit_size {
@@ -144,7 +152,12 @@ impl CField {
         get_at(vm, &self.ty, &self.info, addr, obj, self.index as isize)
     }
 
-    pub fn set(&self, obj: &PyObject, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    fn set_unsynced(
+        &self,
+        obj: &PyObject,
+        value: PyObjectRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
         let cd = self.owner_cdata(obj, vm)?;
         let addr = cd.addr() + self.offset as u64;
         if let Some(bits) = self.bit_size {
