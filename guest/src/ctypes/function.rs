@@ -106,11 +106,22 @@ struct FuncState {
     flags: u32,
     paramflags: Option<Vec<(u32, Option<String>, Option<PyObjectRef>)>>,
     /// Conversion plans for the declared argument types and the result.
-    plans: Option<Rc<(Vec<ArgPlan>, RetPlan, Option<PyObjectRef>)>>,
+    plans: Option<Rc<Plans>>,
     fixed: Option<Rc<Prepared>>,
     dynamic: HashMap<Vec<Tag>, Rc<Prepared>>,
     callback: Option<Rc<crate::ffi::callback::Callback>>,
     callable: Option<PyObjectRef>,
+}
+
+/// What a call needs to know of the declared types, worked out once per
+/// function object (and again after `argtypes`/`restype`/`errcheck` change).
+#[derive(Debug)]
+struct Plans {
+    args: Vec<ArgPlan>,
+    ret: RetPlan,
+    checker: Option<PyObjectRef>,
+    has_argtypes: bool,
+    flags: u32,
 }
 
 #[pyclass(
@@ -174,14 +185,12 @@ impl CFuncPtr {
     }
 
     /// Argument and result plans, from the instance's or the class's types.
-    fn plans(
-        zelf: &Py<Self>,
-        vm: &VirtualMachine,
-    ) -> PyResult<Rc<(Vec<ArgPlan>, RetPlan, Option<PyObjectRef>)>> {
+    fn plans(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<Rc<Plans>> {
         if let Some(p) = zelf.state.borrow().plans.clone() {
             return Ok(p);
         }
         let argtypes = Self::argtypes_list(zelf, vm)?;
+        let has_argtypes = argtypes.is_some();
         let restype = Self::restype_obj(zelf, vm);
         let mut args = Vec::new();
         for (i, t) in argtypes.unwrap_or_default().iter().enumerate() {
@@ -190,7 +199,13 @@ impl CFuncPtr {
             })?);
         }
         let (ret, checker) = ret_plan(vm, restype)?;
-        let plans = Rc::new((args, ret, checker));
+        let plans = Rc::new(Plans {
+            args,
+            ret,
+            checker,
+            has_argtypes,
+            flags: Self::flags(zelf, vm),
+        });
         zelf.state.borrow_mut().plans = Some(plans.clone());
         Ok(plans)
     }
@@ -257,8 +272,8 @@ impl CFuncPtr {
 
     fn do_call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         let plans = Self::plans(zelf, vm)?;
-        let (arg_plans, ret, checker) = (&plans.0, &plans.1, &plans.2);
-        let has_argtypes = Self::argtypes_list(zelf, vm)?.is_some();
+        let (arg_plans, ret, checker) = (&plans.args, &plans.ret, &plans.checker);
+        let has_argtypes = plans.has_argtypes;
         // paramflags: build the argument list and the out-parameters
         let paramflags = zelf.state.borrow().paramflags.clone();
         let (call_args, outs) = match &paramflags {
@@ -327,7 +342,7 @@ impl CFuncPtr {
         for (i, c) in converted.into_iter().enumerate() {
             c.put(&mut buffer, prepared.spec.offsets[i]);
         }
-        let use_errno = Self::flags(zelf, vm) & FUNCFLAG_USE_ERRNO != 0;
+        let use_errno = plans.flags & FUNCFLAG_USE_ERRNO != 0;
         let saved = crate::ffi::errno();
         // native code may read or write memory that shadows a guest buffer
         super::shadow::sync_all(vm)?;
