@@ -113,4 +113,33 @@ mm.m[1][0] = 2.5
 assert mm.m[1][0] == 2.5
 assert Point.x.__class__.__name__ == "CField" and "ofs=4" in repr(Point.y)
 
+# BigEndianUnion: the bytes are big-endian in memory, as libc's ntohl sees them
+libc = CDLL("libc.so.6")
+libc.ntohl.argtypes = [c_uint32]
+libc.ntohl.restype = c_uint32
+class Wire(BigEndianUnion):
+    _fields_ = [("word", c_uint32), ("octets", c_ubyte * 4)]
+w = Wire()
+w.word = 0x0A0B0C0D
+assert list(w.octets) == [0x0A, 0x0B, 0x0C, 0x0D] and bytes(w) == b"\x0a\x0b\x0c\x0d"
+raw = cast(pointer(w), POINTER(c_uint32))[0]
+assert libc.ntohl(raw) == 0x0A0B0C0D
+
+# incomplete types, the old way: POINTER("name") completed by SetPointerType
+import warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    lpcell = POINTER("cell")
+    class cell(Structure):
+        _fields_ = [("name", c_char_p), ("next", lpcell)]
+    SetPointerType(lpcell, cell)
+c1, c2 = cell(b"foo"), cell(b"bar")
+c1.next = pointer(c2)
+c2.next = pointer(c1)
+walk, seen = c1, []
+for _ in range(4):
+    seen.append(walk.name)
+    walk = walk.next[0]
+assert seen == [b"foo", b"bar", b"foo", b"bar"]
+
 print("OK ctypes_aggregates")

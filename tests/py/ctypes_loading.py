@@ -76,4 +76,11 @@ ctypes.set_errno(0)
 plain.t_fail_with_errno(7)
 assert ctypes.get_errno() == 0
 
+# RTLD_GLOBAL / RTLD_LOCAL modes reach dlopen
+from ctypes import RTLD_GLOBAL, RTLD_LOCAL, c_double
+gm = CDLL("libm.so.6", mode=RTLD_GLOBAL)
+gm.cbrt.argtypes = [c_double]
+gm.cbrt.restype = c_double
+assert abs(gm.cbrt(27.0) - 3.0) < 1e-12 and RTLD_GLOBAL != RTLD_LOCAL
+
 print("OK ctypes_loading")

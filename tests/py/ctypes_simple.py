@@ -124,4 +124,18 @@ del cases
 assert p.value == b"keep me"
 assert string_at(cast(p, c_void_p).value) == b"keep me"
 
+# c_time_t: the host's time_t, filled in by libc's time()
+import time as _time
+libc.time.argtypes = [POINTER(c_time_t)]
+libc.time.restype = c_time_t
+stamp = c_time_t()
+now = libc.time(byref(stamp))
+assert now == stamp.value and abs(now - _time.time()) < 60, (now, _time.time())
+assert sizeof(c_time_t) == 8  # x86_64 Linux
+
+# py_object: any Python object, kept alive by the instance
+payload = {"k": [1, 2]}
+po = py_object(payload)
+assert po.value is payload and po._objects is payload
+
 print("OK ctypes_simple")

@@ -231,10 +231,13 @@ pub fn keep(target: &PyObject, index: isize, obj: PyObjectRef, vm: &VirtualMachi
         return;
     };
     let cd = root.downcast_ref::<CData>().expect("container is a CData");
+    // Only types with parts keep a dict (a simple type's kept object may be a
+    // dict itself: py_object({...}) must not have entries added to it).
     let dict = cd
         .objects
         .borrow()
         .clone()
+        .filter(|_| cd.has_parts())
         .and_then(|o| o.downcast_exact::<PyDict>(vm).ok());
     match dict {
         Some(dict) => {
@@ -248,14 +251,15 @@ pub fn keep(target: &PyObject, index: isize, obj: PyObjectRef, vm: &VirtualMachi
 /// The object kept for part `index` of `target`, if any.
 pub fn kept_at(target: &PyObject, index: isize, vm: &VirtualMachine) -> Option<PyObjectRef> {
     let root = root_of(target);
-    let objects = root.downcast_ref::<CData>()?.objects.borrow().clone()?;
-    match objects.downcast_exact::<PyDict>(vm) {
-        Ok(dict) => dict
-            .get_item_opt(unique_key(target, index).as_str(), vm)
-            .ok()
-            .flatten(),
-        Err(obj) => Some(obj).filter(|o| !vm.is_none(o)),
+    let cd = root.downcast_ref::<CData>()?;
+    let objects = cd.objects.borrow().clone()?;
+    if !cd.has_parts() {
+        return Some(objects).filter(|o| !vm.is_none(o));
     }
+    let dict = objects.downcast_exact::<PyDict>(vm).ok()?;
+    dict.get_item_opt(unique_key(target, index).as_str(), vm)
+        .ok()
+        .flatten()
 }
 
 /// CPython's `unique_key`: `index`, then the index of every view on the way
