@@ -122,6 +122,11 @@ impl Runtime {
         // (each configuration has its own cached guest).
         let deadline = policy.limits.cpu_time.is_some();
         config.epoch_interruption(deadline);
+        // `WASMFFI_PERFMAP=1`: name the guest's JIT code for `perf record`
+        // (/tmp/perf-PID.map), to see where guest time goes.
+        if std::env::var_os("WASMFFI_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let started = std::time::Instant::now();
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let ticker = match policy.limits.cpu_time {

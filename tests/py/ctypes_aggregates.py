@@ -142,4 +142,42 @@ for _ in range(4):
     walk = walk.next[0]
 assert seen == [b"foo", b"bar", b"foo", b"bar"]
 
+# attribute access keeps Python's rules when a class customises it (ctypes classes get
+# object's native attribute slot otherwise: see native_getattro in guest/src/ctypes/info.rs)
+class WithFallback(Structure):
+    _fields_ = [("v", c_int)]
+    def __getattr__(self, name):
+        return "fallback:" + name
+wf = WithFallback(3)
+assert wf.v == 3 and wf.missing == "fallback:missing"
+class Late(Structure):
+    _fields_ = [("v", c_int)]
+Late.__getattr__ = lambda self, name: 42
+assert Late(1).v == 1 and Late(1).nope == 42
+class Audited(Late):
+    def __getattribute__(self, name):
+        return ("audited", object.__getattribute__(self, name))
+assert Audited(5).v == ("audited", 5)
+class Guarded(Structure):
+    _fields_ = [("v", c_int)]
+    def __setattr__(self, name, value):
+        if name == "v" and value < 0:
+            raise ValueError("negative")
+        super().__setattr__(name, value)
+g = Guarded()
+g.v = 4
+assert g.v == 4
+try:
+    g.v = -1
+except ValueError:
+    assert g.v == 4
+else:
+    raise AssertionError("__setattr__ bypassed")
+try:
+    Point(1, 2).nope
+except AttributeError:
+    pass
+else:
+    raise AssertionError("missing attribute")
+
 print("OK ctypes_aggregates")
