@@ -521,6 +521,11 @@ class PyDLL(CDLL):
     """This class represents the Python library itself.  It allows
     accessing Python API functions.  The GIL is not released, and
     Python exceptions are handled correctly.
+
+    wasmffi: PyDLL behaves exactly as CDLL. The guest's interpreter is
+    RustPython compiled to WebAssembly: there is no Python C API in the
+    host process to call, so `pythonapi` has no Py* functions (looking one
+    up raises AttributeError with the loader's message).
     """
     _func_flags_ = _FUNCFLAG_CDECL | _FUNCFLAG_PYTHONAPI
 
