@@ -12,7 +12,8 @@ const LIBZ: &[&str] = &["--allow-lib", "libz.so.1"];
 
 #[test]
 fn loading() {
-    run_py_ok("ctypes_loading", LIBZ);
+    let allow_absent = ["--allow-lib", "libwasmffi_absent.so.1"];
+    run_py_ok("ctypes_loading", &[LIBZ, &allow_absent[..]].concat());
 }
 
 #[test]

@@ -25,6 +25,15 @@ pub struct LoadedLibrary {
     pub key: crate::isolate::LibKey,
 }
 
+/// libloading's error with the loader's own words: its Display says only
+/// "dlopen failed"; the dlerror text is the error's source.
+fn loader_message(err: &libloading::Error) -> String {
+    match std::error::Error::source(err) {
+        Some(source) => source.to_string(),
+        None => err.to_string(),
+    }
+}
+
 impl LoadedLibrary {
     pub fn symbol(&self, name: &str) -> Result<u64, FfiError> {
         let cname = CString::new(name).map_err(|_| {
@@ -44,8 +53,9 @@ impl LoadedLibrary {
                 self.requested
             ))),
             Err(err) => Err(FfiError::NoSuchSymbol(format!(
-                "{}: undefined symbol {name} ({err})",
-                self.requested
+                "{}: undefined symbol {name} ({})",
+                self.requested,
+                loader_message(&err)
             ))),
         }
     }
@@ -97,7 +107,7 @@ pub(crate) fn open(
         flags |= libc::RTLD_NOW;
     }
     let handle = unsafe { libloading::os::unix::Library::open(name.as_deref(), flags) }
-        .map_err(|e| FfiError::LoadFailed(format!("{requested}: {e}")))?;
+        .map_err(|e| FfiError::LoadFailed(format!("{requested}: {}", loader_message(&e))))?;
     let raw = handle.into_raw();
     let path = match target {
         LoadTarget::Process => "<process>".to_owned(),

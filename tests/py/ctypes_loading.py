@@ -33,7 +33,9 @@ assert PyDLL("libc.so.6").labs(-1) == 1
 try:
     libc.no_such_function_here
 except AttributeError as e:
-    assert "no_such_function_here" in str(e)
+    # the symbol, the library and the loader's own words (dlerror)
+    assert "no_such_function_here" in str(e) and "libc.so.6" in str(e), e
+    assert "undefined symbol" in str(e), e
 else:
     raise AssertionError("missing symbol resolved")
 try:
@@ -42,6 +44,14 @@ except PermissionError:
     pass
 else:
     raise AssertionError("library outside the allowlist opened")
+try:
+    CDLL("libwasmffi_absent.so.1")  # allowed by the test's policy, but not installed
+except PermissionError:
+    raise AssertionError("an allowed library was refused")
+except OSError as e:
+    assert "libwasmffi_absent.so.1: cannot open shared object file" in str(e), e
+else:
+    raise AssertionError("a missing library opened")
 try:
     cdll.libnotallowed
 except AttributeError:

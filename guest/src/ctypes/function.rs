@@ -390,7 +390,7 @@ fn exc_text(vm: &VirtualMachine, e: &rustpython_vm::builtins::PyBaseExceptionRef
 }
 
 /// `ctypes.ArgumentError("argument 2: TypeError: ...")`, as CPython words it.
-fn argument_error(
+pub(crate) fn argument_error(
     vm: &VirtualMachine,
     index: usize,
     e: rustpython_vm::builtins::PyBaseExceptionRef,
@@ -515,7 +515,11 @@ impl Constructor for CFuncPtr {
                 let handle = super::info::int_of(vm, &handle_obj)?;
                 let address = super::library::symbol(vm, handle, &name).map_err(|e| {
                     if e.fast_isinstance(vm.ctx.exceptions.attribute_error) {
-                        vm.new_attribute_error(format!("function '{name}' not found"))
+                        // the host's text: library, symbol and the loader's message
+                        vm.new_attribute_error(format!(
+                            "function '{name}' not found: {}",
+                            exc_text(vm, &e)
+                        ))
                     } else {
                         e
                     }

@@ -342,12 +342,28 @@ mod _ctypes {
         Ok(super::simple::buffer_info(vm, &ty)?.into())
     }
 
-    fn address_arg(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<(u64, Option<PyObjectRef>)> {
-        pointer_value(vm, obj)?.ok_or_else(|| {
-            vm.new_type_error(format!(
-                "expected a pointer, an address or a ctypes instance, not {}",
-                obj.class().name()
-            ))
+    /// Argument `index` (from 0) of memmove & co., which CPython declares as
+    /// foreign functions taking `c_void_p`: what it cannot convert is an
+    /// ArgumentError, as there.
+    fn address_param(
+        vm: &VirtualMachine,
+        obj: &PyObjectRef,
+        index: usize,
+    ) -> PyResult<(u64, Option<PyObjectRef>)> {
+        let converted = pointer_value(vm, obj).and_then(|p| {
+            p.ok_or_else(|| {
+                vm.new_type_error(format!(
+                    "expected a pointer, an address or a ctypes instance, not {}",
+                    obj.class().name()
+                ))
+            })
+        });
+        converted.map_err(|e| {
+            if e.fast_isinstance(vm.ctx.exceptions.type_error) {
+                super::function::argument_error(vm, index, e)
+            } else {
+                e
+            }
         })
     }
 
@@ -371,7 +387,7 @@ mod _ctypes {
         count: u64,
         vm: &VirtualMachine,
     ) -> PyResult<u64> {
-        let (d, _keep) = address_arg(vm, &dst)?;
+        let (d, _keep) = address_param(vm, &dst, 0)?;
         if let Some(b) = src.downcast_ref::<rustpython_vm::builtins::PyBytes>() {
             let bytes = b.as_bytes();
             let n = (count as usize).min(bytes.len());
@@ -381,14 +397,14 @@ mod _ctypes {
             mem::write(vm, d, &bytes[..n])?;
             return Ok(d);
         }
-        let (s, _keep2) = address_arg(vm, &src)?;
+        let (s, _keep2) = address_param(vm, &src, 1)?;
         memory::copy(d, s, count).or_raise(vm)?;
         Ok(d)
     }
 
     #[pyfunction]
     fn memset(dst: PyObjectRef, c: i64, count: u64, vm: &VirtualMachine) -> PyResult<u64> {
-        let (d, _keep) = address_arg(vm, &dst)?;
+        let (d, _keep) = address_param(vm, &dst, 0)?;
         super::shadow::sync_all(vm)?;
         memory::fill(d, c as u8, count).or_raise(vm)?;
         super::shadow::sync_all(vm)?;
@@ -397,7 +413,7 @@ mod _ctypes {
 
     #[pyfunction]
     fn string_at(ptr: PyObjectRef, size: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
-        let (addr, _keep) = address_arg(vm, &ptr)?;
+        let (addr, _keep) = address_param(vm, &ptr, 0)?;
         let max = size.into_option().filter(|&n| n >= 0).map(|n| n as u64);
         super::shadow::sync_all(vm)?;
         Ok(vm.ctx.new_bytes(mem::read_string(vm, addr, 1, max)?).into())
@@ -405,7 +421,7 @@ mod _ctypes {
 
     #[pyfunction]
     fn wstring_at(ptr: PyObjectRef, size: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult {
-        let (addr, _keep) = address_arg(vm, &ptr)?;
+        let (addr, _keep) = address_param(vm, &ptr, 0)?;
         let max = size.into_option().filter(|&n| n >= 0).map(|n| n as u64);
         let bytes = mem::read_string(vm, addr, facts().wchar_size(), max)?;
         Ok(vm.ctx.new_str(decode_wide(vm, &bytes)?).into())
@@ -419,7 +435,7 @@ mod _ctypes {
         readonly: OptionalArg<bool>,
         vm: &VirtualMachine,
     ) -> PyResult {
-        let (addr, _keep) = address_arg(vm, &ptr)?;
+        let (addr, _keep) = address_param(vm, &ptr, 0)?;
         if size < 0 {
             return Err(vm.new_value_error("negative size"));
         }
@@ -449,7 +465,7 @@ mod _ctypes {
                 typ.name()
             )));
         }
-        let (addr, keep) = address_arg(vm, &obj)?;
+        let (addr, keep) = address_param(vm, &obj, 0)?;
         let cd = CData::alloc(vm, info)?;
         let slot = cd.addr();
         memory::store(slot, super::info::pointer_prim().scalar, addr).or_raise(vm)?;
