@@ -49,7 +49,10 @@ pub struct PyMemoryView {
     // it means the point we starting to get the absolute position via
     // the needle
     start: usize,
-    format_spec: FormatSpec,
+    // wasmffi patch: None when the struct module cannot describe the format
+    // (ctypes' "<P", "<O", "<z"): as in CPython, the view still exists and
+    // only unpacking its items raises NotImplementedError.
+    format_spec: Option<FormatSpec>,
     // memoryview's options could be different from buffer's options
     desc: BufferDescriptor,
     hash: OnceCell<PyHash>,
@@ -71,6 +74,17 @@ impl PyMemoryView {
         FormatSpec::parse(format.as_bytes(), vm)
     }
 
+    /// wasmffi patch: the item format, or CPython's error for one the struct
+    /// module does not support.
+    fn spec(&self, vm: &VirtualMachine) -> PyResult<&FormatSpec> {
+        self.format_spec.as_ref().ok_or_else(|| {
+            vm.new_not_implemented_error(format!(
+                "memoryview: format {} not supported",
+                self.desc.format
+            ))
+        })
+    }
+
     /// this should be the main entrance to create the memoryview
     /// to avoid the chained memoryview
     pub fn from_object(obj: &PyObject, vm: &VirtualMachine) -> PyResult<Self> {
@@ -89,7 +103,7 @@ impl PyMemoryView {
         // when we get a buffer means the buffered object is size locked
         // so we can assume the buffer's options will never change as long
         // as memoryview is still alive
-        let format_spec = Self::parse_format(&buffer.desc.format, vm)?;
+        let format_spec = Self::parse_format(&buffer.desc.format, vm).ok();
         let desc = buffer.desc.clone();
 
         Ok(Self {
@@ -165,7 +179,7 @@ impl PyMemoryView {
     fn getitem_by_multi_idx(&self, indexes: &[isize], vm: &VirtualMachine) -> PyResult {
         let pos = self.pos_from_multi_index(indexes, vm)?;
         let bytes = self.buffer.obj_bytes();
-        format_unpack(&self.format_spec, &bytes[pos..pos + self.desc.itemsize], vm)
+        format_unpack(self.spec(vm)?, &bytes[pos..pos + self.desc.itemsize], vm)
     }
 
     fn setitem_by_idx(&self, i: isize, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
@@ -194,7 +208,7 @@ impl PyMemoryView {
     fn pack_single(&self, pos: usize, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let mut bytes = self.buffer.obj_bytes_mut();
         // TODO: Optimize
-        let data = self.format_spec.pack(vec![value], vm).map_err(|_| {
+        let data = self.spec(vm)?.pack(vec![value], vm).map_err(|_| {
             vm.new_type_error(format!(
                 "memoryview: invalid type for format '{}'",
                 &self.desc.format
@@ -207,7 +221,7 @@ impl PyMemoryView {
     fn unpack_single(&self, pos: usize, vm: &VirtualMachine) -> PyResult {
         let bytes = self.buffer.obj_bytes();
         // TODO: Optimize
-        self.format_spec
+        self.spec(vm)?
             .unpack(&bytes[pos..pos + self.desc.itemsize], vm)
             .map(|x| {
                 if x.len() == 1 {
@@ -305,7 +319,7 @@ impl PyMemoryView {
                 let pos = index + suboffset;
                 let pos = (pos + self.start as isize) as usize;
                 let obj =
-                    format_unpack(&self.format_spec, &bytes[pos..pos + self.desc.itemsize], vm)?;
+                    format_unpack(self.spec(vm)?, &bytes[pos..pos + self.desc.itemsize], vm)?;
                 v.push(obj);
                 index += stride;
             }
@@ -346,8 +360,15 @@ impl PyMemoryView {
 
         let a_itemsize = zelf.desc.itemsize;
         let b_itemsize = other.desc.itemsize;
-        let a_format_spec = &zelf.format_spec;
-        let b_format_spec = &Self::parse_format(&other.desc.format, vm)?;
+        // wasmffi patch: as CPython, views whose format the struct module
+        // cannot describe are equal only to themselves.
+        let (Some(a_format_spec), Ok(b_format_spec)) = (
+            zelf.format_spec.as_ref(),
+            Self::parse_format(&other.desc.format, vm),
+        ) else {
+            return Ok(false);
+        };
+        let b_format_spec = &b_format_spec;
 
         if zelf.desc.ndim() == 0 {
             let a_val = format_unpack(a_format_spec, &zelf.buffer.obj_bytes()[..a_itemsize], vm)?;
@@ -699,8 +720,9 @@ impl PyMemoryView {
     fn __len__(&self, vm: &VirtualMachine) -> PyResult<usize> {
         self.try_not_released(vm)?;
         if self.desc.ndim() == 0 {
-            // 0-dimensional memoryview has no length
-            Err(vm.new_type_error("0-dim memory has no length"))
+            // wasmffi patch: as CPython (memory_length), a 0-dimensional
+            // view has length 1 (ctypes scalars export one).
+            Ok(1)
         } else {
             // shape for dim[0]
             Ok(self.desc.dim_desc[0].0)
@@ -721,7 +743,7 @@ impl PyMemoryView {
         let bytes = self.buffer.obj_bytes();
         if self.desc.ndim() == 0 {
             return Ok(vm.ctx.new_list(vec![format_unpack(
-                &self.format_spec,
+                self.spec(vm)?,
                 &bytes[..self.desc.itemsize],
                 vm,
             )?]));
@@ -809,6 +831,7 @@ impl PyMemoryView {
         let format_str = format.as_str();
         let format_spec = Self::parse_format(format_str, vm)?;
         let itemsize = format_spec.size();
+        let format_spec = Some(format_spec);
         if !self.desc.len.is_multiple_of(itemsize) {
             return Err(vm.new_type_error("memoryview: length is not a multiple of itemsize"));
         }

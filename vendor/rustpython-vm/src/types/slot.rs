@@ -874,6 +874,18 @@ impl PyType {
                         SlotLookupResult::NativeSlot(func) => {
                             self.slots.getattro.store(Some(func));
                         }
+                        // wasmffi patch: `object.__getattribute__` is a method,
+                        // not a slot wrapper, so every class statement's type
+                        // got the wrapper (a Python-level call per attribute
+                        // access). When the MRO resolves the name to object's
+                        // own, object's native slot does the same job.
+                        SlotLookupResult::PythonMethod
+                            if self.resolves_to_object(&[name], ctx) =>
+                        {
+                            self.slots
+                                .getattro
+                                .store(ctx.types.object_type.slots.getattro.load());
+                        }
                         SlotLookupResult::PythonMethod => {
                             self.slots.getattro.store(Some(getattro_wrapper));
                         }
@@ -894,6 +906,18 @@ impl PyType {
                     }) {
                         SlotLookupResult::NativeSlot(func) => {
                             self.slots.setattro.store(Some(func));
+                        }
+                        // wasmffi patch: as for getattro; both names must
+                        // resolve to object's (they share the slot).
+                        SlotLookupResult::PythonMethod
+                            if self.resolves_to_object(
+                                &[identifier!(ctx, __setattr__), identifier!(ctx, __delattr__)],
+                                ctx,
+                            ) =>
+                        {
+                            self.slots
+                                .setattro
+                                .store(ctx.types.object_type.slots.setattro.load());
                         }
                         SlotLookupResult::PythonMethod => {
                             self.slots.setattro.store(Some(setattro_wrapper));
@@ -1512,6 +1536,17 @@ impl PyType {
     }
 
     /// Look up a method in MRO and extract the slot function if it's a slot wrapper.
+    /// wasmffi patch: whether each of `names` is found first in `object`'s
+    /// own dict along this type's MRO (nothing overrides it).
+    fn resolves_to_object(&self, names: &[&'static PyStrInterned], ctx: &Context) -> bool {
+        let mro = self.mro.read();
+        names.iter().all(|name| {
+            mro.iter()
+                .find(|cls| cls.attributes.read().contains_key(*name))
+                .is_some_and(|cls| cls.is(ctx.types.object_type))
+        })
+    }
+
     fn lookup_slot_in_mro<T: Copy>(
         &self,
         name: &'static PyStrInterned,
