@@ -330,12 +330,15 @@ impl FormatCode {
             let code = FormatType::try_from(c)
                 .ok()
                 .filter(|c| match c {
-                    // wasmffi patch: WideChar too; a non-native "<u" reached
-                    // the `unreachable!()` in FormatType::info and aborted.
+                    // wasmffi patch: WideChar too (a non-native "<u" reached
+                    // the `unreachable!()` in FormatType::info and aborted),
+                    // and PyObject, which has no standard size ("<O" from
+                    // ctypes' py_object is the host's 8-byte pointer).
                     FormatType::SSizeT
                     | FormatType::SizeT
                     | FormatType::VoidP
-                    | FormatType::WideChar => endianness == Endianness::Native,
+                    | FormatType::WideChar
+                    | FormatType::PyObject => endianness == Endianness::Native,
                     _ => true,
                 })
                 .ok_or_else(|| "bad char in struct format".to_owned())?;

@@ -79,7 +79,7 @@ impl PyMemoryView {
     fn spec(&self, vm: &VirtualMachine) -> PyResult<&FormatSpec> {
         self.format_spec.as_ref().ok_or_else(|| {
             vm.new_not_implemented_error(format!(
-                "memoryview: format {} not supported",
+                "memoryview: unsupported format {}",
                 self.desc.format
             ))
         })
