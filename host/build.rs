@@ -27,7 +27,13 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.parent().unwrap().to_path_buf();
     // vendor/: the patched RustPython crates are compiled into the guest
-    for input in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock", "vendor"] {
+    for input in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+        "vendor",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
 

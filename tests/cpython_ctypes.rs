@@ -26,7 +26,7 @@ use common::{repo_root, run, TempDir, LIBC, LIBM};
 
 /// Passing tests in the last recorded run (see STATUS.md); fewer is a regression.
 /// Raise it when the implementation gets better.
-const BASELINE_PASSED: usize = 373;
+const BASELINE_PASSED: usize = 374;
 
 /// Where Debian puts CPython 3.11's standard library and test suite.
 const PY311: &str = "/usr/lib/python3.11";

@@ -156,6 +156,21 @@ assert ma.format == "<i" and ma.shape == (3,) and ma.tolist() == [1, 2, 3]
 m2 = memoryview(((c_short * 2) * 3)())
 assert m2.shape == (3, 2) and m2.format == "<h"
 assert memoryview(c_double(1)).format == "<d"
+scalar = memoryview(c_int(7))
+assert len(scalar) == 1 and scalar.shape == () and scalar.tolist() == [7]  # as CPython
+for typ, fmt in ((c_void_p, "<P"), (c_char_p, "<z"), (c_wchar_p, "<Z"), (py_object, "<O")):
+    view = memoryview(typ())
+    assert view.format == fmt and view.nbytes == sizeof(typ), (typ, view.format)
+    try:
+        view.tolist()  # the struct module cannot unpack these: CPython's error
+    except NotImplementedError:
+        pass
+    else:
+        raise AssertionError(typ)
+assert memoryview(POINTER(c_short * 2)()).format == "&(2)<h"
+class Nothing(Structure):
+    pass
+assert memoryview(Nothing()).itemsize == 0
 
 # cast between pointer types and to c_void_p / c_char_p
 d = c_double(1.0)

@@ -566,7 +566,12 @@ impl AsBuffer for CData {
             }
             _ => (info.size, info.format.clone()),
         };
-        let itemsize = itemsize.max(1);
+        // a scalar view of an empty structure has itemsize 0, as in CPython
+        let itemsize = if info.dims.is_empty() {
+            itemsize
+        } else {
+            itemsize.max(1)
+        };
         let mut dim_desc = Vec::new();
         let mut stride = info.size as isize;
         for &d in &info.dims {

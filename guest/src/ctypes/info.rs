@@ -200,37 +200,7 @@ pub fn stginfo(vm: &VirtualMachine, ty: &PyObject) -> PyResult<PyRef<StgInfo>> {
 pub fn set_stginfo(vm: &VirtualMachine, ty: &PyType, info: StgInfo) -> PyRef<StgInfo> {
     let info = info.into_ref(&vm.ctx);
     ty.set_attr(vm.ctx.intern_str(STGINFO), info.clone().into());
-    native_getattro(vm, ty);
     info
-}
-
-/// RustPython 0.5 gives a class statement's type the generic attribute
-/// slots that look up and call `__getattribute__`/`__setattr__` as Python
-/// methods on every access (~150 ns each: a field read paid it on top of
-/// everything else). When nothing in the MRO but `object` customises them,
-/// `object`'s native slots do the same job; assigning such a method to the
-/// class later re-installs RustPython's wrapper.
-fn native_getattro(vm: &VirtualMachine, ty: &PyType) {
-    let object = vm.ctx.types.object_type;
-    let customises = |names: &[&str]| {
-        ty.mro.read().iter().filter(|c| !c.is(object)).any(|c| {
-            let attributes = c.attributes.read();
-            names
-                .iter()
-                .any(|name| attributes.contains_key(vm.ctx.intern_str(*name)))
-        })
-    };
-    if !customises(&["__getattribute__", "__getattr__"]) {
-        if let Some(generic) = object.slots.getattro.load() {
-            ty.slots.getattro.store(Some(generic));
-        }
-    }
-    // the same for setting attributes (`s.x = 1`)
-    if !customises(&["__setattr__", "__delattr__"]) {
-        if let Some(generic) = object.slots.setattro.load() {
-            ty.slots.setattro.store(Some(generic));
-        }
-    }
 }
 
 /// The format character of a simple type for PEP 3118.
@@ -240,7 +210,6 @@ pub fn simple_format(sc: SimpleCode) -> String {
         'L' if sc.prim.size == 8 => 'Q',
         'l' => 'i',
         'L' => 'I',
-        'z' | 'Z' | 'P' | 'O' => 'P',
         'v' => 'h',
         'n' => 'q',
         'N' => 'Q',

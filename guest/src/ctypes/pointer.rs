@@ -47,14 +47,19 @@ fn pointer_info(vm: &VirtualMachine, target: Option<PyTypeRef>) -> PyResult<StgI
     let format = match &target {
         Some(t) => {
             let info = stginfo(vm, t.as_object())?;
-            format!(
-                "&{}",
-                if info.format.is_empty() {
-                    "B"
-                } else {
-                    &info.format
-                }
-            )
+            let item = if info.format.is_empty() {
+                "B"
+            } else {
+                &info.format
+            };
+            // a pointer to an array names its shape: "&(2,3)<h"
+            let shape = if info.dims.is_empty() {
+                String::new()
+            } else {
+                let dims: Vec<String> = info.dims.iter().map(usize::to_string).collect();
+                format!("({})", dims.join(","))
+            };
+            format!("&{shape}{item}")
         }
         None => "&B".to_owned(),
     };
