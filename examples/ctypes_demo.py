@@ -31,8 +31,9 @@ values = (ctypes.c_int * 8)(5, 3, 9, 1, 7, 2, 8, 6)
 libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_int), CMP(lambda a, b: a[0] - b[0]))
 print("sorted by qsort:", list(values))
 
-# errno, as C left it.
+# errno, as C left it, in the guest's numbering (so the errno module names it).
 libc_errno = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 libc_errno.strtol.restype = ctypes.c_long
 libc_errno.strtol(b"9" * 40, None, 10)
-print("strtol overflow errno:", ctypes.get_errno())
+import errno
+print("strtol overflow errno:", errno.errorcode[ctypes.get_errno()])
