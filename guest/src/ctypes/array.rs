@@ -14,7 +14,7 @@ use rustpython_vm::{
     pyclass, AsObject, Py, PyObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
 };
 
-use super::cdata::{cdata, get_at, instantiate, set_at, wide_value, write_chars, CData};
+use super::cdata::{get_at, instantiate, set_at, wide_value, write_chars, CData};
 use super::info::{set_stginfo, stginfo, Shape, StgInfo};
 use crate::ffi::memory as mem;
 use crate::ffi::prim::{encode_wide, Kind};
@@ -130,21 +130,7 @@ impl Initializer for ArrayType {
 array_type_by_multiplying!(ArrayType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
-impl ArrayType {
-    #[pygetset(name = "__pointer_type__")]
-    fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
-        super::pointer::pointer_type_get(&zelf, vm)
-    }
-
-    #[pygetset(name = "__pointer_type__", setter)]
-    fn set_pointer_type(
-        zelf: PyTypeRef,
-        value: PySetterValue,
-        vm: &VirtualMachine,
-    ) -> PyResult<()> {
-        super::pointer::pointer_type_set(&zelf, value, vm)
-    }
-}
+impl ArrayType {}
 
 #[pyclass(name = "Array", base = CData, metaclass = "ArrayType", module = "_ctypes")]
 #[derive(Debug)]
@@ -169,7 +155,7 @@ impl Array {
 
     fn char_kind(&self) -> Option<Kind> {
         let (elem, info, _) = self.parts();
-        if !super::info::is_direct_simple(&elem, super::cdata::simple_base_static()) {
+        if !super::info::is_direct_simple(&elem, super::cdata::simple_base()) {
             return None;
         }
         info.simple()
@@ -457,9 +443,6 @@ impl Array {
     fn from_param(cls: PyTypeRef, value: PyObjectRef, vm: &VirtualMachine) -> PyResult {
         if value.class().fast_issubclass(&cls) {
             return Ok(value);
-        }
-        if let Some(cd) = cdata(&value) {
-            let _ = cd;
         }
         if let Ok(param) = value.get_attr("_as_parameter_", vm) {
             return Self::from_param(cls, param, vm);

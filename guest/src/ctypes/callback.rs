@@ -34,7 +34,7 @@ impl PyHandler {
         let end = (start + info.size).min(data.len());
         let bytes = data.get(start..end).unwrap_or(&[]);
         if let Some(sc) = info.simple() {
-            if is_direct_simple(ty, super::cdata::simple_base(vm)) && sc.code != 'O' {
+            if is_direct_simple(ty, super::cdata::simple_base()) && sc.code != 'O' {
                 if sc.prim.kind == Kind::LongDouble {
                     return Ok(vm
                         .ctx

@@ -315,12 +315,7 @@ pub fn at_address(
 }
 
 /// The simple base class, for "is this a fundamental simple type" checks.
-pub fn simple_base(vm: &VirtualMachine) -> &'static Py<PyType> {
-    let _ = vm;
-    simple_base_static()
-}
-
-pub fn simple_base_static() -> &'static Py<PyType> {
+pub fn simple_base() -> &'static Py<PyType> {
     <Simple as rustpython_vm::class::StaticType>::static_type()
 }
 
@@ -336,12 +331,12 @@ pub fn get_at(
     index: isize,
 ) -> PyResult {
     match &info.shape {
-        Shape::Simple(sc) if is_direct_simple(ty, simple_base(vm)) => {
+        Shape::Simple(sc) if is_direct_simple(ty, simple_base()) => {
             return load_simple(vm, *sc, addr)
         }
         Shape::Array {
             elem, elem_info, ..
-        } if is_direct_simple(elem, simple_base(vm)) => {
+        } if is_direct_simple(elem, simple_base()) => {
             if let Some(sc) = elem_info.simple() {
                 if sc.prim.kind == Kind::Char {
                     let mut bytes = mem::read(vm, addr, info.size)?;

@@ -25,8 +25,6 @@ use crate::ffi::call::{CallSpec, Returned, ValueSpec};
 use crate::ffi::errors::OrRaise;
 use crate::ffi::prim::Kind;
 
-pub use super::args::{byref_obj, CArgObject};
-
 pub const FUNCFLAG_CDECL: u32 = 0x1;
 pub const FUNCFLAG_PYTHONAPI: u32 = 0x4;
 pub const FUNCFLAG_USE_ERRNO: u32 = 0x8;
@@ -60,21 +58,7 @@ impl Initializer for FuncPtrType {
 array_type_by_multiplying!(FuncPtrType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
-impl FuncPtrType {
-    #[pygetset(name = "__pointer_type__")]
-    fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
-        super::pointer::pointer_type_get(&zelf, vm)
-    }
-
-    #[pygetset(name = "__pointer_type__", setter)]
-    fn set_pointer_type(
-        zelf: PyTypeRef,
-        value: PySetterValue,
-        vm: &VirtualMachine,
-    ) -> PyResult<()> {
-        super::pointer::pointer_type_set(&zelf, value, vm)
-    }
-}
+impl FuncPtrType {}
 
 /// How the result comes back to Python.
 #[derive(Debug, Clone)]
@@ -413,9 +397,7 @@ fn ret_plan(vm: &VirtualMachine, restype: PyObjectRef) -> PyResult<(RetPlan, Opt
         if let Some(info) = stginfo_of_type(vm, ty.as_object()) {
             let checker = ty.as_object().get_attr("_check_retval_", vm).ok();
             let plan = match info.simple() {
-                Some(sc)
-                    if sc.code != 'O' && is_direct_simple(ty, super::cdata::simple_base(vm)) =>
-                {
+                Some(sc) if sc.code != 'O' && is_direct_simple(ty, super::cdata::simple_base()) => {
                     RetPlan::Value(sc)
                 }
                 _ => RetPlan::Instance(ty.to_owned(), info),

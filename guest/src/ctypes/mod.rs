@@ -27,6 +27,7 @@ macro_rules! array_type_by_multiplying {
 mod args;
 mod array;
 mod callback;
+mod carg;
 mod cdata;
 mod errno;
 mod function;
@@ -118,8 +119,9 @@ mod _ctypes {
     use rustpython_vm::function::{ArgBytesLike, OptionalArg};
     use rustpython_vm::{AsObject, Py, PyObjectRef, PyResult, VirtualMachine};
 
-    use super::args::{byref_obj, pointer_value, CArgObject};
+    use super::args::pointer_value;
     use super::array::{Array, ArrayType};
+    use super::carg::{byref_obj, CArgObject};
     use super::cdata::{at_address, cdata, CData};
     use super::function::{CFuncPtr, FuncPtrType};
     use super::info::{int_of, stginfo, HostBlock, Shape, StgInfo};
@@ -132,12 +134,24 @@ mod _ctypes {
     use crate::ffi::platform::facts;
     use crate::ffi::prim::decode_wide;
 
-    /// CPython defines `from_address` & co. on the metaclasses, so they show
-    /// in `dir(type(Structure))`; ours are classmethods of `_CData`, which
-    /// every ctypes class inherits and which attribute lookup on a class finds
-    /// first. The metaclass methods forward to them.
-    fn forward_constructors_from_metaclass(vm: &VirtualMachine, meta: &'static Py<PyType>) {
-        use rustpython_vm::function::{FuncArgs, PyMethodFlags};
+    /// What every ctypes metaclass has in common, installed once here rather
+    /// than in each: `__pointer_type__` (the cached `POINTER(T)`), and
+    /// `from_address` & co. CPython defines those on the metaclasses, so they
+    /// show in `dir(type(Structure))`; ours are classmethods of `_CData`,
+    /// which every ctypes class inherits and which attribute lookup on a class
+    /// finds first, so the metaclass methods forward to them.
+    fn install_metaclass_protocol(vm: &VirtualMachine, meta: &'static Py<PyType>) {
+        use rustpython_vm::builtins::PyTypeRef;
+        use rustpython_vm::function::{FuncArgs, PyMethodFlags, PySetterValue};
+        let pointer_type = vm.ctx.new_static_getset(
+            "__pointer_type__",
+            meta,
+            |cls: PyTypeRef, vm: &VirtualMachine| super::pointer::pointer_type_get(&cls, vm),
+            |cls: PyTypeRef, value: PySetterValue, vm: &VirtualMachine| {
+                super::pointer::pointer_type_set(&cls, value, vm)
+            },
+        );
+        meta.set_attr(vm.ctx.intern_str("__pointer_type__"), pointer_type.into());
         for name in ["from_address", "from_buffer", "from_buffer_copy", "in_dll"] {
             let forward = move |cls: PyObjectRef, args: FuncArgs, vm: &VirtualMachine| {
                 vm.call_method(&cls, name, args)
@@ -183,7 +197,7 @@ mod _ctypes {
             ("PyCFuncPtrType", FuncPtrType::static_type()),
         ] {
             module.set_attr(name, class.to_owned(), vm)?;
-            forward_constructors_from_metaclass(vm, class);
+            install_metaclass_protocol(vm, class);
         }
         for name in ["RTLD_LOCAL", "RTLD_GLOBAL"] {
             module.set_attr(name, vm.ctx.new_int(facts().dlopen_flag(name)), vm)?;
@@ -466,19 +480,13 @@ mod _ctypes {
             )));
         }
         let (addr, keep) = address_param(vm, &obj, 0)?;
-        let cd = CData::alloc(vm, info)?;
-        let slot = cd.addr();
-        memory::store(slot, super::info::pointer_prim().scalar, addr).or_raise(vm)?;
-        let result = super::cdata::instantiate(vm, typ, cd)?;
-        if let Some(f) = result.downcast_ref::<CFuncPtr>() {
-            let _ = f;
-            let again = result
-                .class()
-                .as_object()
-                .call((vm.ctx.new_int(addr),), vm)?;
-            return Ok(again);
+        if matches!(info.shape, Shape::Func) {
+            // a function pointer is made from its address (kept in its state)
+            return typ.as_object().call((vm.ctx.new_int(addr),), vm);
         }
-        let _ = slot;
+        let cd = CData::alloc(vm, info)?;
+        memory::store(cd.addr(), super::info::pointer_prim().scalar, addr).or_raise(vm)?;
+        let result = super::cdata::instantiate(vm, typ, cd)?;
         super::share_keepalive(vm, &result, obj, keep);
         Ok(result)
     }

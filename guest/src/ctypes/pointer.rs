@@ -139,20 +139,6 @@ impl PointerType {
         cls.as_object().set_attr("_type_", target.clone(), vm)?;
         pointer_type_set(&target, PySetterValue::Assign(cls.into()), vm)
     }
-
-    #[pygetset(name = "__pointer_type__")]
-    fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
-        pointer_type_get(&zelf, vm)
-    }
-
-    #[pygetset(name = "__pointer_type__", setter)]
-    fn set_pointer_type(
-        zelf: PyTypeRef,
-        value: PySetterValue,
-        vm: &VirtualMachine,
-    ) -> PyResult<()> {
-        pointer_type_set(&zelf, value, vm)
-    }
 }
 
 #[pyclass(
@@ -380,7 +366,7 @@ impl Pointer {
         };
         if let Some(target) = target {
             if value.class().fast_issubclass(&target) {
-                return Ok(super::function::byref_obj(vm, value, 0)?.into());
+                return Ok(super::carg::byref_obj(vm, value, 0)?.into());
             }
             if let Some(cd) = cdata(&value) {
                 if let Shape::Array { elem, .. } = &cd.info.shape {
@@ -389,7 +375,7 @@ impl Pointer {
                     }
                 }
             }
-            if let Some(arg) = value.downcast_ref::<super::function::CArgObject>() {
+            if let Some(arg) = value.downcast_ref::<super::carg::CArgObject>() {
                 if arg.obj.class().fast_issubclass(&target) {
                     return Ok(value);
                 }

@@ -10,7 +10,7 @@ use rustpython_vm::protocol::PyNumberMethods;
 use rustpython_vm::types::{AsNumber, Constructor, Initializer, Representable};
 use rustpython_vm::{pyclass, AsObject, Py, PyObjectRef, PyRef, PyResult, VirtualMachine};
 
-use super::args::CArgObject;
+use super::carg::{CArgKind, CArgObject};
 use super::cdata::{cdata, instantiate, CData};
 use super::info::{
     encode_simple, is_direct_simple, load_simple, set_stginfo, simple_format, stginfo, Shape,
@@ -121,21 +121,7 @@ impl Initializer for SimpleType {
 array_type_by_multiplying!(SimpleType);
 
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
-impl SimpleType {
-    #[pygetset(name = "__pointer_type__")]
-    fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
-        super::pointer::pointer_type_get(&zelf, vm)
-    }
-
-    #[pygetset(name = "__pointer_type__", setter)]
-    fn set_pointer_type(
-        zelf: PyTypeRef,
-        value: PySetterValue,
-        vm: &VirtualMachine,
-    ) -> PyResult<()> {
-        super::pointer::pointer_type_set(&zelf, value, vm)
-    }
-}
+impl SimpleType {}
 
 #[pyclass(
     name = "_SimpleCData",
@@ -223,7 +209,7 @@ impl Initializer for Simple {
 impl Representable for Simple {
     fn repr_str(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<String> {
         let cls = zelf.class();
-        if is_direct_simple(cls, super::cdata::simple_base(vm)) {
+        if is_direct_simple(cls, super::cdata::simple_base()) {
             let value = Simple::get_value(zelf, vm)?;
             Ok(format!("{}({})", cls.name(), value.repr(vm)?.as_wtf8()))
         } else {
@@ -269,7 +255,7 @@ impl Simple {
 
     #[pymethod]
     fn __ctypes_from_outparam__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult {
-        if is_direct_simple(zelf.class(), super::cdata::simple_base(vm)) {
+        if is_direct_simple(zelf.class(), super::cdata::simple_base()) {
             Simple::get_value(&zelf, vm)
         } else {
             Ok(zelf.into())
@@ -301,8 +287,8 @@ impl Simple {
                     'u'
                 };
                 let byref_chars = value
-                    .downcast_ref::<super::args::CArgObject>()
-                    .filter(|arg| matches!(arg.kind, super::args::CArgKind::ByRef { .. }))
+                    .downcast_ref::<CArgObject>()
+                    .filter(|arg| matches!(arg.kind, CArgKind::ByRef { .. }))
                     .and_then(|arg| cdata(&arg.obj).and_then(|c| c.info.simple()))
                     .is_some_and(|inner| inner.code == char_code);
                 if cdata(&value).is_some_and(|c| c.info.is_pointerish()) || byref_chars {
@@ -323,7 +309,7 @@ impl Simple {
             }
             Kind::Pointer => {
                 let is_cdata_pointer = cdata(&value).is_some_and(|c| c.info.is_pointerish());
-                if is_cdata_pointer || value.downcast_ref::<super::args::CArgObject>().is_some() {
+                if is_cdata_pointer || value.downcast_ref::<CArgObject>().is_some() {
                     return Ok(value);
                 }
                 let string_code = if value.downcast_ref::<PyBytes>().is_some() {

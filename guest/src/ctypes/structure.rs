@@ -592,21 +592,7 @@ macro_rules! aggregate_metaclass {
         array_type_by_multiplying!($meta);
 
         #[pyclass(flags(BASETYPE), with(Initializer, SetAttr, AsNumber))]
-        impl $meta {
-            #[pygetset(name = "__pointer_type__")]
-            fn pointer_type(zelf: PyTypeRef, vm: &VirtualMachine) -> PyResult {
-                super::pointer::pointer_type_get(&zelf, vm)
-            }
-
-            #[pygetset(name = "__pointer_type__", setter)]
-            fn set_pointer_type(
-                zelf: PyTypeRef,
-                value: PySetterValue,
-                vm: &VirtualMachine,
-            ) -> PyResult<()> {
-                super::pointer::pointer_type_set(&zelf, value, vm)
-            }
-        }
+        impl $meta {}
     };
 }
 
