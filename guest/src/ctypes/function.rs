@@ -258,15 +258,18 @@ impl CFuncPtr {
         let plans = Self::plans(zelf, vm)?;
         let (arg_plans, ret, checker) = (&plans.args, &plans.ret, &plans.checker);
         let has_argtypes = plans.has_argtypes;
+        // errcheck sees the arguments as given; only keep a copy for it
+        let errcheck = zelf.state.borrow().errcheck.clone();
+        let given = errcheck.as_ref().map(|_| args.args.clone());
         // paramflags: build the argument list and the out-parameters
         let paramflags = zelf.state.borrow().paramflags.clone();
         let (call_args, outs) = match &paramflags {
-            Some(flags) => super::args::build_callargs(vm, flags, arg_plans, args.clone())?,
+            Some(flags) => super::args::build_callargs(vm, flags, arg_plans, args)?,
             None => {
                 if !args.kwargs.is_empty() {
                     return Err(vm.new_type_error("this function takes no keyword arguments"));
                 }
-                (args.args.clone(), Vec::new())
+                (args.args, Vec::new())
             }
         };
         if has_argtypes && call_args.len() < arg_plans.len() {
@@ -343,9 +346,8 @@ impl CFuncPtr {
         if let Some(checker) = checker {
             result = checker.call((result,), vm)?;
         }
-        let errcheck = zelf.state.borrow().errcheck.clone();
-        if let Some(errcheck) = errcheck {
-            let argtuple = vm.ctx.new_tuple(args.args.clone());
+        if let (Some(errcheck), Some(given)) = (errcheck, given) {
+            let argtuple = vm.ctx.new_tuple(given);
             let checked = errcheck.call((result.clone(), zelf.to_owned(), argtuple), vm)?;
             if outs.is_empty() || !checked.is(&result) {
                 return Ok(checked);
