@@ -5,7 +5,7 @@
 //! its real path (symlinks resolved), anything else is a soname passed to the
 //! dynamic loader as is.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use crate::bindings::FfiError;
 
 /// A library the policy allows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LibraryRule {
     /// A soname such as `libm.so.6`, found by the dynamic loader's search.
     Soname(String),
@@ -111,6 +111,9 @@ impl LibrarySettings {
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     libraries: Vec<LibraryRule>,
+    /// Index of each rule in `libraries`, so that adding rules stays linear
+    /// for policies with many entries.
+    rule_index: HashMap<LibraryRule, usize>,
     /// Settings of each rule of `libraries`, at the same index.
     pub(crate) settings: Vec<Arc<LibrarySettings>>,
     /// Settings for any library not listed (the `trusted` preset); `None`:
@@ -123,6 +126,44 @@ pub struct Policy {
     /// Run native code in a helper process (--isolate-native): a crash there
     /// is an exception in the guest and the run goes on.
     pub isolate_native: bool,
+    /// The explicit raw-memory grant (`raw_memory` in a policy file,
+    /// `--allow-raw-memory`); `None`: implied, see [`Policy::raw_memory`].
+    raw_memory_grant: Option<bool>,
+}
+
+/// Why a policy gives or withholds raw native memory (`policy show` says it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawMemory {
+    /// Granted explicitly.
+    Granted,
+    /// Implied: a trusted library can be handed any address anyway.
+    ImpliedByTrustedLibrary,
+    /// Withheld explicitly, trusted libraries notwithstanding.
+    Withheld,
+    /// A checked library relies on the memory interface being checked.
+    WithheldForCheckedLibrary,
+    /// No library is trusted: nothing implies it.
+    NotGranted,
+}
+
+impl RawMemory {
+    pub fn granted(self) -> bool {
+        matches!(self, RawMemory::Granted | RawMemory::ImpliedByTrustedLibrary)
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            RawMemory::Granted => "granted explicitly",
+            RawMemory::ImpliedByTrustedLibrary => {
+                "implied by a trusted library, which can be handed any address"
+            }
+            RawMemory::Withheld => "withheld explicitly",
+            RawMemory::WithheldForCheckedLibrary => {
+                "withheld: a checked library relies on the memory interface being checked"
+            }
+            RawMemory::NotGranted => "not granted: no library is trusted",
+        }
+    }
 }
 
 /// The mixed modules the host implements, and whether a guest gets each by
@@ -155,14 +196,18 @@ impl Policy {
     }
 
     fn add_rule(&mut self, rule: LibraryRule) -> usize {
-        match self.libraries.iter().position(|r| *r == rule) {
-            Some(i) => i,
-            None => {
-                self.libraries.push(rule);
-                self.settings.push(Arc::default());
-                self.libraries.len() - 1
-            }
+        if let Some(&i) = self.rule_index.get(&rule) {
+            return i;
         }
+        let i = self.libraries.len();
+        self.rule_index.insert(rule.clone(), i);
+        self.libraries.push(rule);
+        self.settings.push(Arc::default());
+        i
+    }
+
+    fn rule_position(&self, rule: &LibraryRule) -> Option<usize> {
+        self.rule_index.get(rule).copied()
     }
 
     /// Allow a library (like [`Policy::try_allow_library`]) with these
@@ -229,6 +274,57 @@ impl Policy {
             .any(|s| s.memory == MemoryMode::Checked)
     }
 
+    /// Grant (`true`) or withhold (`false`) raw native memory explicitly:
+    /// reading and writing any host address through the memory interface and
+    /// calling any address through `function.from-address`. Without an
+    /// explicit word, a trusted library implies it (see [`Policy::raw_memory`]).
+    pub fn grant_raw_memory(mut self, grant: bool) -> Self {
+        self.raw_memory_grant = Some(grant);
+        self
+    }
+
+    /// The explicit raw-memory word, if any (what a policy file says).
+    pub fn raw_memory_grant(&self) -> Option<bool> {
+        self.raw_memory_grant
+    }
+
+    /// Whether the guest may name host memory the runtime did not hand out,
+    /// and why. Without it the memory interface only reaches the run's own
+    /// blocks and borrowed results, and only live callbacks can be called by
+    /// address. A checked library always withholds it: its checks rest on the
+    /// guest being unable to forge or plant pointers ([`Policy::validate_raw_memory`]
+    /// refuses an explicit grant beside one).
+    pub fn raw_memory(&self) -> RawMemory {
+        if self.memory_checked() {
+            return RawMemory::WithheldForCheckedLibrary;
+        }
+        match self.raw_memory_grant {
+            Some(true) => RawMemory::Granted,
+            Some(false) => RawMemory::Withheld,
+            None if self
+                .settings
+                .iter()
+                .chain(&self.any_library)
+                .any(|s| s.memory == MemoryMode::Trusted) =>
+            {
+                RawMemory::ImpliedByTrustedLibrary
+            }
+            None => RawMemory::NotGranted,
+        }
+    }
+
+    /// An explicit raw-memory grant beside a checked library is a
+    /// contradiction: refuse it rather than quietly weaken the checks.
+    pub fn validate_raw_memory(&self) -> Result<()> {
+        if self.raw_memory_grant == Some(true) && self.memory_checked() {
+            bail!(
+                "raw_memory = true cannot be combined with a checked library: checked mode \
+                 relies on the guest being unable to read or write arbitrary host memory"
+            );
+        }
+        Ok(())
+    }
+
     /// The settings of the rule that allowed `target`.
     pub fn settings_for(&self, target: &LoadTarget) -> Arc<LibrarySettings> {
         let rule = match target {
@@ -236,9 +332,7 @@ impl Policy {
             LoadTarget::Soname(s) => LibraryRule::Soname(s.clone()),
             LoadTarget::Path(p) => LibraryRule::Path(p.clone()),
         };
-        self.libraries
-            .iter()
-            .position(|r| *r == rule)
+        self.rule_position(&rule)
             .map(|i| self.settings[i].clone())
             .or_else(|| self.any_library.clone())
             .unwrap_or_default()
@@ -299,7 +393,7 @@ impl Policy {
     /// Decide whether the guest may open `requested` (`None`: the process).
     pub fn check_library(&self, requested: Option<&str>) -> Result<LoadTarget, FfiError> {
         let Some(requested) = requested else {
-            return if self.libraries.contains(&LibraryRule::Process) || self.any_library.is_some() {
+            return if self.rule_index.contains_key(&LibraryRule::Process) || self.any_library.is_some() {
                 Ok(LoadTarget::Process)
             } else {
                 Err(FfiError::NotPermitted(format!(
@@ -314,8 +408,8 @@ impl Policy {
             }
             return if self.any_library.is_some()
                 || self
-                    .libraries
-                    .contains(&LibraryRule::Soname(requested.to_owned()))
+                    .rule_index
+                    .contains_key(&LibraryRule::Soname(requested.to_owned()))
             {
                 Ok(LoadTarget::Soname(requested.to_owned()))
             } else {
@@ -343,7 +437,7 @@ impl Policy {
             // Report a missing file like the loader would, but only for paths
             // the policy names: others must not learn what exists.
             Err(err) => {
-                return if self.libraries.contains(&LibraryRule::Path(path.to_owned())) {
+                return if self.rule_index.contains_key(&LibraryRule::Path(path.to_owned())) {
                     Err(FfiError::LoadFailed(format!("{requested}: {err}")))
                 } else {
                     Err(not_allowed(requested))
@@ -359,7 +453,7 @@ impl Policy {
         if !real.is_file() {
             return Err(not_allowed(requested));
         }
-        if self.any_library.is_some() || self.libraries.contains(&LibraryRule::Path(real.clone())) {
+        if self.any_library.is_some() || self.rule_index.contains_key(&LibraryRule::Path(real.clone())) {
             Ok(LoadTarget::Path(real))
         } else {
             Err(not_allowed(requested))
