@@ -83,6 +83,9 @@ struct PolicyArgs {
     /// Live callbacks.
     #[arg(long = "max-callbacks", value_name = "N")]
     max_callbacks: Option<u32>,
+    /// Cap sqlite3's heap and temporary files (e.g. 64MiB; default 256MiB).
+    #[arg(long = "max-sqlite-memory", value_name = "SIZE")]
+    max_sqlite_memory: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -240,6 +243,10 @@ fn build_policy(args: &PolicyArgs) -> Result<Policy> {
     }
     if let Some(n) = args.max_callbacks {
         limits.callbacks = n;
+    }
+    if let Some(n) = &args.max_sqlite_memory {
+        limits.sqlite_memory = wasmffi::policy_file::parse_size(n)
+            .map_err(|e| anyhow::anyhow!("--max-sqlite-memory: {e}"))?;
     }
     Ok(policy)
 }

@@ -19,12 +19,14 @@ pub struct GuestDir {
 }
 
 /// Host-side state of the mixed modules for one run.
-#[derive(Default)]
 pub struct MixedState {
     pub dirs: Vec<GuestDir>,
     pub cache_dir: PathBuf,
     /// The sqlite VFS confining this run's databases, made on first use.
     pub sqlite_vfs: Option<std::sync::Arc<crate::sqlite_vfs::ConfinedVfs>>,
+    /// When the run started (made just before its store): the run's
+    /// deadline, `limits.cpu_time`, counts from here, as the epoch's does.
+    pub started: std::time::Instant,
 }
 
 /// A guest path resolved to a host path inside one of the preopened directories.
@@ -34,12 +36,19 @@ pub struct Resolved {
     pub writable: bool,
 }
 
+impl Default for MixedState {
+    fn default() -> Self {
+        MixedState::new(Vec::new(), PathBuf::new())
+    }
+}
+
 impl MixedState {
     pub fn new(dirs: Vec<GuestDir>, cache_dir: PathBuf) -> Self {
         MixedState {
             dirs,
             cache_dir,
             sqlite_vfs: None,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -88,7 +97,7 @@ pub fn resolve_in(dirs: &[GuestDir], path: &str) -> Result<Resolved, FfiError> {
 }
 
 /// Lexically normalise an absolute path; `None` if `..` climbs above `/`.
-fn normalise(path: &str) -> Option<String> {
+pub(crate) fn normalise(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

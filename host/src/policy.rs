@@ -45,6 +45,10 @@ pub struct Limits {
     pub handles: u32,
     /// Live callbacks.
     pub callbacks: u32,
+    /// Bytes the `sqlite3` module may hold on the guest's behalf: sqlite's
+    /// heap (page caches, in-memory databases, sorts) and its temporary
+    /// files, which are kept in memory.
+    pub sqlite_memory: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             libraries: 64,
             handles: 100_000,
             callbacks: 4096,
+            sqlite_memory: 256 << 20,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! libraries = 8                  # open at once
 //! handles = 10000                # live FFI handles of all kinds
 //! callbacks = 64                 # live callbacks
+//! sqlite_memory = "64MiB"        # sqlite3's heap and temporary files
 //!
 //! [modules]
 //! allow = ["probe"]              # mixed modules (probe runs the C compiler)
@@ -80,6 +81,7 @@ struct FileLimits {
     libraries: Option<u32>,
     handles: Option<u32>,
     callbacks: Option<u32>,
+    sqlite_memory: Option<Spanned<Quantity>>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +235,7 @@ impl Policy {
         let _ = writeln!(out, "libraries = {}", l.libraries);
         let _ = writeln!(out, "handles = {}", l.handles);
         let _ = writeln!(out, "callbacks = {}", l.callbacks);
+        let _ = writeln!(out, "sqlite_memory = {:?}", format_size(l.sqlite_memory));
         let (allow, deny): (Vec<_>, Vec<_>) = MIXED_MODULES
             .iter()
             .map(|(n, _)| *n)
@@ -382,6 +385,9 @@ fn apply_doc(
         if let Some(n) = limits.callbacks {
             l.callbacks = n;
         }
+        if let Some(q) = &limits.sqlite_memory {
+            l.sqlite_memory = size(q)?;
+        }
     }
     if let Some(modules) = doc.modules {
         for (list, allow) in [(&modules.allow, true), (&modules.deny, false)] {
@@ -467,6 +473,9 @@ pub fn merge(mut base: Policy, over: Policy) -> Policy {
     }
     if o.callbacks != d.callbacks {
         b.callbacks = o.callbacks;
+    }
+    if o.sqlite_memory != d.sqlite_memory {
+        b.sqlite_memory = o.sqlite_memory;
     }
     for (name, _) in MIXED_MODULES {
         if over.module_allowed(name) != Policy::default().module_allowed(name) {

@@ -1,19 +1,33 @@
 //! `wasmffi:ffi/sqlite`: the mixed module `sqlite3`, done by the host's
 //! libsqlite3 (through `libsqlite3-sys`, linked to Debian's libsqlite3).
 //!
-//! Confinement: every database a guest opens uses a VFS of this run that
-//! wraps the default one. Its `xFullPathname` maps the *guest* path sqlite was
-//! given (main database, ATTACH, VACUUM INTO) through the guest's preopened
-//! directories, refusing anything outside them; `xOpen`, `xDelete` and
-//! `xAccess` refuse host paths (journals, WAL files) outside them; `xDlOpen`
-//! loads nothing. URI file names are switched off process-wide (a `vfs=`
-//! parameter could otherwise pick the unconfined VFS), extension loading is
-//! off and the connection is in defensive mode.
+//! Confinement (the VFS and the memory budget are in sqlite_vfs.rs):
+//!
+//! - Files: every database a guest opens uses a VFS of this run that wraps
+//!   the default one; sqlite sees guest paths only, each file is mapped
+//!   through the preopens when it is opened, and temporary files live in
+//!   memory. URI file names are switched off process-wide (a `vfs=`
+//!   parameter could otherwise pick the unconfined VFS).
+//! - Pointers: nothing from SQL exchanges a host pointer. `fts3_tokenizer()`
+//!   hands out and takes function-table pointers (Debian builds it enabled,
+//!   and a *bound* argument is accepted even when disabled), so the
+//!   authorizer refuses the function outright, as `load_extension()`;
+//!   extension loading and the fts3 tokenizer are off, defensive mode on,
+//!   the schema untrusted (`PRAGMA trusted_schema` cannot turn it on), no
+//!   worker threads (their allocations would escape the budget), no mmap.
+//!   Pragmas that change process-wide state (`hard_heap_limit`,
+//!   `soft_heap_limit`, `temp_store_directory`) are refused.
+//! - Memory: sqlite's heap and temporary files of a run are bounded by
+//!   `limits.sqlite_memory`: MemoryError or OperationalError past it.
+//! - Time: with `limits.cpu_time`, a progress handler interrupts a running
+//!   statement at the run's deadline and the busy handler stops waiting
+//!   there; the guest then meets the deadline (exit 124) at its next step.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use libsqlite3_sys as ffi;
 use wasmtime::component::Resource;
@@ -23,7 +37,7 @@ use crate::bindings::wasmffi::ffi::sqlite::{
     Value,
 };
 use crate::bindings::FfiError;
-use crate::sqlite_vfs::ConfinedVfs;
+use crate::sqlite_vfs::{Charging, ConfinedVfs};
 use crate::state::HostState;
 
 const MODULE: &str = "sqlite3";
@@ -33,18 +47,70 @@ extern "C" {
     fn sqlite3_close_v2(db: *mut ffi::sqlite3) -> c_int;
 }
 const SQLITE_OPEN_NOFOLLOW: c_int = 0x0100_0000;
+const SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER: c_int = 1004;
 const SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION: c_int = 1005;
 const SQLITE_DBCONFIG_DEFENSIVE: c_int = 1010;
+const SQLITE_DBCONFIG_TRUSTED_SCHEMA: c_int = 1017;
+const SQLITE_FUNCTION: c_int = 31;
+
+extern "C" {
+    // Since sqlite 3.31; missing from libsqlite3-sys's bindings.
+    fn sqlite3_hard_heap_limit64(n: i64) -> i64;
+}
+
+/// What was set process-wide, once, before any database was opened.
+struct ProcessConfig {
+    uri_off: bool,
+    /// sqlite allocates through the budget-keeping allocator.
+    accounted: bool,
+}
+
+fn process_config() -> &'static ProcessConfig {
+    static CONFIG: OnceLock<ProcessConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| unsafe {
+        ffi::sqlite3_shutdown();
+        let rc = ffi::sqlite3_config(ffi::SQLITE_CONFIG_URI, 0 as c_int);
+        let accounted = crate::sqlite_vfs::configure_process();
+        ffi::sqlite3_initialize();
+        ProcessConfig {
+            uri_off: rc == ffi::SQLITE_OK,
+            accounted,
+        }
+    })
+}
 
 /// Whether URI file names are off process-wide (set once, before any use).
 pub(crate) fn uri_off() -> bool {
-    static URI_OFF: OnceLock<bool> = OnceLock::new();
-    *URI_OFF.get_or_init(|| unsafe {
-        ffi::sqlite3_shutdown();
-        let rc = ffi::sqlite3_config(ffi::SQLITE_CONFIG_URI, 0 as c_int);
-        ffi::sqlite3_initialize();
-        rc == ffi::SQLITE_OK
-    })
+    process_config().uri_off
+}
+
+/// How long past the deadline an interrupted call waits before returning, so
+/// that the epoch ticker (every 10 ms) has passed the run's deadline and the
+/// guest's next instruction ends the run (exit 124) rather than Python
+/// seeing an ordinary error first.
+const DEADLINE_SETTLE: Duration = Duration::from_millis(40);
+
+/// Per connection, for sqlite's callbacks (a stable address: boxed).
+struct ConnCtx {
+    /// The run's deadline (`limits.cpu_time` from the run's start).
+    deadline: Option<Instant>,
+    /// `timeout` of `connect()`: how long to wait on a locked database.
+    busy_timeout: Duration,
+    /// URI names could not be switched off process-wide.
+    uri_on: bool,
+    /// Why the authorizer refused, for the error message.
+    note: Mutex<Option<String>>,
+}
+
+impl ConnCtx {
+    fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn refuse(&self, why: String) -> c_int {
+        *self.note.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        ffi::SQLITE_DENY
+    }
 }
 
 // ------------------------------------------------------ connections, statements
@@ -53,6 +119,8 @@ struct ConnInner {
     db: *mut ffi::sqlite3,
     closed: AtomicBool,
     vfs: Arc<ConfinedVfs>,
+    /// sqlite's callbacks point here; outlives `db` (closed in `drop`).
+    ctx: Box<ConnCtx>,
 }
 
 unsafe impl Send for ConnInner {}
@@ -62,12 +130,18 @@ impl Drop for ConnInner {
     fn drop(&mut self) {
         if !self.closed.swap(true, Ordering::SeqCst) {
             // close_v2: statements still alive keep it a zombie until finalised.
+            let _charging = self.charging();
             unsafe { sqlite3_close_v2(self.db) };
         }
     }
 }
 
 impl ConnInner {
+    /// Charge sqlite's allocations on this thread to the run's budget.
+    fn charging(&self) -> Charging {
+        Charging::new(Some(self.vfs.budget().clone()))
+    }
+
     fn live(&self) -> Result<*mut ffi::sqlite3, SqliteError> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(SqliteError::Sqlite(DbError {
@@ -91,8 +165,29 @@ impl ConnInner {
             };
             (code, message)
         };
-        if let Some(why) = self.vfs.take_refusal() {
-            message = format!("{message} ({why})");
+        let mut notes = Vec::new();
+        notes.extend(self.vfs.take_refusal());
+        notes.extend(
+            self.ctx
+                .note
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let budget = self.vfs.budget();
+        if budget.take_hit() {
+            notes.push(format!(
+                "sqlite's memory and temporary files of this run reached limits.sqlite_memory \
+                 ({} bytes)",
+                budget.limit
+            ));
+        }
+        if self.ctx.past_deadline() {
+            notes.push("the run is past its time limit (limits.cpu_time)".into());
+            std::thread::sleep(DEADLINE_SETTLE);
+        }
+        if !notes.is_empty() {
+            message = format!("{message} ({})", notes.join("; "));
         }
         SqliteError::Sqlite(DbError {
             code,
@@ -113,6 +208,7 @@ unsafe impl Send for Statement {}
 
 impl Drop for Statement {
     fn drop(&mut self) {
+        let _charging = self.conn.charging();
         unsafe { ffi::sqlite3_finalize(self.stmt) };
     }
 }
@@ -142,27 +238,109 @@ unsafe extern "C" fn authorizer(
     _db: *const c_char,
     _trigger: *const c_char,
 ) -> c_int {
+    let ctx = &*(user as *const ConnCtx);
     let text = |p: *const c_char| {
         (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().to_ascii_lowercase())
     };
     match action {
+        SQLITE_FUNCTION => {
+            let name = text(arg2).unwrap_or_default();
+            match name.as_str() {
+                // fts3_tokenizer(name) returns the address of a host function
+                // table; fts3_tokenizer(name, ptr) makes the host call
+                // through one the guest chose (accepted from a bound
+                // parameter even with the tokenizer switched off).
+                "fts3_tokenizer" => {
+                    return ctx.refuse(
+                        "fts3_tokenizer() is refused in the sandbox: it exchanges host pointers"
+                            .into(),
+                    )
+                }
+                "load_extension" => {
+                    return ctx.refuse("load_extension() is refused in the sandbox".into())
+                }
+                _ => {}
+            }
+        }
         ffi::SQLITE_PRAGMA => {
             let name = text(arg1).unwrap_or_default();
-            if (name == "temp_store_directory" || name == "data_store_directory") && !arg2.is_null()
-            {
-                return ffi::SQLITE_DENY;
+            let Some(value) = text(arg2) else {
+                return ffi::SQLITE_OK;
+            };
+            match name.as_str() {
+                // Process-wide state, shared with other runs and the host.
+                "temp_store_directory"
+                | "data_store_directory"
+                | "hard_heap_limit"
+                | "soft_heap_limit" => {
+                    return ctx.refuse(format!(
+                        "PRAGMA {name} is refused in the sandbox: it changes the whole process"
+                    ))
+                }
+                "trusted_schema" => {
+                    let value = value.trim_matches(|c| c == '\'' || c == '"');
+                    if !matches!(value, "0" | "off" | "false" | "no") {
+                        return ctx.refuse("PRAGMA trusted_schema stays off in the sandbox".into());
+                    }
+                }
+                // Sorter threads would allocate outside the run's budget and
+                // run past its deadline (the pragma raises the limit).
+                "threads" if value.trim_matches(|c| c == '\'' || c == '"') != "0" => {
+                    return ctx.refuse("PRAGMA threads is refused in the sandbox".into());
+                }
+                // sqlite's own busy handler would wait past the deadline.
+                "busy_timeout" if ctx.deadline.is_some() => {
+                    return ctx.refuse(
+                        "PRAGMA busy_timeout is refused under a time limit; \
+                         use connect(timeout=...)"
+                            .into(),
+                    )
+                }
+                _ => {}
             }
         }
         ffi::SQLITE_ATTACH => {
             // Only needed when URI names could not be switched off.
-            let uri_on = !user.is_null();
-            if uri_on && text(arg1).map_or(true, |f| f.starts_with("file:")) {
+            if ctx.uri_on && text(arg1).map_or(true, |f| f.starts_with("file:")) {
                 return ffi::SQLITE_DENY;
             }
         }
         _ => {}
     }
     ffi::SQLITE_OK
+}
+
+/// Every 1000 virtual-machine instructions: stop at the run's deadline.
+unsafe extern "C" fn progress(user: *mut c_void) -> c_int {
+    (*(user as *const ConnCtx)).past_deadline() as c_int
+}
+
+/// A locked database: wait as sqlite's busy timeout does (the delays of
+/// `sqliteDefaultBusyCallback`), up to `timeout` and never past the deadline.
+unsafe extern "C" fn busy(user: *mut c_void, count: c_int) -> c_int {
+    const DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    let ctx = &*(user as *const ConnCtx);
+    let count = count.max(0) as usize;
+    let waited: u64 = if count < DELAYS_MS.len() {
+        DELAYS_MS[..count].iter().sum()
+    } else {
+        DELAYS_MS.iter().sum::<u64>() + (count - DELAYS_MS.len()) as u64 * 100
+    };
+    let timeout = ctx.busy_timeout.as_millis() as u64;
+    if waited >= timeout {
+        return 0;
+    }
+    let mut delay =
+        Duration::from_millis(DELAYS_MS[count.min(DELAYS_MS.len() - 1)].min(timeout - waited));
+    if let Some(deadline) = ctx.deadline {
+        let now = Instant::now();
+        if now >= deadline {
+            return 0;
+        }
+        delay = delay.min(deadline - now);
+    }
+    std::thread::sleep(delay);
+    1
 }
 
 /// `file:PATH?mode=...` as CPython's `uri=True` would open it, without
@@ -263,11 +441,31 @@ impl HostConnection for HostState {
         let vfs = match &self.mixed.sqlite_vfs {
             Some(v) => v.clone(),
             None => {
-                let v = ConfinedVfs::new(self.mixed.dirs.clone())?;
+                let limit = self.policy.limits.sqlite_memory;
+                let v = ConfinedVfs::new(
+                    self.mixed.dirs.clone(),
+                    crate::sqlite_vfs::Budget::new(limit),
+                )?;
+                if !process_config().accounted {
+                    // Without the accounting allocator (sqlite was in use
+                    // before): sqlite's process-wide limit is the fallback.
+                    unsafe { sqlite3_hard_heap_limit64(limit.min(i64::MAX as u64) as i64) };
+                }
                 self.mixed.sqlite_vfs = Some(v.clone());
                 v
             }
         };
+        let ctx = Box::new(ConnCtx {
+            deadline: self
+                .policy
+                .limits
+                .cpu_time
+                .map(|limit| self.mixed.started + limit),
+            busy_timeout: Duration::from_millis(options.timeout_ms as u64),
+            uri_on: !uri_off(),
+            note: Mutex::new(None),
+        });
+        let _charging = Charging::new(Some(vfs.budget().clone()));
         let cpath = CString::new(path.clone()).unwrap();
         let mut db = std::ptr::null_mut();
         let rc = unsafe { ffi::sqlite3_open_v2(cpath.as_ptr(), &mut db, flags, vfs.name.as_ptr()) };
@@ -275,6 +473,7 @@ impl HostConnection for HostState {
             db,
             closed: AtomicBool::new(db.is_null()),
             vfs,
+            ctx,
         };
         if rc != ffi::SQLITE_OK {
             if db.is_null() {
@@ -283,26 +482,24 @@ impl HostConnection for HostState {
             return Err(inner.error(rc));
         }
         unsafe {
+            let user = &*inner.ctx as *const ConnCtx as *mut c_void;
             ffi::sqlite3_extended_result_codes(db, 1);
-            ffi::sqlite3_busy_timeout(db, options.timeout_ms.min(i32::MAX as u32) as c_int);
-            ffi::sqlite3_db_config(
-                db,
-                SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
-                0 as c_int,
-                std::ptr::null_mut::<c_int>(),
-            );
-            ffi::sqlite3_db_config(
-                db,
-                SQLITE_DBCONFIG_DEFENSIVE,
-                1 as c_int,
-                std::ptr::null_mut::<c_int>(),
-            );
-            let uri_on = if uri_off() {
-                std::ptr::null_mut()
-            } else {
-                1 as *mut c_void
-            };
-            ffi::sqlite3_set_authorizer(db, Some(authorizer), uri_on);
+            ffi::sqlite3_busy_handler(db, Some(busy), user);
+            for (op, on) in [
+                (SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0),
+                (SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0),
+                (SQLITE_DBCONFIG_DEFENSIVE, 1),
+                (SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
+            ] {
+                ffi::sqlite3_db_config(db, op, on as c_int, std::ptr::null_mut::<c_int>());
+            }
+            // Sorter threads would allocate outside the run's budget and
+            // run past its deadline.
+            ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_WORKER_THREADS, 0);
+            if inner.ctx.deadline.is_some() {
+                ffi::sqlite3_progress_handler(db, 1000, Some(progress), user);
+            }
+            ffi::sqlite3_set_authorizer(db, Some(authorizer), user);
         }
         self.table
             .push(Connection(Arc::new(inner)))
@@ -317,6 +514,7 @@ impl HostConnection for HostState {
         check(self)?;
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
         let db = conn.live()?;
+        let _charging = conn.charging();
         if sql.len() > i32::MAX as usize {
             return Err(standalone_error(
                 ffi::SQLITE_TOOBIG,
@@ -372,6 +570,7 @@ impl HostConnection for HostState {
         check(self)?;
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
         let db = conn.live()?;
+        let _charging = conn.charging();
         let csql = CString::new(sql).map_err(|_| {
             refused(FfiError::InvalidArgument(
                 "the query contains a null character".into(),
@@ -413,6 +612,7 @@ impl HostConnection for HostState {
     fn close(&mut self, this: Resource<Connection>) -> Result<(), SqliteError> {
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
         if !conn.closed.swap(true, Ordering::SeqCst) {
+            let _charging = conn.charging();
             unsafe { sqlite3_close_v2(conn.db) };
         }
         Ok(())
@@ -473,6 +673,7 @@ unsafe fn column(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Value {
 impl Statement {
     fn step(&self, max_rows: u32) -> Result<Rows, SqliteError> {
         let db = self.conn.live()?;
+        let _charging = self.conn.charging();
         let ncols = unsafe { ffi::sqlite3_column_count(self.stmt) };
         let mut rows = Vec::new();
         let mut done = false;
@@ -595,6 +796,7 @@ impl HostStatement for HostState {
         check(self)?;
         let s = self.table.get(&this).map_err(stale)?;
         s.conn.live()?;
+        let _charging = s.conn.charging();
         unsafe {
             ffi::sqlite3_reset(s.stmt);
             ffi::sqlite3_clear_bindings(s.stmt);
@@ -612,6 +814,7 @@ impl HostStatement for HostState {
     fn reset(&mut self, this: Resource<Statement>) {
         if let Ok(s) = self.table.get(&this) {
             if s.conn.live().is_ok() {
+                let _charging = s.conn.charging();
                 unsafe {
                     ffi::sqlite3_reset(s.stmt);
                     ffi::sqlite3_clear_bindings(s.stmt);

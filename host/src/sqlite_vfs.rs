@@ -1,25 +1,239 @@
-//! The confinement VFS of the `sqlite3` mixed module (see sqlite.rs): every
-//! database a guest opens goes through it. `xFullPathname` maps the guest path
-//! sqlite was given through the guest's preopened directories, refusing
-//! anything outside them; `xOpen`, `xDelete` and `xAccess` refuse host paths
-//! (journals, WAL files) outside them; `xDlOpen` loads nothing.
+//! The confinement of the `sqlite3` mixed module (see sqlite.rs): a VFS per
+//! run that every database of the run goes through, and the memory budget
+//! that bounds sqlite's heap and temporary files (`limits.sqlite_memory`).
+//!
+//! **Guest paths only.** sqlite only ever sees guest paths: `xFullPathname`
+//! checks that the guest path it was given (main database, ATTACH, VACUUM
+//! INTO) lies inside a preopened directory and hands back the normalised
+//! *guest* path, so `PRAGMA database_list`, `sqlite3_db_filename` and every
+//! error message name guest paths. sqlite derives journal, WAL and
+//! super-journal names from it; `xOpen`, `xDelete` and `xAccess` map each
+//! name to the host through the preopens (refusing anything outside, and
+//! symlinks leading out) when the file is touched. A file sqlite opens is
+//! wrapped so that its host name (which the default VFS keeps) lives as long
+//! as the file; the wrapper is an `iVersion` 2 file (no `xFetch`), so sqlite
+//! never memory-maps a database (`PRAGMA mmap_size` stays 0).
+//!
+//! **Temporary files in memory.** sqlite asks for a temporary file (sorts
+//! that spill, temp tables and indices, statement journals, `ATTACH ''`, the
+//! temporary database `""`) by opening a NULL name; the default VFS would
+//! create it under /var/tmp or $TMPDIR, outside every preopen. Here it is a
+//! [`MemFile`] in host memory, counted against the run's budget.
+//!
+//! **Memory.** sqlite allocates through [`ALLOCATOR`] (installed once per
+//! process with `SQLITE_CONFIG_MALLOC`): each block records which run's
+//! [`Budget`] it was charged to, the budget being the one of the host call
+//! that runs sqlite on this thread ([`Charging`]). A run past its budget gets
+//! NULL from the allocator (SQLITE_NOMEM: MemoryError in the guest) or
+//! SQLITE_FULL from a temporary file, and the message names the limit.
+//! `xDlOpen` loads nothing.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use libsqlite3_sys as ffi;
 
 use crate::bindings::wasmffi::ffi::sqlite::SqliteError;
 use crate::bindings::FfiError;
-use crate::mixed::{real_path, resolve_in, GuestDir};
+use crate::mixed::{normalise, resolve_in, GuestDir};
 use crate::sqlite::{refused, uri_off};
+
+// ------------------------------------------------------------------ memory
+
+/// What one run's sqlite may hold: heap blocks and temporary files.
+pub(crate) struct Budget {
+    pub(crate) limit: u64,
+    used: AtomicU64,
+    /// Set when a charge was refused, taken by the next error message.
+    hit: AtomicBool,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit,
+            used: AtomicU64::new(0),
+            hit: AtomicBool::new(false),
+        })
+    }
+
+    fn charge(&self, n: u64) -> bool {
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > self.limit {
+            self.used.fetch_sub(n, Ordering::Relaxed);
+            self.hit.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, n: u64) {
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Whether a charge was refused since the last call.
+    pub(crate) fn take_hit(&self) -> bool {
+        self.hit.swap(false, Ordering::Relaxed)
+    }
+}
+
+thread_local! {
+    /// The budget sqlite's allocations on this thread are charged to.
+    static CURRENT: Cell<*const Budget> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Charges sqlite's allocations on this thread to a budget while alive.
+pub(crate) struct Charging {
+    previous: *const Budget,
+    _budget: Option<Arc<Budget>>,
+}
+
+impl Charging {
+    pub(crate) fn new(budget: Option<Arc<Budget>>) -> Charging {
+        let ptr = budget.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
+        let previous = CURRENT.with(|c| c.replace(ptr));
+        Charging {
+            previous,
+            _budget: budget,
+        }
+    }
+}
+
+impl Drop for Charging {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// Every block starts with its size and the budget it was charged to (a
+/// strong count of it, or NULL), keeping the 8-byte alignment sqlite needs.
+const HEADER: usize = 16;
+
+fn round8(n: c_int) -> usize {
+    (n.max(0) as usize + 7) & !7
+}
+
+unsafe extern "C" fn mem_malloc(n: c_int) -> *mut c_void {
+    if n < 0 {
+        return std::ptr::null_mut();
+    }
+    let size = round8(n);
+    let budget = CURRENT.with(|c| c.get());
+    if !budget.is_null() {
+        if !(*budget).charge((size + HEADER) as u64) {
+            return std::ptr::null_mut();
+        }
+        Arc::increment_strong_count(budget);
+    }
+    let block = libc::malloc(size + HEADER) as *mut u8;
+    if block.is_null() {
+        if !budget.is_null() {
+            (*budget).release((size + HEADER) as u64);
+            Arc::decrement_strong_count(budget);
+        }
+        return std::ptr::null_mut();
+    }
+    (block as *mut u64).write(size as u64);
+    (block.add(8) as *mut *const Budget).write(budget);
+    block.add(HEADER) as *mut c_void
+}
+
+unsafe extern "C" fn mem_free(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    let block = (p as *mut u8).sub(HEADER);
+    let size = (block as *const u64).read() as usize;
+    let budget = (block.add(8) as *const *const Budget).read();
+    libc::free(block as *mut c_void);
+    if !budget.is_null() {
+        (*budget).release((size + HEADER) as u64);
+        Arc::decrement_strong_count(budget);
+    }
+}
+
+unsafe extern "C" fn mem_realloc(p: *mut c_void, n: c_int) -> *mut c_void {
+    if p.is_null() {
+        return mem_malloc(n);
+    }
+    if n < 0 {
+        return std::ptr::null_mut();
+    }
+    let block = (p as *mut u8).sub(HEADER);
+    let old = (block as *const u64).read() as usize;
+    // The block stays charged to the budget it was first charged to.
+    let budget = (block.add(8) as *const *const Budget).read();
+    let new = round8(n);
+    if new > old && !budget.is_null() && !(*budget).charge((new - old) as u64) {
+        return std::ptr::null_mut();
+    }
+    let moved = libc::realloc(block as *mut c_void, new + HEADER) as *mut u8;
+    if moved.is_null() {
+        if new > old && !budget.is_null() {
+            (*budget).release((new - old) as u64);
+        }
+        return std::ptr::null_mut();
+    }
+    if new < old && !budget.is_null() {
+        (*budget).release((old - new) as u64);
+    }
+    (moved as *mut u64).write(new as u64);
+    moved.add(HEADER) as *mut c_void
+}
+
+unsafe extern "C" fn mem_size(p: *mut c_void) -> c_int {
+    if p.is_null() {
+        return 0;
+    }
+    ((p as *const u8).sub(HEADER) as *const u64).read() as c_int
+}
+
+unsafe extern "C" fn mem_roundup(n: c_int) -> c_int {
+    round8(n) as c_int
+}
+
+unsafe extern "C" fn mem_init(_: *mut c_void) -> c_int {
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_shutdown(_: *mut c_void) {}
+
+/// `sqlite3_mem_methods` holds a raw pointer (`pAppData`, NULL here).
+struct Methods(ffi::sqlite3_mem_methods);
+// SAFETY: immutable, and its only pointer is NULL.
+unsafe impl Sync for Methods {}
+
+static ALLOCATOR: Methods = Methods(ffi::sqlite3_mem_methods {
+    xMalloc: Some(mem_malloc),
+    xFree: Some(mem_free),
+    xRealloc: Some(mem_realloc),
+    xSize: Some(mem_size),
+    xRoundup: Some(mem_roundup),
+    xInit: Some(mem_init),
+    xShutdown: Some(mem_shutdown),
+    pAppData: std::ptr::null_mut(),
+});
+
+/// Process-wide settings, made while sqlite is shut down (before any
+/// database of this process is open): the accounting allocator, and no
+/// memory-mapped I/O. Returns whether the allocator is in place.
+pub(crate) unsafe fn configure_process() -> bool {
+    ffi::sqlite3_config(ffi::SQLITE_CONFIG_MMAP_SIZE, 0i64, 0i64);
+    ffi::sqlite3_config(
+        ffi::SQLITE_CONFIG_MALLOC,
+        &ALLOCATOR.0 as *const ffi::sqlite3_mem_methods,
+    ) == ffi::SQLITE_OK
+}
+
+// ------------------------------------------------------------------ the VFS
 
 struct VfsData {
     base: *mut ffi::sqlite3_vfs,
     dirs: Vec<GuestDir>,
+    budget: Arc<Budget>,
     /// Why the last path was refused, for the error message.
     refusal: Mutex<Option<String>>,
 }
@@ -29,13 +243,21 @@ impl VfsData {
         *self.refusal.lock().unwrap() = Some(why);
     }
 
-    fn host_inside(&self, host: &Path) -> Option<bool> {
-        let real = real_path(host)?;
-        self.dirs
-            .iter()
-            .filter(|d| real.starts_with(&d.host))
-            .max_by_key(|d| d.host.as_os_str().len())
-            .map(|d| d.writable)
+    /// The host path of a guest path sqlite names (its own derived names
+    /// included), and whether it may be written.
+    fn map(&self, guest: &str) -> Result<(Vec<u8>, bool), String> {
+        match resolve_in(&self.dirs, guest) {
+            Ok(r) => {
+                use std::os::unix::ffi::OsStrExt;
+                let host = r.host.as_os_str().as_bytes();
+                if host.contains(&0) {
+                    return Err(format!("{guest}: not a valid file name"));
+                }
+                Ok((host.to_vec(), r.writable))
+            }
+            Err(FfiError::NotPermitted(m) | FfiError::InvalidArgument(m)) => Err(m),
+            Err(other) => Err(format!("{guest}: {other:?}")),
+        }
     }
 }
 
@@ -56,6 +278,10 @@ unsafe fn vfs_data<'a>(vfs: *mut ffi::sqlite3_vfs) -> &'a VfsData {
     &*((*vfs).pAppData as *const VfsData)
 }
 
+unsafe fn text(p: *const c_char) -> String {
+    CStr::from_ptr(p).to_string_lossy().into_owned()
+}
+
 unsafe extern "C" fn x_full_pathname(
     vfs: *mut ffi::sqlite3_vfs,
     name: *const c_char,
@@ -63,32 +289,47 @@ unsafe extern "C" fn x_full_pathname(
     out: *mut c_char,
 ) -> c_int {
     let data = vfs_data(vfs);
-    let guest = CStr::from_ptr(name).to_string_lossy().into_owned();
+    let guest = text(name);
     let absolute = if guest.starts_with('/') {
         guest.clone()
     } else {
         format!("/{guest}")
     };
-    match resolve_in(&data.dirs, &absolute) {
-        Ok(resolved) => {
-            let host = resolved.host.to_string_lossy().into_owned();
-            if host.len() + 1 > n_out as usize || host.contains('\0') {
-                data.refuse(format!("{guest}: path too long"));
-                return ffi::SQLITE_CANTOPEN;
-            }
-            std::ptr::copy_nonoverlapping(host.as_ptr() as *const c_char, out, host.len());
-            *out.add(host.len()) = 0;
-            ffi::SQLITE_OK
-        }
-        Err(err) => {
-            data.refuse(match err {
-                FfiError::NotPermitted(m) | FfiError::InvalidArgument(m) => m,
-                other => format!("{other:?}"),
-            });
-            ffi::SQLITE_CANTOPEN
-        }
+    if let Err(why) = data.map(&absolute) {
+        data.refuse(why);
+        return ffi::SQLITE_CANTOPEN;
     }
+    // The guest path: what sqlite shows and derives its other names from.
+    let Some(full) = normalise(&absolute) else {
+        data.refuse(format!(
+            "{guest}: outside the guest's preopened directories"
+        ));
+        return ffi::SQLITE_CANTOPEN;
+    };
+    if full.len() + 1 > n_out.max(0) as usize || full.contains('\0') {
+        data.refuse(format!("{guest}: path too long"));
+        return ffi::SQLITE_CANTOPEN;
+    }
+    std::ptr::copy_nonoverlapping(full.as_ptr() as *const c_char, out, full.len());
+    *out.add(full.len()) = 0;
+    ffi::SQLITE_OK
 }
+
+/// What sqlite allocates for each open file of this VFS: the wrapper, then
+/// the default VFS's own file.
+#[repr(C)]
+struct ShimFile {
+    base: ffi::sqlite3_file,
+    /// A real file: its host name as sqlite expects a file name laid out
+    /// (four NULs before it, an empty parameter list after), alive until
+    /// xClose because the default VFS keeps a pointer to it.
+    host: *mut [u8],
+    /// A temporary file in memory.
+    mem: *mut MemFile,
+    real: *mut ffi::sqlite3_file,
+}
+
+const REAL_OFFSET: usize = (std::mem::size_of::<ShimFile>() + 15) & !15;
 
 unsafe extern "C" fn x_open(
     vfs: *mut ffi::sqlite3_vfs,
@@ -98,23 +339,60 @@ unsafe extern "C" fn x_open(
     out_flags: *mut c_int,
 ) -> c_int {
     let data = vfs_data(vfs);
-    if !name.is_null() {
-        let path = CStr::from_ptr(name).to_string_lossy().into_owned();
-        match data.host_inside(Path::new(&path)) {
-            None => {
-                data.refuse(format!("{path}: outside the guest's preopened directories"));
-                return ffi::SQLITE_CANTOPEN;
-            }
-            Some(false) => {
-                // A read-only preopen: never write or create there.
-                flags &= !(ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE);
-                flags |= ffi::SQLITE_OPEN_READONLY;
-            }
-            Some(true) => {}
+    let shim = file as *mut ShimFile;
+    shim.write(ShimFile {
+        base: ffi::sqlite3_file {
+            pMethods: std::ptr::null(),
+        },
+        host: std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0),
+        mem: std::ptr::null_mut(),
+        real: (file as *mut u8).add(REAL_OFFSET) as *mut ffi::sqlite3_file,
+    });
+    if name.is_null() {
+        // A temporary file: in memory, never on the host's disk.
+        (*shim).mem = Box::into_raw(Box::new(MemFile {
+            chunks: Vec::new(),
+            size: 0,
+            budget: data.budget.clone(),
+        }));
+        (*shim).base.pMethods = &MEM_METHODS;
+        if !out_flags.is_null() {
+            *out_flags = flags;
         }
+        return ffi::SQLITE_OK;
     }
+    let guest = text(name);
+    let (host, writable) = match data.map(&guest) {
+        Ok(found) => found,
+        Err(why) => {
+            data.refuse(why);
+            return ffi::SQLITE_CANTOPEN;
+        }
+    };
+    if !writable {
+        // A read-only preopen: never write or create there.
+        flags &= !(ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE);
+        flags |= ffi::SQLITE_OPEN_READONLY;
+    }
+    let mut laid_out = vec![0u8; 4];
+    laid_out.extend_from_slice(&host);
+    laid_out.extend_from_slice(&[0, 0, 0]);
+    let laid_out = Box::into_raw(laid_out.into_boxed_slice());
+    let host_name = (laid_out as *mut u8).add(4) as *const c_char;
     let base = data.base;
-    ((*base).xOpen.unwrap())(base, name, file, flags, out_flags)
+    let rc = ((*base).xOpen.unwrap())(base, host_name, (*shim).real, flags, out_flags);
+    if rc != ffi::SQLITE_OK {
+        if !(*(*shim).real).pMethods.is_null() {
+            // Not expected (sqlite's contract), but then it must be closed.
+            let m = (*(*shim).real).pMethods;
+            ((*m).xClose.unwrap())((*shim).real);
+        }
+        drop(Box::from_raw(laid_out));
+        return rc;
+    }
+    (*shim).host = laid_out;
+    (*shim).base.pMethods = &REAL_METHODS;
+    ffi::SQLITE_OK
 }
 
 unsafe extern "C" fn x_delete(
@@ -123,13 +401,22 @@ unsafe extern "C" fn x_delete(
     sync: c_int,
 ) -> c_int {
     let data = vfs_data(vfs);
-    let path = CStr::from_ptr(name).to_string_lossy().into_owned();
-    if data.host_inside(Path::new(&path)) != Some(true) {
-        data.refuse(format!("{path}: outside the guest's writable directories"));
-        return ffi::SQLITE_IOERR_DELETE;
+    let guest = text(name);
+    match data.map(&guest) {
+        Ok((host, true)) => {
+            let host = CString::new(host).unwrap();
+            let base = data.base;
+            ((*base).xDelete.unwrap())(base, host.as_ptr(), sync)
+        }
+        Ok((_, false)) => {
+            data.refuse(format!("{guest}: in a read-only directory"));
+            ffi::SQLITE_IOERR_DELETE
+        }
+        Err(why) => {
+            data.refuse(why);
+            ffi::SQLITE_IOERR_DELETE
+        }
     }
-    let base = data.base;
-    ((*base).xDelete.unwrap())(base, name, sync)
 }
 
 unsafe extern "C" fn x_access(
@@ -139,21 +426,378 @@ unsafe extern "C" fn x_access(
     res: *mut c_int,
 ) -> c_int {
     let data = vfs_data(vfs);
-    let path = CStr::from_ptr(name).to_string_lossy().into_owned();
-    if data.host_inside(Path::new(&path)).is_none() {
-        *res = 0;
-        return ffi::SQLITE_OK;
+    let guest = text(name);
+    match data.map(&guest) {
+        Ok((_, false)) if flags == ffi::SQLITE_ACCESS_READWRITE => {
+            *res = 0;
+            ffi::SQLITE_OK
+        }
+        Ok((host, _)) => {
+            let host = CString::new(host).unwrap();
+            let base = data.base;
+            ((*base).xAccess.unwrap())(base, host.as_ptr(), flags, res)
+        }
+        Err(_) => {
+            *res = 0;
+            ffi::SQLITE_OK
+        }
     }
-    let base = data.base;
-    ((*base).xAccess.unwrap())(base, name, flags, res)
 }
 
 unsafe extern "C" fn x_dlopen(_vfs: *mut ffi::sqlite3_vfs, _name: *const c_char) -> *mut c_void {
     std::ptr::null_mut()
 }
 
+// ------------------------------------------------ real files: forwarded
+
+unsafe fn real(
+    f: *mut ffi::sqlite3_file,
+) -> (*mut ffi::sqlite3_file, &'static ffi::sqlite3_io_methods) {
+    let real = (*(f as *mut ShimFile)).real;
+    (real, &*(*real).pMethods)
+}
+
+unsafe extern "C" fn real_close(f: *mut ffi::sqlite3_file) -> c_int {
+    let (r, m) = real(f);
+    let rc = (m.xClose.unwrap())(r);
+    let shim = f as *mut ShimFile;
+    drop(Box::from_raw((*shim).host));
+    (*shim).host = std::ptr::slice_from_raw_parts_mut(std::ptr::null_mut(), 0);
+    rc
+}
+
+unsafe extern "C" fn real_read(
+    f: *mut ffi::sqlite3_file,
+    buf: *mut c_void,
+    n: c_int,
+    off: i64,
+) -> c_int {
+    let (r, m) = real(f);
+    (m.xRead.unwrap())(r, buf, n, off)
+}
+
+unsafe extern "C" fn real_write(
+    f: *mut ffi::sqlite3_file,
+    buf: *const c_void,
+    n: c_int,
+    off: i64,
+) -> c_int {
+    let (r, m) = real(f);
+    (m.xWrite.unwrap())(r, buf, n, off)
+}
+
+unsafe extern "C" fn real_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
+    let (r, m) = real(f);
+    (m.xTruncate.unwrap())(r, size)
+}
+
+unsafe extern "C" fn real_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+    let (r, m) = real(f);
+    (m.xSync.unwrap())(r, flags)
+}
+
+unsafe extern "C" fn real_file_size(f: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
+    let (r, m) = real(f);
+    (m.xFileSize.unwrap())(r, size)
+}
+
+unsafe extern "C" fn real_lock(f: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    let (r, m) = real(f);
+    (m.xLock.unwrap())(r, level)
+}
+
+unsafe extern "C" fn real_unlock(f: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    let (r, m) = real(f);
+    (m.xUnlock.unwrap())(r, level)
+}
+
+unsafe extern "C" fn real_check_reserved_lock(f: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
+    let (r, m) = real(f);
+    (m.xCheckReservedLock.unwrap())(r, out)
+}
+
+const SQLITE_FCNTL_TEMPFILENAME: c_int = 16;
+
+unsafe extern "C" fn real_file_control(
+    f: *mut ffi::sqlite3_file,
+    op: c_int,
+    arg: *mut c_void,
+) -> c_int {
+    match op {
+        // A host temporary name (outside the preopens): none.
+        SQLITE_FCNTL_TEMPFILENAME => ffi::SQLITE_NOTFOUND,
+        // No memory-mapped I/O: the map would not be counted anywhere.
+        ffi::SQLITE_FCNTL_MMAP_SIZE => {
+            if !arg.is_null() {
+                *(arg as *mut i64) = 0;
+            }
+            ffi::SQLITE_OK
+        }
+        _ => {
+            let (r, m) = real(f);
+            (m.xFileControl.unwrap())(r, op, arg)
+        }
+    }
+}
+
+unsafe extern "C" fn real_sector_size(f: *mut ffi::sqlite3_file) -> c_int {
+    let (r, m) = real(f);
+    (m.xSectorSize.unwrap())(r)
+}
+
+unsafe extern "C" fn real_device_characteristics(f: *mut ffi::sqlite3_file) -> c_int {
+    let (r, m) = real(f);
+    (m.xDeviceCharacteristics.unwrap())(r)
+}
+
+unsafe extern "C" fn real_shm_map(
+    f: *mut ffi::sqlite3_file,
+    region: c_int,
+    size: c_int,
+    extend: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let (r, m) = real(f);
+    match m.xShmMap {
+        Some(x) if m.iVersion >= 2 => x(r, region, size, extend, out),
+        _ => ffi::SQLITE_IOERR,
+    }
+}
+
+unsafe extern "C" fn real_shm_lock(
+    f: *mut ffi::sqlite3_file,
+    off: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
+    let (r, m) = real(f);
+    match m.xShmLock {
+        Some(x) if m.iVersion >= 2 => x(r, off, n, flags),
+        _ => ffi::SQLITE_IOERR,
+    }
+}
+
+unsafe extern "C" fn real_shm_barrier(f: *mut ffi::sqlite3_file) {
+    let (r, m) = real(f);
+    if let Some(x) = m.xShmBarrier.filter(|_| m.iVersion >= 2) {
+        x(r)
+    }
+}
+
+unsafe extern "C" fn real_shm_unmap(f: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
+    let (r, m) = real(f);
+    match m.xShmUnmap {
+        Some(x) if m.iVersion >= 2 => x(r, delete),
+        _ => ffi::SQLITE_OK,
+    }
+}
+
+/// Version 2: shared memory for WAL, but no `xFetch`, so no mmap.
+static REAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+    iVersion: 2,
+    xClose: Some(real_close),
+    xRead: Some(real_read),
+    xWrite: Some(real_write),
+    xTruncate: Some(real_truncate),
+    xSync: Some(real_sync),
+    xFileSize: Some(real_file_size),
+    xLock: Some(real_lock),
+    xUnlock: Some(real_unlock),
+    xCheckReservedLock: Some(real_check_reserved_lock),
+    xFileControl: Some(real_file_control),
+    xSectorSize: Some(real_sector_size),
+    xDeviceCharacteristics: Some(real_device_characteristics),
+    xShmMap: Some(real_shm_map),
+    xShmLock: Some(real_shm_lock),
+    xShmBarrier: Some(real_shm_barrier),
+    xShmUnmap: Some(real_shm_unmap),
+    xFetch: None,
+    xUnfetch: None,
+};
+
+// ------------------------------------------- temporary files: in memory
+
+const CHUNK: usize = 64 << 10;
+
+/// A temporary file in host memory, in chunks charged to the run's budget.
+pub(crate) struct MemFile {
+    chunks: Vec<Box<[u8]>>,
+    size: u64,
+    budget: Arc<Budget>,
+}
+
+impl MemFile {
+    /// Make room for `end` bytes; false if the budget refuses.
+    fn reserve(&mut self, end: u64) -> bool {
+        let need = end.div_ceil(CHUNK as u64) as usize;
+        while self.chunks.len() < need {
+            if !self.budget.charge(CHUNK as u64) {
+                return false;
+            }
+            self.chunks.push(vec![0u8; CHUNK].into_boxed_slice());
+        }
+        true
+    }
+
+    fn truncate(&mut self, size: u64) {
+        if size >= self.size {
+            return;
+        }
+        let keep = size.div_ceil(CHUNK as u64) as usize;
+        for _ in keep..self.chunks.len() {
+            self.chunks.pop();
+            self.budget.release(CHUNK as u64);
+        }
+        // Bytes past the end read back as zeros if the file grows again.
+        let tail = size as usize % CHUNK;
+        if tail != 0 {
+            if let Some(last) = self.chunks.last_mut() {
+                last[tail..].fill(0);
+            }
+        }
+        self.size = size;
+    }
+}
+
+impl Drop for MemFile {
+    fn drop(&mut self) {
+        self.budget.release((self.chunks.len() * CHUNK) as u64);
+    }
+}
+
+unsafe fn mem<'a>(f: *mut ffi::sqlite3_file) -> &'a mut MemFile {
+    &mut *(*(f as *mut ShimFile)).mem
+}
+
+unsafe extern "C" fn mem_close(f: *mut ffi::sqlite3_file) -> c_int {
+    let shim = f as *mut ShimFile;
+    drop(Box::from_raw((*shim).mem));
+    (*shim).mem = std::ptr::null_mut();
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_read(
+    f: *mut ffi::sqlite3_file,
+    buf: *mut c_void,
+    n: c_int,
+    off: i64,
+) -> c_int {
+    let file = mem(f);
+    let out = std::slice::from_raw_parts_mut(buf as *mut u8, n.max(0) as usize);
+    let (off, end) = (off.max(0) as u64, off.max(0) as u64 + out.len() as u64);
+    let mut pos = off;
+    while pos < end.min(file.size) {
+        let (chunk, at) = ((pos / CHUNK as u64) as usize, (pos % CHUNK as u64) as usize);
+        let len = (CHUNK - at).min((end.min(file.size) - pos) as usize);
+        let dst = (pos - off) as usize;
+        out[dst..dst + len].copy_from_slice(&file.chunks[chunk][at..at + len]);
+        pos += len as u64;
+    }
+    if end > file.size {
+        let from = file.size.saturating_sub(off).min(out.len() as u64) as usize;
+        out[from..].fill(0);
+        return ffi::SQLITE_IOERR_SHORT_READ;
+    }
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_write(
+    f: *mut ffi::sqlite3_file,
+    buf: *const c_void,
+    n: c_int,
+    off: i64,
+) -> c_int {
+    let file = mem(f);
+    let data = std::slice::from_raw_parts(buf as *const u8, n.max(0) as usize);
+    let off = off.max(0) as u64;
+    let end = off + data.len() as u64;
+    if !file.reserve(end) {
+        return ffi::SQLITE_FULL;
+    }
+    let mut pos = off;
+    while pos < end {
+        let (chunk, at) = ((pos / CHUNK as u64) as usize, (pos % CHUNK as u64) as usize);
+        let len = (CHUNK - at).min((end - pos) as usize);
+        let src = (pos - off) as usize;
+        file.chunks[chunk][at..at + len].copy_from_slice(&data[src..src + len]);
+        pos += len as u64;
+    }
+    file.size = file.size.max(end);
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
+    let file = mem(f);
+    let size = size.max(0) as u64;
+    if size > file.size {
+        if !file.reserve(size) {
+            return ffi::SQLITE_FULL;
+        }
+        file.size = size;
+    } else {
+        file.truncate(size);
+    }
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_sync(_: *mut ffi::sqlite3_file, _: c_int) -> c_int {
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_file_size(f: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
+    *size = mem(f).size as i64;
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_lock(_: *mut ffi::sqlite3_file, _: c_int) -> c_int {
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_check_reserved_lock(_: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
+    *out = 0;
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn mem_file_control(
+    _: *mut ffi::sqlite3_file,
+    _: c_int,
+    _: *mut c_void,
+) -> c_int {
+    ffi::SQLITE_NOTFOUND
+}
+
+unsafe extern "C" fn mem_sector_size(_: *mut ffi::sqlite3_file) -> c_int {
+    4096
+}
+
+unsafe extern "C" fn mem_device_characteristics(_: *mut ffi::sqlite3_file) -> c_int {
+    ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE
+}
+
+static MEM_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+    iVersion: 1,
+    xClose: Some(mem_close),
+    xRead: Some(mem_read),
+    xWrite: Some(mem_write),
+    xTruncate: Some(mem_truncate),
+    xSync: Some(mem_sync),
+    xFileSize: Some(mem_file_size),
+    xLock: Some(mem_lock),
+    xUnlock: Some(mem_lock),
+    xCheckReservedLock: Some(mem_check_reserved_lock),
+    xFileControl: Some(mem_file_control),
+    xSectorSize: Some(mem_sector_size),
+    xDeviceCharacteristics: Some(mem_device_characteristics),
+    xShmMap: None,
+    xShmLock: None,
+    xShmBarrier: None,
+    xShmUnmap: None,
+    xFetch: None,
+    xUnfetch: None,
+};
+
 impl ConfinedVfs {
-    pub fn new(dirs: Vec<GuestDir>) -> Result<Arc<ConfinedVfs>, SqliteError> {
+    pub fn new(dirs: Vec<GuestDir>, budget: Arc<Budget>) -> Result<Arc<ConfinedVfs>, SqliteError> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         uri_off();
         let base = unsafe { ffi::sqlite3_vfs_find(std::ptr::null()) };
@@ -171,10 +815,12 @@ impl ConfinedVfs {
         let data = Box::new(VfsData {
             base,
             dirs,
+            budget,
             refusal: Mutex::new(None),
         });
         // SAFETY: a copy of the default VFS with some methods replaced.
         let mut vfs = Box::new(unsafe { std::ptr::read(base) });
+        vfs.szOsFile = (REAL_OFFSET + unsafe { (*base).szOsFile } as usize) as c_int;
         vfs.pNext = std::ptr::null_mut();
         vfs.zName = name.as_ptr();
         vfs.pAppData = &*data as *const VfsData as *mut c_void;
@@ -195,6 +841,10 @@ impl ConfinedVfs {
 
     pub(crate) fn take_refusal(&self) -> Option<String> {
         self.data.refusal.lock().unwrap().take()
+    }
+
+    pub(crate) fn budget(&self) -> &Arc<Budget> {
+        &self.data.budget
     }
 }
 
