@@ -1,9 +1,11 @@
 //! `wasmffi:ffi/zlib`: the mixed module `zlib`, done by the host's libz
 //! (linked through `libz-sys`, Debian's zlib1g). Mirrors CPython's
 //! `Modules/zlibmodule.c` so results, attributes and messages match.
+//! What the host holds for the guest is bounded: see [`budget`].
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_uint};
+use std::sync::Arc;
 
 use libz_sys as z;
 use wasmtime::component::Resource;
@@ -13,9 +15,14 @@ use crate::bindings::wasmffi::ffi::zlib::{
 };
 use crate::state::HostState;
 
+pub mod budget;
 mod stream;
 
-use stream::{deflate_init, inflate_init, zlib_error, Input, Kind, Output, Stream, DEF_MEM_LEVEL};
+use budget::{Account, Charge};
+use stream::{deflate_init, inflate_init, zlib_error, Input, Output, Stream, DEF_MEM_LEVEL};
+
+const COMPRESSING: &str = "Out of memory while compressing data";
+const DECOMPRESSING: &str = "Out of memory while decompressing data";
 
 const MODULE: &str = "zlib";
 
@@ -24,6 +31,11 @@ fn check(state: &HostState) -> Result<(), ZlibError> {
         .policy
         .check_module(MODULE)
         .map_err(ZlibError::Refused)
+}
+
+/// The run's zlib account, its limit the policy's `limits.linear_memory`.
+fn account(state: &HostState) -> Arc<Account> {
+    budget::account(state.policy.limits.linear_memory)
 }
 
 fn checksum(
@@ -41,30 +53,22 @@ fn checksum(
     value
 }
 
-fn compress(data: &[u8], level: i32, wbits: i32) -> Result<Vec<u8>, ZlibError> {
-    let (mut strm, err) = deflate_init(level, z::Z_DEFLATED, wbits, DEF_MEM_LEVEL, 0);
+fn compress(
+    account: &Arc<Account>,
+    data: &[u8],
+    level: i32,
+    wbits: i32,
+) -> Result<Vec<u8>, ZlibError> {
+    let _input = account.charge(data.len() as u64, COMPRESSING)?;
+    let (mut stream, err) = deflate_init(account, level, z::Z_DEFLATED, wbits, DEF_MEM_LEVEL, 0);
     match err {
         z::Z_OK => {}
-        z::Z_MEM_ERROR => {
-            return Err(ZlibError::Memory(
-                "Out of memory while compressing data".into(),
-            ))
-        }
+        z::Z_MEM_ERROR => return Err(account.exhausted(COMPRESSING)),
         z::Z_STREAM_ERROR => return Err(ZlibError::Zlib("Bad compression level".into())),
-        _ => {
-            let e = zlib_error(&strm, err, "while compressing data");
-            unsafe { z::deflateEnd(&mut *strm) };
-            return Err(e);
-        }
+        _ => return Err(zlib_error(&stream.strm, err, "while compressing data")),
     }
-    let stream = Stream {
-        strm,
-        kind: Kind::Deflate,
-        initialised: true,
-    };
-    let mut stream = stream;
     let strm = &mut *stream.strm;
-    let mut out = Output::new(None, None);
+    let mut out = Output::new(account, None, None, false, COMPRESSING);
     let mut input = Input { data, pos: 0 };
     loop {
         let left = input.arrange(strm);
@@ -74,7 +78,7 @@ fn compress(data: &[u8], level: i32, wbits: i32) -> Result<Vec<u8>, ZlibError> {
             z::Z_NO_FLUSH
         };
         loop {
-            out.arrange(strm);
+            out.arrange(strm)?;
             let err = unsafe { z::deflate(strm, flush) };
             out.commit(strm);
             if err == z::Z_STREAM_ERROR {
@@ -88,27 +92,25 @@ fn compress(data: &[u8], level: i32, wbits: i32) -> Result<Vec<u8>, ZlibError> {
             break;
         }
     }
-    Ok(out.buf)
+    Ok(out.finish())
 }
 
-fn decompress(data: &[u8], wbits: i32, bufsize: u64) -> Result<Vec<u8>, ZlibError> {
-    let (strm, err) = inflate_init(wbits);
-    let mut stream = Stream {
-        strm,
-        kind: Kind::Inflate,
-        initialised: err == z::Z_OK,
-    };
+fn decompress(
+    account: &Arc<Account>,
+    data: &[u8],
+    wbits: i32,
+    bufsize: u64,
+) -> Result<Vec<u8>, ZlibError> {
+    let _input = account.charge(data.len() as u64, DECOMPRESSING)?;
+    let (mut stream, err) = inflate_init(account, wbits);
     let strm = &mut *stream.strm;
     match err {
         z::Z_OK => {}
-        z::Z_MEM_ERROR => {
-            return Err(ZlibError::Memory(
-                "Out of memory while decompressing data".into(),
-            ))
-        }
+        z::Z_MEM_ERROR => return Err(account.exhausted(DECOMPRESSING)),
         _ => return Err(zlib_error(strm, err, "while preparing to decompress data")),
     }
-    let mut out = Output::new(Some(bufsize.clamp(1, 1 << 30) as usize), None);
+    let first = bufsize.clamp(1, 1 << 30) as usize;
+    let mut out = Output::new(account, Some(first), None, true, DECOMPRESSING);
     let mut input = Input { data, pos: 0 };
     let mut err;
     loop {
@@ -119,16 +121,12 @@ fn decompress(data: &[u8], wbits: i32, bufsize: u64) -> Result<Vec<u8>, ZlibErro
             z::Z_NO_FLUSH
         };
         loop {
-            out.arrange(strm);
+            out.arrange(strm)?;
             err = unsafe { z::inflate(strm, flush) };
             out.commit(strm);
             match err {
                 z::Z_OK | z::Z_BUF_ERROR | z::Z_STREAM_END => {}
-                z::Z_MEM_ERROR => {
-                    return Err(ZlibError::Memory(
-                        "Out of memory while decompressing data".into(),
-                    ))
-                }
+                z::Z_MEM_ERROR => return Err(account.exhausted(DECOMPRESSING)),
                 _ => return Err(zlib_error(strm, err, "while decompressing data")),
             }
             if strm.avail_out != 0 {
@@ -142,7 +140,7 @@ fn decompress(data: &[u8], wbits: i32, bufsize: u64) -> Result<Vec<u8>, ZlibErro
     if err != z::Z_STREAM_END {
         return Err(zlib_error(strm, err, "while decompressing data"));
     }
-    Ok(out.buf)
+    Ok(out.finish())
 }
 
 /// `zlib.Compress`.
@@ -157,9 +155,23 @@ pub struct Decompressor {
     eof: bool,
     unused_data: Vec<u8>,
     unconsumed_tail: Vec<u8>,
+    /// The copies above, charged to the account.
+    kept: Charge,
 }
 
 impl Decompressor {
+    fn kept_bytes(&self) -> u64 {
+        (self.zdict.as_ref().map_or(0, Vec::len) + self.unused_data.len() + self.unconsumed_tail.len())
+            as u64
+    }
+
+    /// Bring the charge for the kept copies up to date (they exist already,
+    /// so over the limit or not; the next allocation sees them).
+    fn keep(&mut self) {
+        let n = self.kept_bytes();
+        self.kept.set(n);
+    }
+
     fn set_zdict(&mut self) -> Result<(), ZlibError> {
         let Some(zdict) = &self.zdict else {
             return Ok(());
@@ -197,18 +209,25 @@ impl Decompressor {
         }
     }
 
-    fn state(&self, data: Vec<u8>) -> Decompressed {
-        Decompressed {
+    /// The call's result; the attributes are copied out (host copies and
+    /// guest copies, charged while they are made).
+    fn state(&mut self, data: Vec<u8>) -> Result<Decompressed, ZlibError> {
+        self.keep();
+        let copies = (self.unused_data.len() + self.unconsumed_tail.len()) as u64;
+        let _copies = self.stream.account().charge(2 * copies, DECOMPRESSING)?;
+        Ok(Decompressed {
             data,
             eof: self.eof,
             unused_data: self.unused_data.clone(),
             unconsumed_tail: self.unconsumed_tail.clone(),
-        }
+        })
     }
 
     fn decompress(&mut self, data: &[u8], max_length: u64) -> Result<Decompressed, ZlibError> {
         let limit = (max_length > 0).then(|| max_length.min(isize::MAX as u64) as usize);
-        let mut out = Output::new(None, limit);
+        let account = self.stream.account().clone();
+        let _input = account.charge(data.len() as u64, DECOMPRESSING)?;
+        let mut out = Output::new(&account, None, limit, true, DECOMPRESSING);
         let mut input = Input { data, pos: 0 };
         let mut err = z::Z_OK;
         if !self.stream.initialised {
@@ -221,7 +240,7 @@ impl Decompressor {
             let left = input.arrange(&mut self.stream.strm);
             loop {
                 let strm = &mut *self.stream.strm;
-                if !out.arrange(strm) {
+                if !out.arrange(strm)? {
                     break 'outer;
                 }
                 err = unsafe { z::inflate(strm, z::Z_SYNC_FLUSH) };
@@ -229,6 +248,7 @@ impl Decompressor {
                 let full = strm.avail_out == 0;
                 match err {
                     z::Z_OK | z::Z_BUF_ERROR | z::Z_STREAM_END => {}
+                    z::Z_MEM_ERROR => return Err(account.exhausted(DECOMPRESSING)),
                     z::Z_NEED_DICT if self.zdict.is_some() => self.set_zdict()?,
                     _ => break 'outer,
                 }
@@ -251,59 +271,73 @@ impl Decompressor {
                 "while decompressing data",
             ));
         }
-        Ok(self.state(out.buf))
+        self.state(out.finish())
     }
 
     fn flush(&mut self, length: u64) -> Result<Decompressed, ZlibError> {
         if length == 0 {
             return Err(ZlibError::Value("length must be greater than zero".into()));
         }
-        let mut out = Output::new(Some(length.min(1 << 30) as usize), None);
         if !self.stream.initialised {
-            return Ok(self.state(out.buf));
+            return self.state(Vec::new());
         }
+        let account = self.stream.account().clone();
+        let first = length.min(1 << 30) as usize;
+        let mut out = Output::new(&account, Some(first), None, true, DECOMPRESSING);
         let tail = std::mem::take(&mut self.unconsumed_tail);
-        let mut input = Input {
-            data: &tail,
-            pos: 0,
-        };
-        let mut err;
-        'outer: loop {
-            let left = input.arrange(&mut self.stream.strm);
-            let flush = if left == 0 {
-                z::Z_FINISH
-            } else {
-                z::Z_NO_FLUSH
+        let mut inflate_tail = || -> Result<(c_int, usize), ZlibError> {
+            let mut input = Input {
+                data: &tail,
+                pos: 0,
             };
-            loop {
-                let strm = &mut *self.stream.strm;
-                out.arrange(strm);
-                err = unsafe { z::inflate(strm, flush) };
-                out.commit(strm);
-                let full = strm.avail_out == 0;
-                match err {
-                    z::Z_OK | z::Z_BUF_ERROR | z::Z_STREAM_END => {}
-                    z::Z_NEED_DICT if self.zdict.is_some() => self.set_zdict()?,
-                    _ => break 'outer,
+            let mut err;
+            'outer: loop {
+                let left = input.arrange(&mut self.stream.strm);
+                let flush = if left == 0 {
+                    z::Z_FINISH
+                } else {
+                    z::Z_NO_FLUSH
+                };
+                loop {
+                    let strm = &mut *self.stream.strm;
+                    out.arrange(strm)?;
+                    err = unsafe { z::inflate(strm, flush) };
+                    out.commit(strm);
+                    let full = strm.avail_out == 0;
+                    match err {
+                        z::Z_OK | z::Z_BUF_ERROR | z::Z_STREAM_END => {}
+                        z::Z_MEM_ERROR => return Err(account.exhausted(DECOMPRESSING)),
+                        z::Z_NEED_DICT if self.zdict.is_some() => self.set_zdict()?,
+                        _ => break 'outer,
+                    }
+                    if !full && err != z::Z_NEED_DICT {
+                        break;
+                    }
                 }
-                if !full && err != z::Z_NEED_DICT {
+                if err == z::Z_STREAM_END || left == 0 {
                     break;
                 }
             }
-            if err == z::Z_STREAM_END || left == 0 {
-                break;
+            Ok((err, input.unconsumed(&self.stream.strm).len()))
+        };
+        let (err, rest_len) = match inflate_tail() {
+            Ok(done) => done,
+            Err(e) => {
+                // As CPython: an error leaves the tail as it was.
+                self.unconsumed_tail = tail;
+                return Err(e);
             }
-        }
-        let rest = input.unconsumed(&self.stream.strm).to_vec();
+        };
+        let rest = tail[tail.len() - rest_len..].to_vec();
         // As CPython: the old tail is replaced by what is left of it.
-        self.unconsumed_tail = tail.clone();
+        self.unconsumed_tail = tail;
         self.save_unconsumed(&rest, err);
         if err == z::Z_STREAM_END {
             self.eof = true;
             unsafe { z::inflateEnd(&mut *self.stream.strm) };
             self.stream.initialised = false;
         }
-        Ok(self.state(out.buf))
+        self.state(out.finish())
     }
 }
 
@@ -320,7 +354,7 @@ impl Host for HostState {
 
     fn compress(&mut self, data: Vec<u8>, level: i32, wbits: i32) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
-        compress(&data, level, wbits)
+        compress(&account(self), &data, level, wbits)
     }
 
     fn decompress(
@@ -330,7 +364,7 @@ impl Host for HostState {
         bufsize: u64,
     ) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
-        decompress(&data, wbits, bufsize)
+        decompress(&account(self), &data, wbits, bufsize)
     }
 
     fn versions(&mut self) -> (String, String) {
@@ -366,28 +400,24 @@ impl HostCompressor for HostState {
         zdict: Option<Vec<u8>>,
     ) -> Result<Resource<Compressor>, ZlibError> {
         check(self)?;
-        let (mut strm, err) = deflate_init(level, method, wbits, mem_level, strategy);
+        let account = account(self);
+        let (mut stream, err) = deflate_init(&account, level, method, wbits, mem_level, strategy);
         match err {
             z::Z_OK => {}
             z::Z_MEM_ERROR => {
-                return Err(ZlibError::Memory(
-                    "Can't allocate memory for compression object".into(),
-                ))
+                return Err(account.exhausted("Can't allocate memory for compression object"))
             }
             z::Z_STREAM_ERROR => {
                 return Err(ZlibError::Value("Invalid initialization option".into()))
             }
             _ => {
-                let e = zlib_error(&strm, err, "while creating compression object");
-                unsafe { z::deflateEnd(&mut *strm) };
-                return Err(e);
+                return Err(zlib_error(
+                    &stream.strm,
+                    err,
+                    "while creating compression object",
+                ))
             }
         }
-        let mut stream = Stream {
-            strm,
-            kind: Kind::Deflate,
-            initialised: true,
-        };
         if let Some(zdict) = zdict {
             let err = unsafe {
                 z::deflateSetDictionary(&mut *stream.strm, zdict.as_ptr(), zdict.len() as c_uint)
@@ -405,6 +435,7 @@ impl HostCompressor for HostState {
         data: Vec<u8>,
     ) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
+        let account = account(self);
         let c = self.table.get_mut(&this).map_err(stale)?;
         let strm = &mut *c.stream.strm;
         if !c.stream.initialised {
@@ -412,7 +443,8 @@ impl HostCompressor for HostState {
                 "Error -2 while compressing data: inconsistent stream state".into(),
             ));
         }
-        let mut out = Output::new(None, None);
+        let _input = account.charge(data.len() as u64, COMPRESSING)?;
+        let mut out = Output::new(&account, None, None, false, COMPRESSING);
         let mut input = Input {
             data: &data,
             pos: 0,
@@ -420,7 +452,7 @@ impl HostCompressor for HostState {
         loop {
             let left = input.arrange(strm);
             loop {
-                out.arrange(strm);
+                out.arrange(strm)?;
                 let err = unsafe { z::deflate(strm, z::Z_NO_FLUSH) };
                 out.commit(strm);
                 if err == z::Z_STREAM_ERROR {
@@ -434,16 +466,17 @@ impl HostCompressor for HostState {
                 break;
             }
         }
-        Ok(out.buf)
+        Ok(out.finish())
     }
 
     fn flush(&mut self, this: Resource<Compressor>, mode: i32) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
+        let account = account(self);
         let c = self.table.get_mut(&this).map_err(stale)?;
-        let mut out = Output::new(None, None);
         if mode == z::Z_NO_FLUSH {
-            return Ok(out.buf);
+            return Ok(Vec::new());
         }
+        let mut out = Output::new(&account, None, None, false, COMPRESSING);
         if !c.stream.initialised {
             return Err(ZlibError::Zlib(
                 "Error -2 while flushing: inconsistent stream state".into(),
@@ -453,7 +486,7 @@ impl HostCompressor for HostState {
         strm.avail_in = 0;
         let mut err;
         loop {
-            out.arrange(strm);
+            out.arrange(strm)?;
             err = unsafe { z::deflate(strm, mode) };
             out.commit(strm);
             if err == z::Z_STREAM_ERROR {
@@ -476,11 +509,12 @@ impl HostCompressor for HostState {
         } else if err != z::Z_OK && err != z::Z_BUF_ERROR {
             return Err(zlib_error(strm, err, "while flushing"));
         }
-        Ok(out.buf)
+        Ok(out.finish())
     }
 
     fn copy(&mut self, this: Resource<Compressor>) -> Result<Resource<Compressor>, ZlibError> {
         check(self)?;
+        account(self);
         let c = self.table.get_mut(&this).map_err(stale)?;
         let copy = Compressor {
             stream: c.stream.duplicate()?,
@@ -501,29 +535,27 @@ impl HostDecompressor for HostState {
         zdict: Option<Vec<u8>>,
     ) -> Result<Resource<Decompressor>, ZlibError> {
         check(self)?;
-        let (strm, err) = inflate_init(wbits);
-        let initialised = err == z::Z_OK;
+        const CREATING: &str = "Can't allocate memory for decompression object";
+        let account = account(self);
+        let mut kept = Charge::empty(&account);
+        if !kept.grow(zdict.as_ref().map_or(0, Vec::len) as u64) {
+            return Err(account.exhausted(CREATING));
+        }
+        let (stream, err) = inflate_init(&account, wbits);
         let mut d = Decompressor {
-            stream: Stream {
-                strm,
-                kind: Kind::Inflate,
-                initialised,
-            },
+            stream,
             zdict,
             eof: false,
             unused_data: Vec::new(),
             unconsumed_tail: Vec::new(),
+            kept,
         };
         match err {
             z::Z_OK => {}
             z::Z_STREAM_ERROR => {
                 return Err(ZlibError::Value("Invalid initialization option".into()))
             }
-            z::Z_MEM_ERROR => {
-                return Err(ZlibError::Memory(
-                    "Can't allocate memory for decompression object".into(),
-                ))
-            }
+            z::Z_MEM_ERROR => return Err(account.exhausted(CREATING)),
             _ => {
                 return Err(zlib_error(
                     &d.stream.strm,
@@ -545,6 +577,7 @@ impl HostDecompressor for HostState {
         max_length: u64,
     ) -> Result<Decompressed, ZlibError> {
         check(self)?;
+        account(self);
         let d = self.table.get_mut(&this).map_err(stale)?;
         d.decompress(&data, max_length)
     }
@@ -555,19 +588,26 @@ impl HostDecompressor for HostState {
         length: u64,
     ) -> Result<Decompressed, ZlibError> {
         check(self)?;
+        account(self);
         let d = self.table.get_mut(&this).map_err(stale)?;
         d.flush(length)
     }
 
     fn copy(&mut self, this: Resource<Decompressor>) -> Result<Resource<Decompressor>, ZlibError> {
         check(self)?;
+        let account = account(self);
         let d = self.table.get_mut(&this).map_err(stale)?;
+        let mut kept = Charge::empty(&account);
+        if !kept.grow(d.kept_bytes()) {
+            return Err(account.exhausted("Can't allocate memory for decompression object"));
+        }
         let copy = Decompressor {
             stream: d.stream.duplicate()?,
             zdict: d.zdict.clone(),
             eof: d.eof,
             unused_data: d.unused_data.clone(),
             unconsumed_tail: d.unconsumed_tail.clone(),
+            kept,
         };
         push(self, copy)
     }

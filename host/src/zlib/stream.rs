@@ -1,23 +1,18 @@
 //! The libz plumbing under `super`: a `z_stream` pinned in a box, and the
 //! input and output buffers that `deflate`/`inflate` are fed and drained
-//! through, grown as CPython's zlibmodule.c grows them.
+//! through, grown as CPython's zlibmodule.c grows them. Every byte libz
+//! allocates and every output block is charged to a [`budget::Account`].
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_uint};
+use std::sync::Arc;
 
 use libz_sys as z;
 
+use super::budget::{self, Account, Charge};
 use crate::bindings::wasmffi::ffi::zlib::ZlibError;
 
 pub(super) const DEF_MEM_LEVEL: c_int = 8;
-
-unsafe extern "C" fn zalloc(_: z::voidpf, items: z::uInt, size: z::uInt) -> z::voidpf {
-    libc::calloc(items as usize, size as usize)
-}
-
-unsafe extern "C" fn zfree(_: z::voidpf, address: z::voidpf) {
-    libc::free(address)
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -25,18 +20,20 @@ pub(super) enum Kind {
     Inflate,
 }
 
-/// A z_stream at a fixed address (zlib keeps a pointer back to it).
+/// A z_stream at a fixed address (zlib keeps a pointer back to it), its
+/// memory charged to `account`.
 pub struct Stream {
     pub(super) strm: Box<z::z_stream>,
     pub(super) kind: Kind,
     pub(super) initialised: bool,
+    account: Arc<Account>,
 }
 
 // SAFETY: the stream is only used from the thread running the store; the raw
 // pointers inside point into memory it owns.
 unsafe impl Send for Stream {}
 
-pub(super) fn new_stream() -> Box<z::z_stream> {
+fn new_stream(account: &Arc<Account>) -> Box<z::z_stream> {
     Box::new(z::z_stream {
         next_in: std::ptr::null_mut(),
         avail_in: 0,
@@ -46,9 +43,9 @@ pub(super) fn new_stream() -> Box<z::z_stream> {
         total_out: 0,
         msg: std::ptr::null_mut(),
         state: std::ptr::null_mut(),
-        zalloc,
-        zfree,
-        opaque: std::ptr::null_mut(),
+        zalloc: budget::zalloc,
+        zfree: budget::zfree,
+        opaque: budget::opaque(account),
         data_type: 0,
         adler: 0,
         reserved: 0,
@@ -56,6 +53,21 @@ pub(super) fn new_stream() -> Box<z::z_stream> {
 }
 
 impl Stream {
+    /// A stream not yet initialised (`deflate_init`/`inflate_init` do that).
+    pub(super) fn new(account: &Arc<Account>, kind: Kind) -> Stream {
+        account.stream_opened();
+        Stream {
+            strm: new_stream(account),
+            kind,
+            initialised: false,
+            account: account.clone(),
+        }
+    }
+
+    pub(super) fn account(&self) -> &Arc<Account> {
+        &self.account
+    }
+
     /// `Compress.copy()` / `Decompress.copy()`: an independent stream in the
     /// same state, with CPython's errors.
     pub(super) fn duplicate(&mut self) -> Result<Stream, ZlibError> {
@@ -66,24 +78,24 @@ impl Stream {
             Kind::Deflate => "compression",
             Kind::Inflate => "decompression",
         };
-        let mut strm = new_stream();
-        // SAFETY: both streams are valid; zlib copies the state.
+        let mut copy = Stream::new(&self.account, self.kind);
+        // SAFETY: both streams are valid; zlib copies the state, allocating
+        // through the source's zalloc and opaque (the same account).
         let err = unsafe {
             match self.kind {
-                Kind::Deflate => z::deflateCopy(&mut *strm, &mut *self.strm),
-                Kind::Inflate => z::inflateCopy(&mut *strm, &mut *self.strm),
+                Kind::Deflate => z::deflateCopy(&mut *copy.strm, &mut *self.strm),
+                Kind::Inflate => z::inflateCopy(&mut *copy.strm, &mut *self.strm),
             }
         };
         match err {
-            z::Z_OK => Ok(Stream {
-                strm,
-                kind: self.kind,
-                initialised: true,
-            }),
+            z::Z_OK => {
+                copy.initialised = true;
+                Ok(copy)
+            }
             z::Z_STREAM_ERROR => Err(ZlibError::Value("Inconsistent stream state".into())),
-            z::Z_MEM_ERROR => Err(ZlibError::Memory(format!(
-                "Can't allocate memory for {what} object"
-            ))),
+            z::Z_MEM_ERROR => Err(self
+                .account
+                .exhausted(&format!("Can't allocate memory for {what} object"))),
             _ => Err(zlib_error(
                 &self.strm,
                 err,
@@ -103,6 +115,7 @@ impl Drop for Stream {
                 };
             }
         }
+        self.account.stream_closed();
     }
 }
 
@@ -176,30 +189,50 @@ pub(super) const BLOCK_SIZES: [usize; 17] = [
     256 << 20,
 ];
 
-/// Output under construction, grown block by block.
+/// Output under construction, grown block by block. Each block is charged
+/// twice to the account (the host buffer and the copy the guest receives)
+/// before zlib may write into it.
 pub(super) struct Output {
-    pub(super) buf: Vec<u8>,
+    buf: Vec<u8>,
     /// Bytes of output space handed out so far (the blocks' total).
-    pub(super) allocated: usize,
-    pub(super) blocks: usize,
+    allocated: usize,
+    blocks: usize,
     /// The first block's size (CPython's "init with size"), if not the table's.
-    pub(super) first: Option<usize>,
-    pub(super) limit: Option<usize>,
+    first: Option<usize>,
+    limit: Option<usize>,
+    /// Shrink a block to what the account has room for (inflate: the bytes
+    /// out do not depend on the block sizes) rather than fail at once
+    /// (deflate: stored blocks are cut where the space ends, so its blocks
+    /// must stay CPython's).
+    shrink: bool,
+    charge: Charge,
+    /// The MemoryError's words ("Out of memory while decompressing data").
+    what: &'static str,
 }
 
 impl Output {
-    pub(super) fn new(first: Option<usize>, limit: Option<usize>) -> Output {
+    pub(super) fn new(
+        account: &Arc<Account>,
+        first: Option<usize>,
+        limit: Option<usize>,
+        shrink: bool,
+        what: &'static str,
+    ) -> Output {
         Output {
             buf: Vec::new(),
             allocated: 0,
             blocks: 0,
             first,
             limit,
+            shrink,
+            charge: Charge::empty(account),
+            what,
         }
     }
 
-    /// Point the stream at free output space; false once `limit` is reached.
-    pub(super) fn arrange(&mut self, strm: &mut z::z_stream) -> bool {
+    /// Point the stream at free output space; `Ok(false)` once `limit` is
+    /// reached, a MemoryError when the account has no room for more.
+    pub(super) fn arrange(&mut self, strm: &mut z::z_stream) -> Result<bool, ZlibError> {
         let len = self.buf.len();
         if len >= self.allocated {
             let mut block = match (self.blocks, self.first) {
@@ -208,18 +241,26 @@ impl Output {
             };
             if let Some(limit) = self.limit {
                 if len >= limit {
-                    return false;
+                    return Ok(false);
                 }
                 block = block.min(limit - len);
             }
+            if !self.charge.grow(2 * block as u64) {
+                let account = self.charge.account().clone();
+                let room = (account.room() / 2).min(usize::MAX as u64) as usize;
+                if !self.shrink || room == 0 || !self.charge.grow(2 * room as u64) {
+                    return Err(account.exhausted(self.what));
+                }
+                block = room;
+            }
             self.allocated = len + block;
             self.blocks += 1;
+            self.buf.reserve_exact(self.allocated - len);
         }
         let room = (self.allocated - len).min(c_uint::MAX as usize);
-        self.buf.reserve(room);
         strm.next_out = unsafe { self.buf.as_mut_ptr().add(len) };
         strm.avail_out = room as c_uint;
-        true
+        Ok(true)
     }
 
     /// Account for what zlib wrote after `arrange`.
@@ -228,19 +269,27 @@ impl Output {
         debug_assert!(written <= self.buf.capacity());
         unsafe { self.buf.set_len(written) };
     }
+
+    /// The output; its charge ends here, as the host copy is about to be
+    /// handed to the guest and freed.
+    pub(super) fn finish(self) -> Vec<u8> {
+        self.buf
+    }
 }
 
+/// `deflateInit2`; the stream is initialised if the code is `Z_OK`.
 pub(super) fn deflate_init(
+    account: &Arc<Account>,
     level: i32,
     method: i32,
     wbits: i32,
     mem_level: i32,
     strategy: i32,
-) -> (Box<z::z_stream>, c_int) {
-    let mut strm = new_stream();
+) -> (Stream, c_int) {
+    let mut stream = Stream::new(account, Kind::Deflate);
     let err = unsafe {
         z::deflateInit2_(
-            &mut *strm,
+            &mut *stream.strm,
             level,
             method,
             wbits,
@@ -250,18 +299,21 @@ pub(super) fn deflate_init(
             std::mem::size_of::<z::z_stream>() as c_int,
         )
     };
-    (strm, err)
+    stream.initialised = err == z::Z_OK;
+    (stream, err)
 }
 
-pub(super) fn inflate_init(wbits: i32) -> (Box<z::z_stream>, c_int) {
-    let mut strm = new_stream();
+/// `inflateInit2`; the stream is initialised if the code is `Z_OK`.
+pub(super) fn inflate_init(account: &Arc<Account>, wbits: i32) -> (Stream, c_int) {
+    let mut stream = Stream::new(account, Kind::Inflate);
     let err = unsafe {
         z::inflateInit2_(
-            &mut *strm,
+            &mut *stream.strm,
             wbits,
             z::zlibVersion(),
             std::mem::size_of::<z::z_stream>() as c_int,
         )
     };
-    (strm, err)
+    stream.initialised = err == z::Z_OK;
+    (stream, err)
 }
