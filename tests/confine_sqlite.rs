@@ -377,3 +377,40 @@ fn sqlite_errors_name_guest_paths_only() {
         r.describe()
     );
 }
+
+/// A read-only preopen stays unwritten: a WAL database there (its `-wal`
+/// present, its `-shm` not) made the default VFS create `-shm` next to it.
+/// Now the guest reads it or gets an error, and no file appears.
+#[test]
+fn sqlite_readonly_preopen_gets_no_shm_file() {
+    let tmp = TempDir::new("confine-sqlite-shm");
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, shutil, sys\n\
+             d = sys.argv[1]\n\
+             c = sqlite3.connect(d + '/src.db')\n\
+             c.execute('pragma journal_mode=wal'); c.execute('pragma wal_autocheckpoint=0')\n\
+             c.execute('create table t(x)'); c.execute('insert into t values (42)'); c.commit()\n\
+             shutil.copy(d + '/src.db', d + '/w.db'); shutil.copy(d + '/src.db-wal', d + '/w.db-wal')\n",
+        )
+        .arg(tmp.path())
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    assert!(!tmp.path().join("w.db-shm").exists());
+    // The script's own directory is preopened read-only.
+    let script = tmp.write(
+        "ro.py",
+        "import sqlite3, os\n\
+         c = sqlite3.connect(os.path.join(os.path.dirname(__file__), 'w.db'))\n\
+         try:\n    assert c.execute('select x from t').fetchall() == [(42,)]\n\
+         except sqlite3.OperationalError as e:\n    print('refused', e)\n\
+         print('OK ro')\n",
+    );
+    run(["run".to_string(), script.display().to_string()]).assert_ok("ro");
+    assert!(
+        !tmp.path().join("w.db-shm").exists(),
+        "sqlite created a file in a read-only directory"
+    );
+}

@@ -376,7 +376,14 @@ unsafe extern "C" fn x_open(
     }
     let mut laid_out = vec![0u8; 4];
     laid_out.extend_from_slice(&host);
-    laid_out.extend_from_slice(&[0, 0, 0]);
+    laid_out.push(0);
+    if !writable {
+        // The default VFS creates a WAL database's `-shm` file next to it
+        // even for a read-only database, unless told so (it reads this
+        // parameter whatever the URI setting).
+        laid_out.extend_from_slice(b"readonly_shm\x001\x00");
+    }
+    laid_out.extend_from_slice(&[0, 0]);
     let laid_out = Box::into_raw(laid_out.into_boxed_slice());
     let host_name = (laid_out as *mut u8).add(4) as *const c_char;
     let base = data.base;
