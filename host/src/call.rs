@@ -306,10 +306,25 @@ impl HostFunction for HostState {
         address: u64,
         sig: Resource<Signature>,
     ) -> Result<Resource<Function>, FfiError> {
-        if self.memory.is_checked() {
-            return Err(FfiError::NotPermitted(format!(
-                "calling the address {address:#x}: the policy's checked memory mode does not turn integers into functions"
-            )));
+        let sig = signature(self, &sig)?;
+        if self.memory.is_confined() {
+            // Only what the runtime handed out may be called: a live callback,
+            // through its own signature (another would let the closure read
+            // or write through arguments the caller never passed).
+            match self.counts.callback_addresses.get(&address) {
+                Some(shape) if *shape == sig.shape => {}
+                Some(_) => {
+                    return Err(FfiError::NotPermitted(format!(
+                        "calling the callback at {address:#x} through another signature than its own"
+                    )))
+                }
+                None => {
+                    let why = self.policy.raw_memory().refusal();
+                    return Err(FfiError::NotPermitted(format!(
+                        "calling the address {address:#x}: it is not a live callback of this run, and {why}"
+                    )));
+                }
+            }
         }
         if address < 4096 {
             return Err(FfiError::BadPointer(format!(
@@ -319,7 +334,7 @@ impl HostFunction for HostState {
         self.counts.acquire(Handle::Function)?;
         let function = Function {
             address,
-            sig: signature(self, &sig)?,
+            sig,
             name: crate::fault::describe_address(address).into(),
             _library: None,
             guard: None,
@@ -521,6 +536,7 @@ impl Host for HostState {
             let step = self
                 .callbacks
                 .start(sig.clone(), address, name, staged, args.errno);
+            self.memory.hold_freed(self.callbacks.in_flight());
             if let (Some(guard), Ok(CallStep::Done(done))) = (&guard, &step) {
                 crate::checked::after_call(&mut self.memory, guard, &args, &sig, done);
             }
@@ -582,6 +598,7 @@ impl Host for HostState {
             return isolated.resume(reply);
         }
         let step = self.callbacks.resume(reply);
+        self.memory.hold_freed(self.callbacks.in_flight());
         self.note_crash(step)
     }
 }

@@ -13,8 +13,9 @@
 
 use std::cell::RefCell;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
 use corosensei::stack::DefaultStack;
@@ -53,14 +54,49 @@ pub struct Callback {
     address: u64,
 }
 
-/// A callback's closure and what it needs; leaked on purpose so that a
-/// pointer native code kept stays callable (and harmless) forever.
+/// A callback's closure and what it needs. Never freed, so that a pointer
+/// native code kept stays callable (and harmless) forever; when its callback
+/// is dropped the slot goes to [`RETIRED`] and serves the next callback of
+/// the same signature, so create/drop churn does not grow the host.
 struct Slot {
-    id: u32,
+    id: AtomicU32,
     sig: Arc<Prepared>,
     code: CodePtr,
     live: AtomicBool,
-    owner: ThreadId,
+    /// [`thread_token`] of the run's thread.
+    owner: AtomicU64,
+}
+
+/// Retired slots by signature. A stale pointer to a reused slot calls the
+/// new callback through the very signature it was made for, so native code
+/// gets what its type promised; a slot is never given another signature
+/// (its closure would then read or write arguments the caller never passed).
+static RETIRED: Mutex<Option<HashMap<crate::isolate::SigShape, Vec<&'static Slot>>>> =
+    Mutex::new(None);
+/// Retired slots kept for reuse at most; past it they simply stay retired.
+const MAX_RETIRED: usize = 16384;
+
+/// A number for the calling thread, unique in the process (ThreadId has no
+/// stable integer form, and the trampoline compares it atomically).
+fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    TOKEN.with(|t| *t)
+}
+
+fn reuse_slot(sig: &Prepared) -> Option<&'static Slot> {
+    let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
+    retired.as_mut()?.get_mut(&sig.shape)?.pop()
+}
+
+fn retire_slot(slot: &'static Slot) {
+    let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
+    let retired = retired.get_or_insert_with(HashMap::new);
+    if retired.values().map(Vec::len).sum::<usize>() < MAX_RETIRED {
+        retired.entry(slot.sig.shape.clone()).or_default().push(slot);
+    }
 }
 
 // SAFETY: `code` is the address of immutable closure code; everything else
@@ -102,6 +138,11 @@ impl Callbacks {
     /// Live (not dropped) callbacks; when zero, calls skip the coroutine.
     pub fn live(&self) -> usize {
         self.live
+    }
+
+    /// Whether a native call is suspended while the guest runs a callback.
+    pub fn in_flight(&self) -> bool {
+        !self.suspended.is_empty()
     }
 
     fn check_thread(&self) -> Result<(), FfiError> {
@@ -218,7 +259,7 @@ unsafe extern "C" fn trampoline(
     if outcome.is_err() {
         eprintln!(
             "wasmffi: internal error while delivering callback #{}; it returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
     }
 }
@@ -229,22 +270,22 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
     if !slot.live.load(Ordering::Acquire) {
         eprintln!(
             "wasmffi: native code called callback #{} after the guest freed it; it returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
         return;
     }
-    if std::thread::current().id() != slot.owner {
+    if thread_token() != slot.owner.load(Ordering::Acquire) {
         eprintln!(
             "wasmffi: callback #{} was called from a thread native code created; \
              only the guest's own thread can run Python, so the call is refused and returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
         return;
     }
     let Some(yielder) = ACTIVE.with(|a| a.borrow().last().copied()) else {
         eprintln!(
             "wasmffi: callback #{} was called outside any native call of the guest; it returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
         return;
     };
@@ -254,7 +295,7 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
     // The guest runs while the call is suspended: its faults are not ours.
     let reply = crate::fault::outside_native(|| {
         (*yielder).suspend(CallbackRequest {
-            id: slot.id,
+            id: slot.id.load(Ordering::Relaxed),
             args: packed,
         })
     });
@@ -297,6 +338,26 @@ pub(crate) unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
     }
 }
 
+/// A fresh closure for `sig`, calling back callback `id` of this thread's run.
+fn new_slot(sig: Arc<Prepared>, id: u32) -> Result<&'static Slot, FfiError> {
+    let (closure, code) = libffi::low::try_closure_alloc()
+        .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
+    let slot: &'static Slot = Box::leak(Box::new(Slot {
+        id: AtomicU32::new(id),
+        sig,
+        code,
+        live: AtomicBool::new(true),
+        owner: AtomicU64::new(thread_token()),
+    }));
+    // SAFETY: the closure, its CIF (kept by `slot.sig`) and `slot` are
+    // never freed, so the code pointer stays valid for native code.
+    unsafe {
+        libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
+            .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
+    }
+    Ok(slot)
+}
+
 impl HostCallback for HostState {
     fn create(
         &mut self,
@@ -310,11 +371,13 @@ impl HostCallback for HostState {
             .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))?;
         // Policy: counted, and in checked mode no pointer results (native
         // code would trust whatever address the guest returned).
-        crate::checked::check_callback(self.memory.is_checked(), &sig)?;
+        crate::checked::check_callback(self.memory.is_confined(), &sig)?;
         self.counts.acquire(crate::limits::Handle::Callback)?;
         if let Some(isolated) = self.isolated.as_mut() {
             let address = isolated.new_callback(&sig, id)?;
-            self.counts.callback_addresses.insert(address);
+            self.counts
+                .callback_addresses
+                .insert(address, sig.shape.clone());
             return self
                 .table
                 .push(Callback {
@@ -323,27 +386,24 @@ impl HostCallback for HostState {
                 })
                 .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")));
         }
-        let (closure, code) = libffi::low::try_closure_alloc()
-            .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
-        let slot: &'static Slot = Box::leak(Box::new(Slot {
-            id,
-            sig,
-            code,
-            live: AtomicBool::new(true),
-            owner: self.callbacks.owner,
-        }));
-        // SAFETY: the closure, its CIF (kept by `slot.sig`) and `slot` are
-        // never freed, so the code pointer stays valid for native code.
-        unsafe {
-            libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
-                .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
-        }
+        let slot = match reuse_slot(&sig) {
+            Some(slot) => {
+                slot.id.store(id, Ordering::Relaxed);
+                slot.owner.store(thread_token(), Ordering::Relaxed);
+                slot.live.store(true, Ordering::Release);
+                slot
+            }
+            None => new_slot(sig, id)?,
+        };
         self.callbacks.live += 1;
-        self.counts.callback_addresses.insert(slot.code.0 as u64);
+        let address = slot.code.0 as u64;
+        self.counts
+            .callback_addresses
+            .insert(address, slot.sig.shape.clone());
         self.table
             .push(Callback {
                 slot: Some(slot),
-                address: code.0 as u64,
+                address,
             })
             .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")))
     }
@@ -358,6 +418,7 @@ impl HostCallback for HostState {
             Some(slot) => {
                 slot.live.store(false, Ordering::Release);
                 self.callbacks.live -= 1;
+                retire_slot(slot);
             }
             None => {
                 if let Some(isolated) = self.isolated.as_mut() {

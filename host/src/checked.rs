@@ -243,7 +243,7 @@ impl Call<'_> {
             };
         }
         if pointee.is_some_and(|p| p.is_function) {
-            return if self.counters.callback_addresses.contains(&value) {
+            return if self.counters.callback_addresses.contains_key(&value) {
                 Ok(None)
             } else {
                 Err(self.err(

@@ -1,10 +1,15 @@
 //! Native fault containment, in-process: a fatal signal raised by native
 //! code during a call unwinds to the host (src/fault.c does the
 //! sigsetjmp/siglongjmp) and the call reports which function crashed instead
-//! of the process dying silently. Faults anywhere else (wasm traps, which
-//! wasmtime handles through the same signals) go to the previous handler.
+//! of the process dying silently. A fault on a thread that native code
+//! created, while a run is going on, is reported as the guest's thread would
+//! report it and ends the process with 128 + the signal. Faults anywhere else
+//! (wasm traps, which wasmtime handles through the same signals) go to the
+//! previous handler.
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 use libffi::low::ffi_cif;
@@ -50,10 +55,67 @@ pub fn install() {
     });
 }
 
+/// Runs going on in this process.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set on the threads the runtime itself starts (the guest's, the
+    /// ticker's, the watchdog's): faults there are not native code's.
+    static RUNTIME_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Mark the calling thread as one of the runtime's own.
+pub fn runtime_thread() {
+    RUNTIME_THREAD.with(|t| t.set(true));
+}
+
+/// Counts a run as going on while alive.
+pub struct RunGuard(());
+
+impl RunGuard {
+    pub fn enter() -> RunGuard {
+        runtime_thread();
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        RunGuard(())
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        RUNS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A fatal signal on a thread native code created: nothing can be unwound
+/// there and the guest cannot run on it, so report (with async-signal-safe
+/// writes only) and end the process as an in-process crash does.
+unsafe fn native_thread_crash(signal: c_int) -> ! {
+    let name: &[u8] = match signal {
+        libc::SIGSEGV => b"Segmentation fault (SIGSEGV)",
+        libc::SIGBUS => b"Bus error (SIGBUS)",
+        libc::SIGILL => b"Illegal instruction (SIGILL)",
+        libc::SIGFPE => b"Floating point exception (SIGFPE)",
+        _ => b"Aborted (SIGABRT)",
+    };
+    let parts: [&[u8]; 3] = [
+        b"Fatal Python error: ",
+        name,
+        b" in native code: on a thread that native code created\n\n\
+          Python stack: not available (the guest does not run on that thread)\n",
+    ];
+    for part in parts {
+        libc::write(2, part.as_ptr().cast(), part.len());
+    }
+    libc::_exit(128 + signal);
+}
+
 extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
     unsafe {
         // Does not return if this thread is inside a native call.
         wasmffi_fault_escape(signal);
+        if RUNS.load(Ordering::SeqCst) > 0 && !RUNTIME_THREAD.with(|t| t.get()) {
+            native_thread_crash(signal);
+        }
         let Some(index) = SIGNALS.iter().position(|&s| s == signal) else {
             return;
         };

@@ -18,6 +18,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,7 @@ pub(crate) const RESPONSE_FD: i32 = 4;
 const MAX_MESSAGE: u32 = 1 << 30;
 
 /// A type as it crosses to the helper.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Ty {
     Scalar(u8),
     Aggregate { fields: Vec<Ty>, union: bool },
@@ -57,7 +58,7 @@ pub fn scalar_of(code: u8) -> Option<Scalar> {
 }
 
 /// A signature as it crosses to the helper.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SigShape {
     pub args: Vec<Ty>,
     pub ret: Ty,
@@ -228,7 +229,12 @@ pub struct LibKey {
 pub struct Isolated {
     exe: PathBuf,
     native_memory: u64,
+    /// Why the helper's memory interface refuses foreign addresses (empty:
+    /// raw memory is granted).
+    confinement: &'static str,
     worker: Option<Worker>,
+    /// The running helper's pid (0: none), for the deadline's watchdog.
+    pid: Arc<AtomicI32>,
 }
 
 struct Worker {
@@ -244,18 +250,29 @@ struct Worker {
 }
 
 impl Isolated {
-    pub fn new(native_memory: u64) -> Self {
+    /// `confinement`: as [`crate::memory::NativeMemory::set_confined`]'s
+    /// reason, or `None` when the policy grants raw memory.
+    pub fn new(native_memory: u64, confinement: Option<&'static str>) -> Self {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("wasmffi"));
         Isolated {
             exe,
             native_memory,
+            confinement: confinement.unwrap_or(""),
             worker: None,
+            pid: Arc::default(),
         }
+    }
+
+    /// Where the helper's pid is kept while one runs.
+    pub fn pid(&self) -> Arc<AtomicI32> {
+        self.pid.clone()
     }
 
     fn worker(&mut self) -> Result<&mut Worker, FfiError> {
         if self.worker.is_none() {
-            self.worker = Some(Worker::spawn(&self.exe, self.native_memory)?);
+            let worker = Worker::spawn(&self.exe, self.native_memory, self.confinement)?;
+            self.pid.store(worker.child.id() as i32, Ordering::SeqCst);
+            self.worker = Some(worker);
         }
         Ok(self.worker.as_mut().expect("just spawned"))
     }
@@ -274,6 +291,7 @@ impl Isolated {
 
     /// Reap the helper and describe how it ended.
     fn helper_died(&mut self) -> FfiError {
+        self.pid.store(0, Ordering::SeqCst);
         let Some(mut worker) = self.worker.take() else {
             return FfiError::Unsupported("the native helper process is gone".into());
         };
@@ -445,13 +463,16 @@ fn unexpected(response: Response) -> FfiError {
 }
 
 impl Worker {
-    fn spawn(exe: &PathBuf, native_memory: u64) -> Result<Worker, FfiError> {
+    fn spawn(exe: &PathBuf, native_memory: u64, confinement: &str) -> Result<Worker, FfiError> {
         let (request_read, request_write) = pipe()?;
         let (response_read, response_write) = pipe()?;
         let (child_in, child_out) = (request_read, response_write);
         let (in_fd, out_fd) = (raw(&child_in), raw(&child_out));
         let mut command = Command::new(exe);
-        command.arg(WORKER_ARG).arg(native_memory.to_string());
+        command
+            .arg(WORKER_ARG)
+            .arg(native_memory.to_string())
+            .arg(confinement);
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             command.pre_exec(move || {

@@ -1,10 +1,10 @@
 //! Run limits: counted FFI handles, the guest's linear-memory cap, and the
 //! epoch ticker behind the wall-clock deadline.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::bindings::FfiError;
 use crate::policy::Limits;
@@ -28,9 +28,10 @@ pub struct Counters {
     handles: u32,
     libraries: u32,
     callbacks: u32,
-    /// Addresses of the run's live callbacks: the only values checked mode
-    /// accepts for a function-pointer parameter.
-    pub callback_addresses: HashSet<u64>,
+    /// The run's live callbacks by address, with their signatures: the only
+    /// values checked mode accepts for a function-pointer parameter, and the
+    /// only addresses a confined guest may call (with the same signature).
+    pub callback_addresses: HashMap<u64, crate::isolate::SigShape>,
 }
 
 impl Counters {
@@ -40,7 +41,7 @@ impl Counters {
             handles: 0,
             libraries: 0,
             callbacks: 0,
-            callback_addresses: HashSet::new(),
+            callback_addresses: HashMap::new(),
         }
     }
 
@@ -136,6 +137,7 @@ impl Ticker {
         std::thread::Builder::new()
             .name("wasmffi-epoch".into())
             .spawn(move || {
+                crate::fault::runtime_thread();
                 while !flag.load(Ordering::Relaxed) {
                     std::thread::sleep(TICK);
                     engine.increment_epoch();
@@ -154,4 +156,81 @@ impl Drop for Ticker {
 /// Epoch ticks for a deadline (at least one).
 pub fn ticks(deadline: Duration) -> u64 {
     (deadline.as_nanos().div_ceil(TICK.as_nanos()) as u64).max(1)
+}
+
+/// How long past its deadline a run may stay outside wasm (inside a native
+/// call, or blocked in the host) before the watchdog ends it.
+pub const WATCHDOG_GRACE: Duration = Duration::from_millis(500);
+
+/// Ends a run that is past its deadline but out of reach of epoch
+/// interruption, which only stops wasm code: a native call that blocks
+/// (`pause()`, a read on a pipe) or loops. Under --isolate-native it kills
+/// the helper, so the call returns a crash and the guest's next wasm
+/// instruction meets the deadline; in-process native code cannot be stopped
+/// safely, so it ends the process with [`crate::runtime::DEADLINE_STATUS`].
+pub struct Watchdog {
+    done: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Watchdog {
+    /// Watch a run that started at `started` with `limit`; `helper` is the
+    /// pid of the --isolate-native helper (0 while none runs).
+    pub fn start(
+        started: Instant,
+        limit: Duration,
+        helper: Option<Arc<AtomicI32>>,
+    ) -> std::io::Result<Watchdog> {
+        let done = Arc::new((Mutex::new(false), Condvar::new()));
+        let watched = done.clone();
+        std::thread::Builder::new()
+            .name("wasmffi-watchdog".into())
+            .spawn(move || {
+                crate::fault::runtime_thread();
+                let wait_until = |until: Instant| {
+                    let (lock, ended) = &*watched;
+                    let mut finished = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    while !*finished {
+                        let now = Instant::now();
+                        if now >= until {
+                            return false;
+                        }
+                        finished = ended
+                            .wait_timeout(finished, until - now)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0;
+                    }
+                    true
+                };
+                let deadline = started + limit + WATCHDOG_GRACE;
+                if wait_until(deadline) {
+                    return;
+                }
+                if let Some(pid) = helper.as_ref().map(|p| p.load(Ordering::SeqCst)) {
+                    if pid > 0 {
+                        // SAFETY: signalling our own child process.
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                        if wait_until(Instant::now() + WATCHDOG_GRACE) {
+                            return;
+                        }
+                    }
+                }
+                eprintln!(
+                    "wasmffi: the guest ran past its time limit of {:.3}s (limits.cpu_time) \
+                     inside native code or a blocking call, and the process was ended",
+                    limit.as_secs_f64()
+                );
+                // SAFETY: ends the process without running anything else;
+                // the guest's thread is stuck where nothing can unwind it.
+                unsafe { libc::_exit(crate::runtime::DEADLINE_STATUS) };
+            })?;
+        Ok(Watchdog { done })
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let (lock, ended) = &*self.done;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        ended.notify_all();
+    }
 }

@@ -26,6 +26,9 @@ const MAX_TRANSFER: u64 = 1 << 30;
 const PAGE: u64 = 4096;
 /// Bytes of freed blocks kept reserved to catch use-after-free.
 const QUARANTINE_BYTES: u64 = 16 << 20;
+/// Freed blocks kept at most: small blocks churned by the million would
+/// otherwise keep the quarantine (and the host's RSS) growing for long.
+const QUARANTINE_BLOCKS: usize = 1024;
 /// Borrowed regions (checked mode) remembered at once; the oldest go first.
 const MAX_BORROWED: usize = 4096;
 /// Longest borrowed string recorded from a function result.
@@ -44,9 +47,16 @@ pub struct NativeMemory {
     quarantine: BTreeMap<u64, Block>,
     quarantine_order: VecDeque<u64>,
     quarantined: u64,
-    /// Checked mode: foreign addresses are refused, except reads of
-    /// borrowed regions (memory a pinned signature says a function returned).
-    checked: bool,
+    /// Confined (no raw-memory grant): foreign addresses are refused, except
+    /// reads of borrowed regions (memory a pinned signature says a function
+    /// returned). `confinement` says why, for the guest's error message.
+    confined: bool,
+    confinement: &'static str,
+    /// Set while a native call is suspended in a callback: the call may still
+    /// use blocks it was handed, so blocks freed now are not released (nor
+    /// their bytes given back to the limit) until it returns.
+    held: bool,
+    held_bytes: u64,
     borrowed: BTreeMap<u64, u64>,
     borrowed_order: VecDeque<u64>,
 }
@@ -68,19 +78,37 @@ impl NativeMemory {
             quarantine: BTreeMap::new(),
             quarantine_order: VecDeque::new(),
             quarantined: 0,
-            checked: false,
+            confined: false,
+            confinement: "",
+            held: false,
+            held_bytes: 0,
             borrowed: BTreeMap::new(),
             borrowed_order: VecDeque::new(),
         }
     }
 
-    /// Refuse foreign addresses (the policy's checked memory mode).
-    pub fn set_checked(&mut self, checked: bool) {
-        self.checked = checked;
+    /// Refuse foreign addresses (no raw-memory grant); `why` ends the
+    /// refusal's message, e.g. "raw native memory is not granted".
+    pub fn set_confined(&mut self, confined: bool, why: &'static str) {
+        self.confined = confined;
+        self.confinement = why;
     }
 
-    pub fn is_checked(&self) -> bool {
-        self.checked
+    pub fn is_confined(&self) -> bool {
+        self.confined
+    }
+
+    /// Hold (`true`) or release freed blocks: see `held`.
+    pub fn hold_freed(&mut self, hold: bool) {
+        if self.held == hold {
+            return;
+        }
+        self.held = hold;
+        if !hold {
+            self.in_use -= self.held_bytes;
+            self.held_bytes = 0;
+            self.evict();
+        }
     }
 
     /// `[start, end)` of the live block containing `address`.
@@ -170,11 +198,25 @@ impl NativeMemory {
                 "cannot free {address:#x}: {what}"
             )));
         };
-        self.in_use -= block.size;
+        if self.held {
+            self.held_bytes += block.size;
+        } else {
+            self.in_use -= block.size;
+        }
         self.quarantined += block.size.max(1);
         self.quarantine.insert(address, block);
         self.quarantine_order.push_back(address);
-        while self.quarantined > QUARANTINE_BYTES {
+        self.evict();
+        Ok(())
+    }
+
+    /// Release the oldest freed blocks beyond the quarantine's bounds (none
+    /// while a suspended call may still use them).
+    fn evict(&mut self) {
+        while !self.held
+            && (self.quarantined > QUARANTINE_BYTES
+                || self.quarantine_order.len() > QUARANTINE_BLOCKS)
+        {
             let Some(oldest) = self.quarantine_order.pop_front() else {
                 break;
             };
@@ -185,7 +227,6 @@ impl NativeMemory {
                 unsafe { std::alloc::dealloc(oldest as *mut u8, block.layout) };
             }
         }
-        Ok(())
     }
 
     fn freed_block_containing(&self, address: u64) -> Option<u64> {
@@ -202,13 +243,13 @@ impl NativeMemory {
     /// it is a read inside one borrowed region.
     fn locate_for(&self, address: u64, len: u64, write: bool) -> Result<Region, FfiError> {
         let region = self.locate(address, len)?;
-        if let (Region::Foreign, true) = (&region, self.checked) {
+        if let (Region::Foreign, true) = (&region, self.confined) {
             let end = address.checked_add(len);
             match self.borrowed_range(address) {
                 Some((_, b_end)) if !write && end.is_some_and(|e| e <= b_end) => {}
                 Some((start, _)) if write => {
                     return Err(FfiError::BadPointer(format!(
-                        "write to {address:#x}: borrowed memory at {start:#x} is read-only in checked mode"
+                        "write to {address:#x}: borrowed memory at {start:#x} is read-only"
                     )))
                 }
                 Some((start, b_end)) => {
@@ -219,7 +260,8 @@ impl NativeMemory {
                 }
                 None => {
                     return Err(FfiError::BadPointer(format!(
-                        "access to {address:#x}: not memory of this runtime (checked mode refuses foreign addresses)"
+                        "access to {address:#x}: not memory of this runtime ({})",
+                        self.confinement
                     )))
                 }
             }
@@ -344,7 +386,7 @@ impl NativeMemory {
                     ))
                 });
         }
-        if self.checked {
+        if self.confined {
             // A borrowed region: scan only inside it.
             let (_, end) = self.borrowed_range(address).expect("checked by locate_for");
             let mut bytes = vec![0u8; (end - address) as usize];
@@ -561,7 +603,7 @@ impl Host for HostState {
     }
 
     fn checked(&mut self) -> bool {
-        self.memory.is_checked()
+        self.policy.memory_checked()
     }
 
     fn string_length(&mut self, address: u64, element_size: u32) -> Result<u64, FfiError> {

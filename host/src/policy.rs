@@ -169,6 +169,21 @@ impl RawMemory {
             RawMemory::NotGranted => "not granted: no library is trusted",
         }
     }
+
+    /// How a refused access ends its message: what withholds it, and the
+    /// grant that would allow it.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            RawMemory::WithheldForCheckedLibrary => {
+                "checked memory mode refuses foreign addresses"
+            }
+            RawMemory::Withheld => "the policy withholds raw native memory (raw_memory = false)",
+            _ => {
+                "the policy grants no raw native memory; --allow-raw-memory \
+                 (raw_memory = true) or a trusted library would"
+            }
+        }
+    }
 }
 
 /// The mixed modules the host implements, and whether a guest gets each by

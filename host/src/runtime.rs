@@ -247,6 +247,17 @@ impl Runtime {
             store.epoch_deadline_trap();
         }
         let started = std::time::Instant::now();
+        let _running = crate::fault::RunGuard::enter();
+        let _watchdog = match self.policy.limits.cpu_time {
+            Some(limit) => {
+                let helper = store.data().isolated.as_ref().map(|i| i.pid());
+                Some(
+                    crate::limits::Watchdog::start(started, limit, helper)
+                        .context("starting the deadline's watchdog")?,
+                )
+            }
+            None => None,
+        };
         let command = self.pre.instantiate(&mut store)?;
         tracing::debug!(elapsed = ?started.elapsed(), "guest instantiated");
         let ran = command.wasi_cli_run().call_run(&mut store);

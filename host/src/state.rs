@@ -33,8 +33,11 @@ pub struct HostState {
 impl HostState {
     pub fn new(wasi: WasiCtx, policy: Arc<Policy>) -> Self {
         let mut memory = NativeMemory::new(policy.limits.native_memory);
-        memory.set_checked(policy.memory_checked());
-        let isolated = policy_isolated(&policy);
+        let raw = policy.raw_memory();
+        memory.set_confined(!raw.granted(), raw.refusal());
+        let isolated = policy
+            .isolate_native
+            .then(|| crate::isolate::Isolated::new(policy.limits.native_memory, (!raw.granted()).then(|| raw.refusal())));
         HostState {
             counts: crate::limits::Counters::new(&policy.limits),
             limiter: crate::limits::GuestLimiter::new(&policy.limits),
@@ -48,12 +51,6 @@ impl HostState {
             mixed: Default::default(),
         }
     }
-}
-
-fn policy_isolated(policy: &Policy) -> Option<crate::isolate::Isolated> {
-    policy
-        .isolate_native
-        .then(|| crate::isolate::Isolated::new(policy.limits.native_memory))
 }
 
 impl WasiView for HostState {

@@ -55,13 +55,19 @@ pub fn main(args: &[String]) -> ! {
             File::from_raw_fd(RESPONSE_FD),
         )
     };
+    let mut memory = NativeMemory::new(limit);
+    // The host passes why foreign addresses are refused, or nothing when the
+    // policy grants raw memory.
+    if let Some(why) = args.get(1).filter(|why| !why.is_empty()) {
+        memory.set_confined(true, Box::leak(why.clone().into_boxed_str()));
+    }
     WORKER.with(|w| {
         *w.borrow_mut() = Some(Worker {
             input: BufReader::new(input),
             output: BufWriter::new(output),
             libs: Vec::new(),
             sigs: Vec::new(),
-            memory: NativeMemory::new(limit),
+            memory,
         })
     });
     // Serve until the host hangs up; a stray Reply at top level is a protocol error.
