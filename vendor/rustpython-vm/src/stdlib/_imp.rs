@@ -227,7 +227,13 @@ mod _imp {
 
             // Phase 2: Call exec slot (can safely import other modules now)
             if let Some(exec) = def.slots.exec {
-                exec(vm, &module)?;
+                // wasmffi patch: a module whose exec failed must not stay importable half
+                // made (CPython never publishes it): the next import runs
+                // exec again and fails the same way.
+                if let Err(err) = exec(vm, &module) {
+                    let _ = sys_modules.del_item(name.as_pystr(), vm);
+                    return Err(err);
+                }
             }
 
             return Ok(module.into());
