@@ -9,7 +9,7 @@
 //! own, so the runtime keeps checking its exact bounds.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rustpython_vm::{PyResult, VirtualMachine};
 
@@ -36,6 +36,10 @@ struct Arena {
     classes: [Class; CLASSES.len()],
     /// Chunk start -> size class index.
     chunks: BTreeMap<u64, usize>,
+    /// Slots handed out and not yet given back. After [`forget_native_memory`]
+    /// a new chunk may sit where a lost one was: only slots of the current
+    /// chunks may go back on a free list.
+    live: HashSet<u64>,
 }
 
 thread_local! {
@@ -74,7 +78,14 @@ fn allocate(vm: &VirtualMachine, size: u64, align: u32, zeroed: bool) -> PyResul
     let Some(class) = class else {
         return memory::alloc(size, align).or_raise(vm);
     };
-    let reused = ARENA.with(|a| a.borrow_mut().classes[class].free.pop());
+    let reused = ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        let slot = a.classes[class].free.pop();
+        if let Some(slot) = slot {
+            a.live.insert(slot);
+        }
+        slot
+    });
     if let Some(slot) = reused {
         if zeroed {
             memory::fill(slot, 0, size).or_raise(vm)?;
@@ -93,6 +104,7 @@ fn allocate(vm: &VirtualMachine, size: u64, align: u32, zeroed: bool) -> PyResul
         let c = &mut a.classes[class];
         let slot = c.next;
         c.next += CLASSES[class];
+        a.live.insert(slot);
         // Fresh chunks come zeroed from the host.
         Ok(slot)
     })
@@ -101,14 +113,31 @@ fn allocate(vm: &VirtualMachine, size: u64, align: u32, zeroed: bool) -> PyResul
 /// Give back memory from [`alloc`].
 pub fn free(address: u64) {
     let class = ARENA.with(|a| {
-        let a = a.borrow();
+        let mut a = a.borrow_mut();
+        if !a.live.remove(&address) {
+            return None;
+        }
         let (&start, &class) = a.chunks.range(..=address).next_back()?;
         (address < start + CHUNK).then_some(class)
     });
     match class {
         Some(class) => ARENA.with(|a| a.borrow_mut().classes[class].free.push(address)),
         None => {
+            // A block of its own, or a slot of a chunk that was lost with a
+            // crashed helper (then the host refuses the free: nothing to do).
             let _ = memory::free(address);
         }
     }
+}
+
+/// The native helper (--isolate-native) crashed and took every chunk with
+/// it: start over, so new objects get memory of the fresh helper instead of
+/// addresses that no longer exist there.
+pub fn forget_native_memory() {
+    ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        let enabled = a.enabled;
+        *a = Arena::default();
+        a.enabled = enabled;
+    });
 }

@@ -22,10 +22,13 @@ pub fn to_py(vm: &VirtualMachine, err: FfiError) -> PyBaseExceptionRef {
         FfiError::LimitExceeded(msg) => vm.new_memory_error(msg),
         FfiError::Unsupported(msg) => vm.new_not_implemented_error(msg),
         FfiError::SignatureMismatch(msg) => vm.new_type_error(msg),
-        FfiError::Crashed(crash) if crash.recoverable => vm.new_os_error(format!(
-            "native code crashed: {} in {}",
-            crash.signal_name, crash.function
-        )),
+        FfiError::Crashed(crash) if crash.recoverable => {
+            super::arena::forget_native_memory();
+            vm.new_os_error(format!(
+                "native code crashed: {} in {}",
+                crash.signal_name, crash.function
+            ))
+        }
         FfiError::Crashed(crash) => fatal_native_crash(vm, &crash),
     }
 }
