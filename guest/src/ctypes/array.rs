@@ -132,10 +132,17 @@ array_type_by_multiplying!(ArrayType);
 #[pyclass(flags(BASETYPE), with(Initializer, AsNumber))]
 impl ArrayType {}
 
-#[pyclass(name = "Array", base = CData, metaclass = "ArrayType", module = "_ctypes")]
+#[pyclass(
+    name = "Array",
+    base = CData,
+    metaclass = "ArrayType",
+    module = "_ctypes",
+    traverse = "manual"
+)]
 #[derive(Debug)]
 #[repr(transparent)]
 pub struct Array(pub CData);
+super::cdata::traverse_as_cdata!(Array);
 
 impl Array {
     fn parts(&self) -> (PyTypeRef, PyRef<StgInfo>, usize) {

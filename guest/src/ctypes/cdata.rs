@@ -28,7 +28,7 @@ use crate::ffi::errors::OrRaise;
 use crate::ffi::memory as mem;
 use crate::ffi::prim::{decode_wide, Kind};
 
-#[pyclass(name = "_CData", module = "_ctypes")]
+#[pyclass(name = "_CData", module = "_ctypes", traverse = "manual")]
 #[derive(Debug, PyPayload)]
 pub struct CData {
     pub info: PyRef<StgInfo>,
@@ -52,6 +52,48 @@ pub struct CData {
     /// bytes it started from (written back on release if changed).
     mirror: PyRwLock<(Vec<u8>, Vec<u8>)>,
 }
+
+// SAFETY: reports `_b_base_` and `_objects`, each at most once (skipped
+// while borrowed: then the worst outcome is a cycle kept alive). What is
+// left out (the type's StgInfo, the from_buffer shadow) only keeps things
+// alive. Without this the collector could not see what a ctypes object
+// keeps, so every cycle through `_objects` leaked: `cast()` of a callback
+// (the result and the source share a dict holding the source) is one.
+unsafe impl rustpython_vm::object::Traverse for CData {
+    fn traverse(&self, tracer: &mut rustpython_vm::object::TraverseFn<'_>) {
+        if let Ok(base) = self.base.try_borrow() {
+            if let Some(base) = base.as_ref() {
+                tracer(base);
+            }
+        }
+        if let Ok(objects) = self.objects.try_borrow() {
+            if let Some(objects) = objects.as_ref() {
+                tracer(objects);
+            }
+        }
+    }
+
+    fn clear(&mut self, out: &mut Vec<PyObjectRef>) {
+        out.extend(self.objects.get_mut().take());
+    }
+}
+
+/// The subclasses that are a `CData` and nothing more trace as one.
+macro_rules! traverse_as_cdata {
+    ($ty:ty) => {
+        // SAFETY: as CData's.
+        unsafe impl rustpython_vm::object::Traverse for $ty {
+            fn traverse(&self, tracer: &mut rustpython_vm::object::TraverseFn<'_>) {
+                rustpython_vm::object::Traverse::traverse(&self.0, tracer)
+            }
+
+            fn clear(&mut self, out: &mut Vec<rustpython_vm::PyObjectRef>) {
+                rustpython_vm::object::Traverse::clear(&mut self.0, out)
+            }
+        }
+    };
+}
+pub(crate) use traverse_as_cdata;
 
 impl Drop for CData {
     fn drop(&mut self) {

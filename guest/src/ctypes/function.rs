@@ -122,11 +122,13 @@ pub struct CFuncPtr {
     state: RefCell<FuncState>,
 }
 
-// SAFETY: reports only the callback's Python callable (held here) and the
-// handler's own reference to it, each once; the rest is left untraversed,
-// which at worst keeps a cycle alive. Skipped while the state is borrowed.
+// SAFETY: reports what the CData part keeps (see CData), the callback's
+// Python callable (held here) and the handler's own reference to it, each
+// once; the rest is left untraversed, which at worst keeps a cycle alive.
+// Skipped while the state is borrowed.
 unsafe impl rustpython_vm::object::Traverse for CFuncPtr {
     fn traverse(&self, tracer: &mut rustpython_vm::object::TraverseFn<'_>) {
+        rustpython_vm::object::Traverse::traverse(&self.base, tracer);
         if let Ok(state) = self.state.try_borrow() {
             if let Some(callable) = &state.callable {
                 tracer(callable);
@@ -135,6 +137,10 @@ unsafe impl rustpython_vm::object::Traverse for CFuncPtr {
                 callback.traverse(tracer);
             }
         }
+    }
+
+    fn clear(&mut self, out: &mut Vec<rustpython_vm::PyObjectRef>) {
+        rustpython_vm::object::Traverse::clear(&mut self.base, out);
     }
 }
 

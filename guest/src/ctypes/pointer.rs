@@ -145,11 +145,13 @@ impl PointerType {
     name = "_Pointer",
     base = CData,
     metaclass = "PointerType",
-    module = "_ctypes"
+    module = "_ctypes",
+    traverse = "manual"
 )]
 #[derive(Debug)]
 #[repr(transparent)]
 pub struct Pointer(pub CData);
+super::cdata::traverse_as_cdata!(Pointer);
 
 impl Pointer {
     fn target(&self, vm: &VirtualMachine) -> PyResult<(PyTypeRef, PyRef<StgInfo>)> {

@@ -127,11 +127,13 @@ impl SimpleType {}
     name = "_SimpleCData",
     base = CData,
     metaclass = "SimpleType",
-    module = "_ctypes"
+    module = "_ctypes",
+    traverse = "manual"
 )]
 #[derive(Debug)]
 #[repr(transparent)]
 pub struct Simple(pub CData);
+super::cdata::traverse_as_cdata!(Simple);
 
 impl Simple {
     fn code(&self) -> PyResult<SimpleCode> {
