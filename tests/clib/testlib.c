@@ -368,3 +368,37 @@ EXPORT void t_crash_null(void) {
 
 #include <stdlib.h>
 EXPORT void t_abort(void) { abort(); }
+
+#include <time.h>
+/* A crash on a thread this library creates, while the caller waits for it
+ * (the guest is inside this call), or after the call returned (detached). */
+static void *t_crash_thread_main(void *arg) {
+    int delay_ms = *(int *)arg;
+    if (delay_ms > 0) {
+        struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    volatile int *p = NULL;
+    *p = 7;
+    return NULL;
+}
+EXPORT int t_crash_on_thread(void) {
+    static int no_delay = 0;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, t_crash_thread_main, &no_delay) != 0) return -1;
+    pthread_join(thread, NULL);
+    return 0;
+}
+EXPORT int t_crash_on_thread_later(int delay_ms) {
+    static int delay;
+    delay = delay_ms;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, t_crash_thread_main, &delay) != 0) return -1;
+    pthread_detach(thread);
+    return 0;
+}
+
+/* Loops without end and without a system call: only the watchdog ends it. */
+EXPORT void t_spin_forever(void) {
+    for (volatile unsigned long i = 0;; i++) {}
+}

@@ -34,4 +34,39 @@ except (_rawffi.SegfaultException, OSError) as e:
     print("old memory is gone:", type(e).__name__)
 else:
     raise AssertionError("memory of a crashed helper was readable")
+
+# ctypes after a crash: objects made before it are lost with the helper, but
+# new objects, symbol lookups and calls work in the fresh helper.
+import ctypes
+
+clib = ctypes.CDLL(_rawffi.platform["libc_soname"])
+before = [ctypes.c_int(i) for i in range(50)]
+buf = ctypes.create_string_buffer(b"before", 32)
+try:
+    ctypes.CDLL(os.environ["WASMFFI_TESTLIB"]).t_crash_null()
+except OSError as e:
+    print("ctypes caught:", e)
+else:
+    raise AssertionError("t_crash_null did not crash")
+fresh = [ctypes.c_int(i * 3) for i in range(200)]
+assert [v.value for v in fresh] == [i * 3 for i in range(200)]
+s = ctypes.create_string_buffer(b"hello after the crash")
+clib.strlen.restype = ctypes.c_size_t
+assert clib.strlen(s) == 21, clib.strlen(s)
+assert ctypes.string_at(ctypes.addressof(s)) == b"hello after the crash"
+clib.labs.restype = ctypes.c_long
+assert clib.labs(-42) == 42
+# Objects of the lost helper: their memory is gone, and saying so is an
+# exception, not a wrong value or a crash.
+try:
+    before[3].value
+except (_rawffi.SegfaultException, OSError) as e:
+    print("old ctypes memory is gone:", type(e).__name__)
+else:
+    raise AssertionError("a ctypes object of the crashed helper was readable")
+del before, buf
+# Freeing the lost objects must not hand their addresses out again.
+again = [ctypes.c_int(i + 1000) for i in range(200)]
+assert [v.value for v in again] == [i + 1000 for i in range(200)]
+assert [v.value for v in fresh] == [i * 3 for i in range(200)]
 print("OK isolated_crash")
