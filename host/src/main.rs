@@ -53,6 +53,15 @@ struct PolicyArgs {
     /// Like --allow-lib, in checked memory mode. Repeatable.
     #[arg(long = "allow-lib-checked", value_name = "NAME_OR_PATH")]
     allow_libs_checked: Vec<String>,
+    /// Grant raw native memory: the guest may read and write any host
+    /// address through the memory interface and call any address. A trusted
+    /// library implies it; refused beside a checked library.
+    #[arg(long = "allow-raw-memory")]
+    allow_raw_memory: bool,
+    /// Preopen a host directory at GUEST (default: the same path) in the
+    /// guest; `:rw` (the default) writable, `:ro` read-only. Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro|:rw]")]
+    dirs: Vec<String>,
     /// Give the guest the mixed module `_probe` (platform probing), which
     /// compiles and runs small C programs with the host's C compiler.
     #[arg(long = "allow-probe")]
@@ -96,9 +105,6 @@ struct RunArgs {
     /// Run a library module as a script.
     #[arg(short = 'm', value_name = "MODULE")]
     module: Option<String>,
-    /// Preopen a host directory, at GUEST (default: the same path) in the guest.
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
     /// Set an environment variable in the guest.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
@@ -136,8 +142,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Run(args) => run_program(args),
         Command::Policy(PolicyCommand::Check { file }) => {
             let policy = Policy::from_file(&file)?;
+            let raw = policy.raw_memory();
             println!(
-                "{}: ok ({} libraries{}{})",
+                "{}: ok ({} libraries{}{}{}; raw_memory = {}: {})",
                 file.display(),
                 policy.libraries().len(),
                 if policy.memory_checked() {
@@ -148,7 +155,13 @@ fn run(cli: Cli) -> Result<i32> {
                 match policy.limits.cpu_time {
                     Some(t) => format!(", deadline {:.3}s", t.as_secs_f64()),
                     None => String::new(),
-                }
+                },
+                match policy.preopens().len() {
+                    0 => String::new(),
+                    n => format!(", {n} directories"),
+                },
+                raw.granted(),
+                raw.explanation()
             );
             Ok(0)
         }
@@ -175,9 +188,6 @@ fn run_program(args: RunArgs) -> Result<i32> {
         args: rest.collect(),
         ..RunOptions::default()
     };
-    for spec in &args.dirs {
-        options.dirs.push(wasmffi::parse_preopen(spec)?);
-    }
     for pair in &args.env {
         let (key, value) = pair
             .split_once('=')
@@ -248,5 +258,23 @@ fn build_policy(args: &PolicyArgs) -> Result<Policy> {
         limits.sqlite_memory = wasmffi::policy_file::parse_size(n)
             .map_err(|e| anyhow::anyhow!("--max-sqlite-memory: {e}"))?;
     }
+    for spec in &args.dirs {
+        let mut dir = wasmffi::parse_preopen(spec)?;
+        dir.host = dir
+            .host
+            .canonicalize()
+            .with_context(|| format!("--dir {spec}: {}", dir.host.display()))?;
+        policy = policy.preopen_dir(dir);
+    }
+    if args.allow_raw_memory {
+        policy = policy.grant_raw_memory(true);
+    }
+    policy
+        .validate_raw_memory()
+        .context(if args.allow_raw_memory {
+            "--allow-raw-memory"
+        } else {
+            "the policy"
+        })?;
     Ok(policy)
 }

@@ -134,6 +134,11 @@ pub struct Policy {
     /// The explicit raw-memory grant (`raw_memory` in a policy file,
     /// `--allow-raw-memory`); `None`: implied, see [`Policy::raw_memory`].
     raw_memory_grant: Option<bool>,
+    /// Host directories preopened for the guest (`[[dir]]` in a policy file,
+    /// `--dir`); one per guest path, the last one given wins.
+    preopens: Vec<crate::runtime::Preopen>,
+    /// Index of each guest path in `preopens` (adding stays linear).
+    preopen_index: HashMap<String, usize>,
 }
 
 /// Why a policy gives or withholds raw native memory (`policy show` says it).
@@ -343,6 +348,25 @@ impl Policy {
             );
         }
         Ok(())
+    }
+
+    /// Preopen a host directory for the guest (read-only unless
+    /// `dir.writable`), replacing any earlier preopen at the same guest path.
+    pub fn preopen_dir(mut self, dir: crate::runtime::Preopen) -> Self {
+        match self.preopen_index.get(&dir.guest) {
+            Some(&i) => self.preopens[i] = dir,
+            None => {
+                self.preopen_index
+                    .insert(dir.guest.clone(), self.preopens.len());
+                self.preopens.push(dir);
+            }
+        }
+        self
+    }
+
+    /// The directories the policy preopens, in order.
+    pub fn preopens(&self) -> &[crate::runtime::Preopen] {
+        &self.preopens
     }
 
     /// The settings of the rule that allowed `target`.

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! extends = "libc-math"          # a preset, or another file (relative path)
+//! raw_memory = false             # any host address through the memory interface
 //!
 //! [limits]
 //! cpu_time = "30s"               # wall-clock deadline of the guest
@@ -22,11 +23,21 @@
 //! symbols = ["zlibVersion"]      # optional allowlist
 //! [library.signatures]
 //! zlibVersion = "const char *zlibVersion(void)"
+//!
+//! [[dir]]
+//! host = "data"                  # relative to this file, or absolute
+//! guest = "/data"                # where the guest sees it
+//! mode = "ro"                    # or "rw" (default "ro")
 //! ```
+//!
+//! A file is read only if it is a regular file of at most
+//! [`MAX_POLICY_FILE_BYTES`] outside /proc, /dev and /sys; `extends` chains
+//! at most [`MAX_EXTENDS_DEPTH`] files deep and never in a cycle.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::io::Read as _;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +48,14 @@ use toml::Spanned;
 use crate::policy::{
     LibraryRule, LibrarySettings, MemoryMode, Policy, MIXED_MODULES, PROCESS_RULE,
 };
+use crate::runtime::Preopen;
+
+/// The largest policy file read, in bytes (16 MiB, about 400,000 one-line
+/// `[[library]]` entries): anything bigger is refused before it is parsed.
+pub const MAX_POLICY_FILE_BYTES: u64 = 16 << 20;
+
+/// How many files an `extends` chain may hold, the first one included.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
 
 /// The named presets, for `--preset` and `extends`.
 pub const PRESETS: &[(&str, &str)] = &[
@@ -56,8 +75,11 @@ pub const ANY_LIBRARY: &str = "*";
 struct FileDoc {
     extends: Option<Spanned<String>>,
     preset: Option<Spanned<String>>,
+    raw_memory: Option<Spanned<bool>>,
     #[serde(default)]
     library: Vec<FileLibrary>,
+    #[serde(default)]
+    dir: Vec<FileDir>,
     limits: Option<FileLimits>,
     modules: Option<FileModules>,
 }
@@ -70,6 +92,14 @@ struct FileLibrary {
     symbols: Option<Vec<String>>,
     #[serde(default)]
     signatures: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDir {
+    host: Spanned<String>,
+    guest: Spanned<String>,
+    mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -225,7 +255,14 @@ impl Policy {
 
     /// The effective policy as a policy file (`wasmffi policy show`).
     pub fn to_toml(&self) -> String {
-        let mut out = String::from("# The effective wasmffi policy.\n\n[limits]\n");
+        let mut out = String::from("# The effective wasmffi policy.\n\n");
+        let raw = self.raw_memory();
+        let _ = writeln!(
+            out,
+            "raw_memory = {}  # {}\n\n[limits]",
+            raw.granted(),
+            raw.explanation()
+        );
         let l = &self.limits;
         if let Some(t) = l.cpu_time {
             let _ = writeln!(out, "cpu_time = {:?}", format_duration(t));
@@ -284,6 +321,15 @@ impl Policy {
                 }
             }
         }
+        for dir in self.preopens() {
+            let _ = writeln!(
+                out,
+                "\n[[dir]]\nhost = {}\nguest = {}\nmode = \"{}\"",
+                toml_str(&dir.host.to_string_lossy()),
+                toml_str(&dir.guest),
+                if dir.writable { "rw" } else { "ro" }
+            );
+        }
         out
     }
 }
@@ -296,15 +342,95 @@ fn load_file(path: &Path, base: Policy, chain: &mut Vec<PathBuf>) -> Result<Poli
     let real = path
         .canonicalize()
         .with_context(|| format!("policy file {}", path.display()))?;
-    if chain.contains(&real) {
-        bail!("{}: `extends` forms a cycle", path.display());
+    if let Some(i) = chain.iter().position(|p| *p == real) {
+        let cycle: Vec<String> = chain[i..]
+            .iter()
+            .chain([&real])
+            .map(|p| p.display().to_string())
+            .collect();
+        bail!(
+            "{}: `extends` forms a cycle: {}",
+            path.display(),
+            cycle.join(" -> ")
+        );
     }
-    let text = std::fs::read_to_string(&real)
-        .with_context(|| format!("reading policy file {}", path.display()))?;
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        bail!(
+            "{}: `extends` chains more than {MAX_EXTENDS_DEPTH} policy files deep",
+            path.display()
+        );
+    }
+    let text = read_policy_file(path, &real)?;
     chain.push(real);
     let policy = apply_doc(&text, path, base, chain);
     chain.pop();
     policy
+}
+
+/// The text of a policy file, if it is one: a regular file (not a FIFO,
+/// device, socket or directory) outside /proc, /dev and /sys, of at most
+/// [`MAX_POLICY_FILE_BYTES`]. Opened without blocking and checked on the
+/// open descriptor, so a file swapped after `real` was resolved is still
+/// checked; the read is bounded even if the file grows meanwhile.
+fn read_policy_file(path: &Path, real: &Path) -> Result<String> {
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let shown = path.display();
+    if ["/proc", "/dev", "/sys"]
+        .iter()
+        .any(|root| real.starts_with(root))
+    {
+        bail!(
+            "{shown}: not a policy file: {} is inside /proc, /dev or /sys",
+            real.display()
+        );
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(real)
+        .with_context(|| format!("reading policy file {shown}"))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading policy file {shown}"))?;
+    let kind = meta.file_type();
+    let what = if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a regular file")
+    };
+    if let Some(what) = what {
+        bail!("{shown}: not a policy file: it is {what}, not a regular file");
+    }
+    let too_big = |size: u64| {
+        anyhow!(
+            "{shown}: policy file too large: {size} bytes, the limit is {} (MAX_POLICY_FILE_BYTES)",
+            format_size(MAX_POLICY_FILE_BYTES)
+        )
+    };
+    if meta.len() > MAX_POLICY_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_POLICY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading policy file {shown}"))?;
+    if bytes.len() as u64 > MAX_POLICY_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow!(
+            "{shown}: not a policy file: invalid UTF-8 at byte {}",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn apply_doc(
@@ -436,23 +562,83 @@ fn apply_doc(
             .allow_library_with(name, settings)
             .map_err(|e| src.error_at(lib.name.span(), format!("{e:#}")))?;
     }
+    // Host paths are relative to this file (as `extends` is).
+    let here = path.parent().unwrap_or(Path::new("."));
+    for dir in doc.dir {
+        let given = Path::new(dir.host.get_ref());
+        let host = if given.is_absolute() {
+            given.to_owned()
+        } else {
+            here.join(given)
+        };
+        let host = host.canonicalize().map_err(|e| {
+            src.error_at(
+                dir.host.span(),
+                format!("directory {}: {e}", host.display()),
+            )
+        })?;
+        if !host.is_dir() {
+            return Err(src.error_at(
+                dir.host.span(),
+                format!("{} is not a directory", host.display()),
+            ));
+        }
+        let guest = dir.guest.get_ref();
+        if !guest.starts_with('/')
+            || Path::new(guest)
+                .components()
+                .any(|c| c == Component::ParentDir)
+        {
+            return Err(src.error_at(
+                dir.guest.span(),
+                format!("guest path {guest:?} must be absolute, without '..'"),
+            ));
+        }
+        let writable = match dir.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+            None | Some(("ro", _)) => false,
+            Some(("rw", _)) => true,
+            Some((other, span)) => {
+                return Err(src.error_at(
+                    span,
+                    format!("mode {other:?}: a directory is \"ro\" (read-only) or \"rw\""),
+                ))
+            }
+        };
+        policy = policy.preopen_dir(Preopen {
+            host,
+            guest: guest.clone(),
+            writable,
+        });
+    }
+    // After `extends`: this file's word wins over the one it extends.
+    if let Some(raw) = &doc.raw_memory {
+        policy = policy.grant_raw_memory(*raw.get_ref());
+    }
+    if let Err(e) = policy.validate_raw_memory() {
+        return Err(match &doc.raw_memory {
+            Some(raw) => src.error_at(raw.span(), e),
+            None => anyhow!("{}: {e}", path.display()),
+        });
+    }
     Ok(policy)
 }
 
-/// `over` on top of `base`: its libraries replace or add to base's, and
-/// limits and module rules that differ from the defaults win.
+/// `over` on top of `base`: its libraries and directories replace or add to
+/// base's; its explicit raw-memory word, limits and module rules that differ
+/// from the defaults win. Linear in the number of rules (an indexed lookup
+/// per rule).
 pub fn merge(mut base: Policy, over: Policy) -> Policy {
-    for (i, rule) in over.libraries().iter().enumerate() {
-        let settings = over.settings[i].clone();
-        match base.libraries().iter().position(|r| r == rule) {
-            Some(j) => base.settings[j] = settings,
-            None => {
-                base.push_rule(rule.clone(), settings);
-            }
-        }
+    for (rule, settings) in over.libraries().iter().zip(&over.settings) {
+        base.push_rule(rule.clone(), settings.clone());
     }
     if over.any_library.is_some() {
         base.any_library = over.any_library.clone();
+    }
+    if let Some(grant) = over.raw_memory_grant() {
+        base = base.grant_raw_memory(grant);
+    }
+    for dir in over.preopens() {
+        base = base.preopen_dir(dir.clone());
     }
     let d = crate::policy::Limits::default();
     let (b, o) = (&mut base.limits, &over.limits);
@@ -638,7 +824,22 @@ mod tests {
             let p = Policy::preset(name).unwrap();
             let shown = p.to_toml();
             let again = parse(&shown).unwrap_or_else(|e| panic!("{name}: {e:#}\n{shown}"));
-            assert_eq!(again.to_toml(), shown, "{name}");
+            // `show` prints the effective raw-memory word, which a file then
+            // says explicitly: the same grant, only the reason differs.
+            assert_eq!(
+                again.raw_memory().granted(),
+                p.raw_memory().granted(),
+                "{name}"
+            );
+            let body = |t: &str| {
+                t.lines()
+                    .filter(|l| !l.starts_with("raw_memory"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(body(&again.to_toml()), body(&shown), "{name}");
+            let twice = again.to_toml();
+            assert_eq!(parse(&twice).unwrap().to_toml(), twice, "{name}");
         }
         assert!(Policy::preset("libc-math").unwrap().memory_checked());
         assert!(Policy::preset("bogus").is_err());
@@ -687,5 +888,324 @@ mod tests {
         assert!(p.memory_checked());
         assert_eq!(parse_size("64KiB").unwrap(), 65536);
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+    }
+
+    /// A fresh temporary directory, removed on drop.
+    struct Tmp(PathBuf);
+    impl Tmp {
+        fn new(tag: &str) -> Tmp {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let p = std::env::temp_dir()
+                .join(format!("wasmffi-pf-{tag}-{}-{nanos}", std::process::id()));
+            std::fs::create_dir_all(&p).unwrap();
+            Tmp(p.canonicalize().unwrap())
+        }
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let p = self.0.join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        }
+    }
+    impl Drop for Tmp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn load_err(path: &Path) -> String {
+        let started = std::time::Instant::now();
+        let e = format!("{:#}", Policy::from_file(path).unwrap_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "slow refusal: {e}"
+        );
+        e
+    }
+
+    #[test]
+    fn only_bounded_regular_files_are_read() {
+        let tmp = Tmp::new("kinds");
+        // Devices, /proc files, directly or through a symlink.
+        for target in ["/dev/zero", "/dev/urandom", "/proc/self/environ"] {
+            let f = tmp.write("ext.toml", &format!("extends = {target:?}\n"));
+            let e = load_err(&f);
+            assert!(e.starts_with(&format!("{}:1:11: ", f.display())), "{e}");
+            assert!(e.contains("inside /proc, /dev or /sys"), "{e}");
+        }
+        let link = tmp.0.join("zero.toml");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(load_err(&link).contains("/dev/zero is inside /proc, /dev or /sys"));
+        // A FIFO with no writer: refused without blocking.
+        let fifo = tmp.0.join("fifo.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let f = tmp.write("viafifo.toml", "extends = \"fifo.toml\"\n");
+        let e = load_err(&f);
+        assert!(e.contains("it is a FIFO, not a regular file"), "{e}");
+        // A directory.
+        std::fs::create_dir(tmp.0.join("dir.toml")).unwrap();
+        let e = load_err(&tmp.0.join("dir.toml"));
+        assert!(e.contains("it is a directory"), "{e}");
+        // Too large (sparse: no disk used), at the limit and past it.
+        let big = tmp.0.join("big.toml");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_POLICY_FILE_BYTES + 1).unwrap();
+        let e = load_err(&big);
+        assert!(
+            e.contains("policy file too large") && e.contains("16MiB"),
+            "{e}"
+        );
+        let mut text = "# padding\n".repeat(((MAX_POLICY_FILE_BYTES - 20) / 10) as usize);
+        text.push_str("raw_memory = false\n");
+        std::fs::write(&big, &text).unwrap();
+        assert!(text.len() as u64 <= MAX_POLICY_FILE_BYTES);
+        assert_eq!(
+            Policy::from_file(&big).unwrap().raw_memory_grant(),
+            Some(false)
+        );
+        // Missing files name themselves.
+        let f = tmp.write("missing.toml", "extends = \"nowhere.toml\"\n");
+        let e = load_err(&f);
+        assert!(
+            e.contains("nowhere.toml") && e.contains("No such file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extends_cycles_and_deep_chains_are_refused() {
+        let tmp = Tmp::new("cycle");
+        let a = tmp.write("a.toml", "extends = \"b.toml\"\n");
+        tmp.write("b.toml", "extends = \"./a.toml\"\n");
+        let e = load_err(&a);
+        let want = format!(
+            "`extends` forms a cycle: {0}/a.toml -> {0}/b.toml -> {0}/a.toml",
+            tmp.0.display()
+        );
+        assert!(e.contains(&want), "{e}");
+        assert!(e.starts_with(&format!("{}:1:11: ", a.display())), "{e}");
+        let me = tmp.write("self.toml", "extends = \"self.toml\"\n");
+        assert!(load_err(&me).contains("forms a cycle"));
+
+        // A chain of MAX_EXTENDS_DEPTH files loads; one more is refused.
+        let chain = |n: usize| {
+            for i in 0..n {
+                let next = if i + 1 < n {
+                    format!("extends = \"c{}.toml\"\n", i + 1)
+                } else {
+                    "raw_memory = false\n".to_owned()
+                };
+                tmp.write(&format!("c{i}.toml"), &next);
+            }
+            Policy::from_file(&tmp.0.join("c0.toml"))
+        };
+        assert_eq!(
+            chain(MAX_EXTENDS_DEPTH).unwrap().raw_memory_grant(),
+            Some(false)
+        );
+        let e = format!("{:#}", chain(MAX_EXTENDS_DEPTH + 1).unwrap_err());
+        assert!(e.contains("chains more than 16 policy files deep"), "{e}");
+    }
+
+    /// Seconds to load a file of `n` soname entries (best of `tries`).
+    fn load_time(tmp: &Tmp, n: usize, tries: usize) -> f64 {
+        let mut text = String::with_capacity(n * 40);
+        for i in 0..n {
+            let _ = write!(text, "[[library]]\nname = \"libgen{i}.so.1\"\n");
+        }
+        let path = tmp.write(&format!("gen{n}.toml"), &text);
+        let cpu = || {
+            let mut t = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+            t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+        };
+        (0..tries)
+            .map(|_| {
+                let started = cpu();
+                let p = Policy::from_file(&path).unwrap();
+                let t = cpu() - started;
+                assert_eq!(p.libraries().len(), n);
+                t
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// A regression guard against super-linear loading, not a benchmark:
+    /// ten times the entries may take at most twenty times the CPU time
+    /// (plus 50 ms of slack), against a baseline measured in the same test
+    /// (CPU time of this thread, so that tests beside it do not make it
+    /// flake). Quadratic loading takes a hundred times as long.
+    #[test]
+    fn loading_is_linear() {
+        let tmp = Tmp::new("linear");
+        let small = load_time(&tmp, 19_000, 3);
+        let large = load_time(&tmp, 190_000, 2);
+        eprintln!("CPU time: 19,000 entries {small:.3}s; 190,000 entries {large:.3}s");
+        assert!(
+            large <= 20.0 * small + 0.05,
+            "190,000 entries took {large:.3}s, 19,000 took {small:.3}s: not linear"
+        );
+    }
+
+    #[test]
+    fn raw_memory_in_files() {
+        // Inherited through `extends`, overridden by the extending file.
+        let tmp = Tmp::new("raw");
+        tmp.write("base.toml", "raw_memory = true\n");
+        let p = Policy::from_file(&tmp.write("a.toml", "extends = \"base.toml\"\n")).unwrap();
+        assert_eq!(p.raw_memory_grant(), Some(true));
+        let p = Policy::from_file(&tmp.write(
+            "b.toml",
+            "extends = \"base.toml\"\nraw_memory = false\n[[library]]\nname = \"libz.so.1\"\n",
+        ))
+        .unwrap();
+        assert_eq!(p.raw_memory(), crate::policy::RawMemory::Withheld);
+        // A grant beside a checked library is refused where it is written...
+        let e = parse("extends = \"libc-math\"\nraw_memory = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml:2:14: raw_memory = true cannot"),
+            "{e}"
+        );
+        // ...or where the checked library joins an inherited grant.
+        let e = format!(
+            "{:#}",
+            Policy::from_file(&tmp.write(
+                "c.toml",
+                "extends = \"base.toml\"\n[[library]]\nname = \"libm.so.6\"\nmemory = \"checked\"\n",
+            ))
+            .unwrap_err()
+        );
+        assert!(e.contains("c.toml: raw_memory = true cannot"), "{e}");
+        // `show` says what and why.
+        for (preset, line) in [
+            (
+                "none",
+                "raw_memory = false  # not granted: no library is trusted",
+            ),
+            (
+                "trusted",
+                "raw_memory = true  # implied by a trusted library",
+            ),
+            (
+                "libc-math",
+                "raw_memory = false  # withheld: a checked library relies",
+            ),
+        ] {
+            let shown = Policy::preset(preset).unwrap().to_toml();
+            assert!(shown.contains(line), "{preset}:\n{shown}");
+        }
+        assert!(parse("raw_memory = true\n")
+            .unwrap()
+            .to_toml()
+            .contains("raw_memory = true  # granted explicitly"));
+        assert!(parse("raw_memory = \"yes\"\n")
+            .unwrap_err()
+            .to_string()
+            .starts_with("test.toml:1:14:"));
+    }
+
+    #[test]
+    fn dirs_in_files() {
+        let tmp = Tmp::new("dirs");
+        std::fs::create_dir(tmp.0.join("data")).unwrap();
+        std::fs::create_dir(tmp.0.join("out")).unwrap();
+        let f = tmp.write(
+            "d.toml",
+            &format!(
+                "[[dir]]\nhost = \"data\"\nguest = \"/data\"\n\
+                 [[dir]]\nhost = {:?}\nguest = \"/out\"\nmode = \"rw\"\n",
+                tmp.0.join("out").display().to_string()
+            ),
+        );
+        let p = Policy::from_file(&f).unwrap();
+        assert_eq!(
+            p.preopens(),
+            &[
+                Preopen {
+                    host: tmp.0.join("data"),
+                    guest: "/data".into(),
+                    writable: false
+                },
+                Preopen {
+                    host: tmp.0.join("out"),
+                    guest: "/out".into(),
+                    writable: true
+                },
+            ]
+        );
+        // Extending: same guest path replaces, others add.
+        let g = tmp.write(
+            "e.toml",
+            "extends = \"d.toml\"\n[[dir]]\nhost = \"out\"\nguest = \"/data\"\nmode = \"ro\"\n",
+        );
+        let p = Policy::from_file(&g).unwrap();
+        assert_eq!(p.preopens().len(), 2);
+        assert_eq!(p.preopens()[0].host, tmp.0.join("out"));
+        // `show` round-trips them.
+        let shown = p.to_toml();
+        assert!(
+            shown.contains(&format!(
+                "[[dir]]\nhost = \"{}/out\"\nguest = \"/data\"\nmode = \"ro\"\n",
+                tmp.0.display()
+            )),
+            "{shown}"
+        );
+        let again = tmp.write("shown.toml", &shown);
+        assert_eq!(Policy::from_file(&again).unwrap().preopens(), p.preopens());
+        // Errors say where.
+        for (text, want) in [
+            (
+                "[[dir]]\nhost = \"nope\"\nguest = \"/x\"\n",
+                "d.toml:2:8: directory",
+            ),
+            (
+                "[[dir]]\nhost = \"data\"\nguest = \"x\"\n",
+                "d.toml:3:9: guest path \"x\" must be absolute",
+            ),
+            (
+                "[[dir]]\nhost = \"data\"\nguest = \"/a/../b\"\n",
+                "d.toml:3:9: guest path",
+            ),
+            (
+                "[[dir]]\nhost = \"data\"\nguest = \"/x\"\nmode = \"w\"\n",
+                "d.toml:4:8: mode \"w\"",
+            ),
+            (
+                "[[dir]]\nhost = \"d.toml\"\nguest = \"/x\"\n",
+                "is not a directory",
+            ),
+            ("[[dir]]\nhost = \"data\"\n", "missing field `guest`"),
+        ] {
+            let f = tmp.write("d.toml", text);
+            let e = format!("{:#}", Policy::from_file(&f).unwrap_err());
+            assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn dir_flag_suffixes() {
+        let p = crate::runtime::parse_preopen;
+        let pre = |host: &str, guest: &str, writable| Preopen {
+            host: host.into(),
+            guest: guest.into(),
+            writable,
+        };
+        assert_eq!(p("/x::/data:ro").unwrap(), pre("/x", "/data", false));
+        assert_eq!(p("/x::/data:rw").unwrap(), pre("/x", "/data", true));
+        assert_eq!(p("/x::/data").unwrap(), pre("/x", "/data", true));
+        assert_eq!(p("/x:ro").unwrap(), pre("/x", "/x", false));
+        assert_eq!(p("/x").unwrap(), pre("/x", "/x", true));
+        assert_eq!(p("/x::ro").unwrap(), pre("/x", "ro", true));
+        assert_eq!(p("/x:ro:ro").unwrap(), pre("/x:ro", "/x:ro", false));
+        assert!(p(":ro").is_err());
+        assert!(p("::/data:ro").is_err());
     }
 }

@@ -54,8 +54,11 @@ pub enum Stdio {
     Capture(Vec<u8>),
 }
 
-/// A host directory made visible to the guest.
-#[derive(Clone, Debug)]
+/// A host directory made visible to the guest. Read-only (`writable:
+/// false`) means the guest can list and read it but not create, write,
+/// rename or delete anything in it (WASI refuses, Python raises OSError);
+/// sqlite opens its databases read-only.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preopen {
     pub host: PathBuf,
     pub guest: String,
@@ -67,6 +70,8 @@ pub struct RunOptions {
     /// `sys.argv[1:]`.
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Preopens of this run, beside the policy's ([`Policy::preopens`]);
+    /// one here replaces the policy's at the same guest path.
     pub dirs: Vec<Preopen>,
     pub stdin: Stdio,
     pub stdout: Stdio,
@@ -179,6 +184,14 @@ impl Runtime {
     /// `RUN_THREAD_STACK` bytes.
     fn run_here(&self, program: &Program, options: &RunOptions) -> Result<Outcome> {
         let mut wasi = WasiCtxBuilder::new();
+        // The policy's preopens, then the run's (which win at the same guest path).
+        let preopens: Vec<&Preopen> = self
+            .policy
+            .preopens()
+            .iter()
+            .filter(|p| !options.dirs.iter().any(|d| d.guest == p.guest))
+            .chain(&options.dirs)
+            .collect();
         // The preopens as mixed modules see them (guest paths to host paths).
         let mut guest_dirs = Vec::new();
         let mut argv = vec!["wasmffi".to_owned()];
@@ -190,11 +203,7 @@ impl Runtime {
                 let dir = script.parent().context("script has no directory")?;
                 // Python puts the script's directory on sys.path; make it
                 // readable (only it) so sibling imports work as usual.
-                if !options
-                    .dirs
-                    .iter()
-                    .any(|d| d.guest == dir.to_string_lossy())
-                {
+                if !preopens.iter().any(|d| d.guest == dir.to_string_lossy()) {
                     wasi.preopened_dir(dir, dir.to_string_lossy(), FsPerms::ReadOnly)
                         .with_context(|| format!("opening {}", dir.display()))?;
                     guest_dirs.extend(guest_dir(dir, &dir.to_string_lossy(), false));
@@ -209,7 +218,7 @@ impl Runtime {
         for (key, value) in &options.env {
             wasi.env(key, value);
         }
-        for dir in &options.dirs {
+        for dir in preopens {
             let perms = if dir.writable {
                 FsPerms::ReadWrite
             } else {
@@ -327,18 +336,30 @@ fn capture(stdio: &Stdio) -> Option<MemoryOutputPipe> {
     }
 }
 
-/// Parse `HOST[::GUEST]` as the CLI's `--dir` takes it.
+/// Parse `HOST[::GUEST][:ro|:rw]` as the CLI's `--dir` takes it: without a
+/// suffix the directory is writable (`:rw`), with `:ro` read-only. A host
+/// path that itself ends in `:ro` or `:rw` needs an explicit suffix after it.
 pub fn parse_preopen(spec: &str) -> Result<Preopen> {
+    let (spec, writable) = match spec
+        .strip_suffix(":ro")
+        .map(|s| (s, false))
+        .or_else(|| spec.strip_suffix(":rw").map(|s| (s, true)))
+    {
+        Some(("", _)) => bail!("--dir expects HOST[::GUEST][:ro|:rw], got {spec:?}"),
+        // `HOST::ro` is a guest path "ro", not a mode.
+        Some((rest, writable)) if !rest.ends_with(':') => (rest, writable),
+        _ => (spec, true),
+    };
     let (host, guest) = match spec.split_once("::") {
         Some((host, guest)) => (host, guest.to_owned()),
         None => (spec, spec.to_owned()),
     };
     if host.is_empty() || guest.is_empty() {
-        bail!("--dir expects HOST[::GUEST], got {spec:?}");
+        bail!("--dir expects HOST[::GUEST][:ro|:rw], got {spec:?}");
     }
     Ok(Preopen {
         host: host.into(),
         guest,
-        writable: true,
+        writable,
     })
 }
