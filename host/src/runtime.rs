@@ -104,6 +104,11 @@ impl Runtime {
     }
 
     pub fn with_cache_dir(policy: Policy, cache_dir: &Path) -> Result<Self> {
+        // Policies built in Rust are finished here (files and the CLI check
+        // it as they load).
+        if let Err(err) = policy.validate_raw_memory() {
+            bail!("{err:#}");
+        }
         if policy.isolate_native && policy.memory_checked() {
             // The checks run against the host's block registry, but under
             // isolation the helper process owns native memory: refuse rather
