@@ -3,8 +3,8 @@
 
     python3 bench/churn.py [path/to/wasmffi]      (default: target/release/wasmffi)
 
-Runs each workload in the guest and samples the wasmffi process's RSS (from
-/proc, outside the sandbox) when the guest reports 10% of its cycles done and
+Runs each workload in the guest and samples the RSS of the wasmffi process
+and its --isolate-native helper (from /proc, outside the sandbox) when the guest reports 10% of its cycles done and
 again at the end, then prints both and their ratio. Flat means the ratio is
 within 1.05 (issue 10, item 8). A benchmark, not a test: one run, figures
 printed. Environment: SCALE (multiplies every cycle count, default 1).
@@ -54,15 +54,31 @@ churn(N, lambda: ctypes.cast(CB(f), ctypes.c_void_p).value)
 import _rawffi
 churn(N, lambda: _rawffi.free(_rawffi.malloc(64)))
 """),
+    ("CFUNCTYPE callback, --isolate-native", 100_000, ["--isolate-native"], """
+import ctypes
+CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)
+f = lambda x: x
+churn(N, lambda: CB(f))
+"""),
 ]
 
 
 def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS for %d" % pid)
+    """RSS of `pid` and of its children (the --isolate-native helper)."""
+    total = 0
+    pids = [pid]
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                pids += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    for p in pids:
+        with open("/proc/%d/status" % p) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
 
 
 def measure(name, n, flags, body):

@@ -242,8 +242,10 @@ struct Worker {
     requests: File,
     responses: BufReader<File>,
     libs: HashMap<LibKey, u32>,
-    /// Signatures by the address of their `Prepared` (alive while used).
-    sigs: HashMap<usize, (Arc<Prepared>, u32)>,
+    /// The helper's signature ids by shape: one per distinct signature, so
+    /// that creating signatures (a CFUNCTYPE per callback, say) in a loop
+    /// grows neither side.
+    sigs: HashMap<SigShape, u32>,
     symbols: HashMap<(LibKey, String), u64>,
     /// The function whose call is in progress, for crash reports.
     running: Vec<Arc<str>>,
@@ -354,13 +356,12 @@ impl Isolated {
     }
 
     fn sig_id(&mut self, sig: &Arc<Prepared>) -> Result<u32, FfiError> {
-        let key = Arc::as_ptr(sig) as usize;
-        if let Some((_, id)) = self.worker()?.sigs.get(&key) {
+        if let Some(id) = self.worker()?.sigs.get(&sig.shape) {
             return Ok(*id);
         }
         match self.request(&Request::Prepare(sig.shape.clone()))? {
             Response::Prepared(id) => {
-                self.worker()?.sigs.insert(key, (sig.clone(), id));
+                self.worker()?.sigs.insert(sig.shape.clone(), id);
                 Ok(id)
             }
             other => Err(unexpected(other)),

@@ -4,10 +4,12 @@
 //! sees the end of the pipe and reports which call was running.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use libffi::low::ffi_cif;
@@ -31,17 +33,29 @@ struct Worker {
     memory: NativeMemory,
 }
 
-/// A callback's closure in the helper; leaked like the host's (stale
-/// pointers stay harmless).
+/// A callback's closure in the helper; never freed, and reused for the next
+/// callback of the same signature, like the host's (callback.rs).
 struct Slot {
-    id: u32,
+    id: AtomicU32,
     sig: Arc<Prepared>,
-    live: std::sync::atomic::AtomicBool,
+    live: AtomicBool,
+    /// The closure's code address: what native code calls.
+    address: u64,
+    /// The helper's id of `sig`, under which the slot is reused.
+    sig_id: u32,
+}
+
+/// The helper's callback slots: live ones by address, retired ones by
+/// signature id (one id per distinct signature, see isolate.rs).
+#[derive(Default)]
+struct Slots {
+    by_address: HashMap<u64, &'static Slot>,
+    retired: HashMap<u32, Vec<&'static Slot>>,
 }
 
 thread_local! {
     static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
-    static SLOTS: RefCell<Vec<(u64, &'static Slot)>> = const { RefCell::new(Vec::new()) };
+    static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
 }
 
 /// Entry point of `wasmffi __native-worker NATIVE_MEMORY_LIMIT`.
@@ -144,19 +158,19 @@ fn handle(w: &mut Worker, request: Request) -> Response {
                 Response::Prepared((w.sigs.len() - 1) as u32)
             }
             Request::NewCallback { sig, id } => {
-                let sig = w
+                let prepared = w
                     .sigs
                     .get(sig as usize)
                     .ok_or_else(|| bad("signature id"))?
                     .clone();
-                Response::Value(new_callback(sig, id)?)
+                Response::Value(new_callback(prepared, sig, id)?)
             }
             Request::RetireCallback { address } => {
                 SLOTS.with(|s| {
-                    for (at, slot) in s.borrow().iter() {
-                        if *at == address {
-                            slot.live.store(false, std::sync::atomic::Ordering::Release);
-                        }
+                    let mut s = s.borrow_mut();
+                    if let Some(slot) = s.by_address.remove(&address) {
+                        slot.live.store(false, Ordering::Release);
+                        s.retired.entry(slot.sig_id).or_default().push(slot);
                     }
                 });
                 Response::Unit
@@ -281,22 +295,30 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
     }
 }
 
-fn new_callback(sig: Arc<Prepared>, id: u32) -> Result<u64, FfiError> {
+fn new_callback(sig: Arc<Prepared>, sig_id: u32, id: u32) -> Result<u64, FfiError> {
+    let reused = SLOTS.with(|s| s.borrow_mut().retired.get_mut(&sig_id)?.pop());
+    if let Some(slot) = reused {
+        slot.id.store(id, Ordering::Relaxed);
+        slot.live.store(true, Ordering::Release);
+        SLOTS.with(|s| s.borrow_mut().by_address.insert(slot.address, slot));
+        return Ok(slot.address);
+    }
     let (closure, code) = libffi::low::try_closure_alloc()
         .ok_or_else(|| FfiError::LimitExceeded("libffi cannot allocate a closure".into()))?;
     let slot: &'static Slot = Box::leak(Box::new(Slot {
-        id,
+        id: AtomicU32::new(id),
         sig,
-        live: std::sync::atomic::AtomicBool::new(true),
+        live: AtomicBool::new(true),
+        address: code.0 as u64,
+        sig_id,
     }));
     // SAFETY: closure, CIF (kept by `slot.sig`) and slot are never freed.
     unsafe {
         libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
             .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
     }
-    let address = code.0 as u64;
-    SLOTS.with(|s| s.borrow_mut().push((address, slot)));
-    Ok(address)
+    SLOTS.with(|s| s.borrow_mut().by_address.insert(slot.address, slot));
+    Ok(slot.address)
 }
 
 unsafe extern "C" fn trampoline(
@@ -307,17 +329,17 @@ unsafe extern "C" fn trampoline(
 ) {
     let result: *mut u8 = result;
     std::ptr::write_bytes(result, 0, slot.sig.ret.buffer_size());
-    if !slot.live.load(std::sync::atomic::Ordering::Acquire) {
+    if !slot.live.load(Ordering::Acquire) {
         eprintln!(
             "wasmffi: native code called callback #{} after the guest freed it; it returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
         return;
     }
     if WORKER.with(|w| w.try_borrow().map(|w| w.is_none()).unwrap_or(true)) {
         eprintln!(
             "wasmffi: callback #{} was called from a thread native code created; it returns 0",
-            slot.id
+            slot.id.load(Ordering::Relaxed)
         );
         return;
     }
@@ -327,7 +349,7 @@ unsafe extern "C" fn trampoline(
         send(
             &mut w.as_mut().expect("worker").output,
             &Response::Callback {
-                id: slot.id,
+                id: slot.id.load(Ordering::Relaxed),
                 args: packed,
             },
         )
