@@ -6,9 +6,11 @@
 //! before they are really released (as AddressSanitizer does), so a
 //! use-after-free is recognised instead of reading memory that the allocator
 //! has already handed to someone else. Any other address (memory that native code
-//! handed out, C globals) is accessed through `process_vm_readv`/`writev` on
-//! our own process, which fail with EFAULT instead of faulting: a forged
-//! pointer becomes an error, not a crash.
+//! handed out, C globals) is refused unless the policy grants raw native
+//! memory (then the memory is *confined*: see `set_confined`); with the grant
+//! it is accessed through `process_vm_readv`/`writev` on our own process,
+//! which fail with EFAULT instead of faulting: a forged pointer becomes an
+//! error, not a crash.
 
 use std::alloc::Layout;
 use std::collections::{BTreeMap, VecDeque};
@@ -641,6 +643,51 @@ mod tests {
             mem.alloc(2 << 20, 8),
             Err(FfiError::LimitExceeded(_))
         ));
+    }
+
+    #[test]
+    fn confined_memory_reaches_only_its_blocks() {
+        let mut mem = NativeMemory::new(1 << 20);
+        mem.set_confined(true, "no grant");
+        let a = mem.alloc(16, 8).unwrap();
+        mem.write(a, &[7; 16]).unwrap();
+        let local = [1u8; 16];
+        let mut out = [0u8; 8];
+        for address in [local.as_ptr() as u64, a - 8, a + 16] {
+            assert!(
+                matches!(mem.read(address, &mut out), Err(FfiError::BadPointer(m)) if m.contains("no grant") || m.contains("past the end")),
+                "{address:#x}"
+            );
+            assert!(matches!(mem.write(address, &out), Err(FfiError::BadPointer(_))));
+            assert!(mem.string_length(address, 1).is_err());
+        }
+        assert!(mem.copy(local.as_ptr() as u64, a, 8).is_err());
+        assert!(mem.copy(a, local.as_ptr() as u64, 8).is_err());
+        mem.read(a, &mut out).unwrap();
+        assert_eq!(out, [7; 8]);
+    }
+
+    #[test]
+    fn blocks_freed_while_held_are_not_reused_until_released() {
+        let mut mem = NativeMemory::new(64 << 20);
+        let a = mem.alloc(64, 8).unwrap();
+        mem.hold_freed(true);
+        mem.free(a).unwrap();
+        // Past both quarantine bounds: nothing is released while held.
+        for _ in 0..(QUARANTINE_BLOCKS + 16) {
+            let b = mem.alloc(64, 8).unwrap();
+            assert_ne!(b, a);
+            mem.free(b).unwrap();
+        }
+        let big = mem.alloc(QUARANTINE_BYTES + 1, 8).unwrap();
+        mem.free(big).unwrap();
+        assert!(mem.quarantine.contains_key(&a));
+        // Held bytes still count against the limit.
+        assert!(mem.in_use >= 64);
+        mem.hold_freed(false);
+        assert_eq!(mem.in_use, 0);
+        assert!(mem.quarantine_order.len() <= QUARANTINE_BLOCKS);
+        assert!(mem.quarantined <= QUARANTINE_BYTES);
     }
 
     #[test]
