@@ -48,7 +48,11 @@ impl Measured {
 
     #[track_caller]
     fn assert_ok(&self, name: &str) {
-        assert!(self.status.success(), "expected exit 0\n{}", self.describe());
+        assert!(
+            self.status.success(),
+            "expected exit 0\n{}",
+            self.describe()
+        );
         let want = format!("OK {name}");
         assert!(
             self.stdout.lines().any(|l| l.trim_end() == want),
@@ -95,8 +99,18 @@ fn run_measured(args: &[String]) -> Measured {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let pid = child.id() as libc::pid_t;
     let start = Instant::now();
     let (status, usage) = loop {
@@ -125,7 +139,11 @@ fn run_measured(args: &[String]) -> Measured {
 fn script(name: &str, opts: &[&str]) -> Vec<String> {
     let mut v = vec!["run".to_string()];
     v.extend(opts.iter().map(|s| s.to_string()));
-    v.push(py_script(&format!("{name}.py")).to_string_lossy().into_owned());
+    v.push(
+        py_script(&format!("{name}.py"))
+            .to_string_lossy()
+            .into_owned(),
+    );
     v
 }
 

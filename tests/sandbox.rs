@@ -77,7 +77,11 @@ fn assert_deadline(r: &Run, took: Duration) {
     r.assert_stdout_contains("calling");
     // Four seconds of budget, half a second of grace, slack for a loaded
     // machine: a blocked call without the watchdog never ends at all.
-    assert!(took < Duration::from_secs(9), "took {took:?}\n{}", r.describe());
+    assert!(
+        took < Duration::from_secs(9),
+        "took {took:?}\n{}",
+        r.describe()
+    );
 }
 
 #[test]
@@ -102,7 +106,13 @@ fn a_deadline_ends_a_native_call_that_spins() {
 
 #[test]
 fn a_deadline_ends_a_blocked_isolated_helper_and_the_run() {
-    let opts = ["--cpu-time", BUDGET, "--allow-lib", LIBC, "--isolate-native"];
+    let opts = [
+        "--cpu-time",
+        BUDGET,
+        "--allow-lib",
+        LIBC,
+        "--isolate-native",
+    ];
     let program = "import ctypes\nlibc = ctypes.CDLL('libc.so.6')\nprint('calling', flush=True)\n\
                    try:\n    libc.pause()\n\
                    except OSError as e:\n    print('caught', e, flush=True)\n\
@@ -112,7 +122,11 @@ fn a_deadline_ends_a_blocked_isolated_helper_and_the_run() {
     // The watchdog killed the helper under the call, and the guest's own
     // deadline stopped the run at its next step: the process was not ended.
     r.assert_stderr_contains("and was stopped");
-    assert!(!r.stderr.contains("the process was ended"), "{}", r.describe());
+    assert!(
+        !r.stderr.contains("the process was ended"),
+        "{}",
+        r.describe()
+    );
 }
 
 #[test]

@@ -1,4 +1,3 @@
-
 //! The driver shared by the fuzz targets: arbitrary call sequences against
 //! the host side of the FFI interfaces, with one oracle for every policy the
 //! targets use (none grants raw memory): the memory interface never reads,
@@ -219,7 +218,11 @@ impl Driver {
                 refused("write", foreign, self.s.write(self.addr(a), d.clone()));
             }
             Op::Load(a, k) => {
-                refused("load", self.foreign(a), self.s.load(self.addr(a), Self::scalar(*k)));
+                refused(
+                    "load",
+                    self.foreign(a),
+                    self.s.load(self.addr(a), Self::scalar(*k)),
+                );
             }
             Op::Store(a, k, v) => {
                 let r = self.s.store(self.addr(a), Self::scalar(*k), *v);
@@ -232,7 +235,11 @@ impl Driver {
             }
             Op::Fill(d, b, n) => {
                 let foreign = self.foreign(d) && *n > 0;
-                refused("fill", foreign, self.s.fill(self.addr(d), *b, u64::from(*n)));
+                refused(
+                    "fill",
+                    foreign,
+                    self.s.fill(self.addr(d), *b, u64::from(*n)),
+                );
             }
             Op::StrLen(a, e) => {
                 let r = self.s.string_length(self.addr(a), u32::from(*e % 5));
@@ -351,4 +358,3 @@ impl Driver {
         }
     }
 }
-

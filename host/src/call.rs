@@ -315,8 +315,8 @@ impl HostFunction for HostState {
                 Some(shape) if *shape == sig.shape => {}
                 Some(_) => {
                     return Err(FfiError::NotPermitted(format!(
-                        "calling the callback at {address:#x} through another signature than its own"
-                    )))
+                    "calling the callback at {address:#x} through another signature than its own"
+                )))
                 }
                 None => {
                     let why = self.policy.raw_memory().refusal();

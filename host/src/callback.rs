@@ -12,8 +12,8 @@
 //! a stack that mirrors the nesting.
 
 use std::cell::RefCell;
-use std::ffi::c_void;
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -95,7 +95,10 @@ fn retire_slot(slot: &'static Slot) {
     let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
     let retired = retired.get_or_insert_with(HashMap::new);
     if retired.values().map(Vec::len).sum::<usize>() < MAX_RETIRED {
-        retired.entry(slot.sig.shape.clone()).or_default().push(slot);
+        retired
+            .entry(slot.sig.shape.clone())
+            .or_default()
+            .push(slot);
     }
 }
 

@@ -658,7 +658,10 @@ mod tests {
                 matches!(mem.read(address, &mut out), Err(FfiError::BadPointer(m)) if m.contains("no grant") || m.contains("past the end")),
                 "{address:#x}"
             );
-            assert!(matches!(mem.write(address, &out), Err(FfiError::BadPointer(_))));
+            assert!(matches!(
+                mem.write(address, &out),
+                Err(FfiError::BadPointer(_))
+            ));
             assert!(mem.string_length(address, 1).is_err());
         }
         assert!(mem.copy(local.as_ptr() as u64, a, 8).is_err());

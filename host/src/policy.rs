@@ -158,7 +158,10 @@ pub enum RawMemory {
 
 impl RawMemory {
     pub fn granted(self) -> bool {
-        matches!(self, RawMemory::Granted | RawMemory::ImpliedByTrustedLibrary)
+        matches!(
+            self,
+            RawMemory::Granted | RawMemory::ImpliedByTrustedLibrary
+        )
     }
 
     pub fn explanation(self) -> &'static str {
@@ -179,9 +182,7 @@ impl RawMemory {
     /// grant that would allow it.
     pub fn refusal(self) -> &'static str {
         match self {
-            RawMemory::WithheldForCheckedLibrary => {
-                "checked memory mode refuses foreign addresses"
-            }
+            RawMemory::WithheldForCheckedLibrary => "checked memory mode refuses foreign addresses",
             RawMemory::Withheld => "the policy withholds raw native memory (raw_memory = false)",
             _ => {
                 "the policy grants no raw native memory; --allow-raw-memory \
@@ -437,7 +438,9 @@ impl Policy {
     /// Decide whether the guest may open `requested` (`None`: the process).
     pub fn check_library(&self, requested: Option<&str>) -> Result<LoadTarget, FfiError> {
         let Some(requested) = requested else {
-            return if self.rule_index.contains_key(&LibraryRule::Process) || self.any_library.is_some() {
+            return if self.rule_index.contains_key(&LibraryRule::Process)
+                || self.any_library.is_some()
+            {
                 Ok(LoadTarget::Process)
             } else {
                 Err(FfiError::NotPermitted(format!(
@@ -481,7 +484,10 @@ impl Policy {
             // Report a missing file like the loader would, but only for paths
             // the policy names: others must not learn what exists.
             Err(err) => {
-                return if self.rule_index.contains_key(&LibraryRule::Path(path.to_owned())) {
+                return if self
+                    .rule_index
+                    .contains_key(&LibraryRule::Path(path.to_owned()))
+                {
                     Err(FfiError::LoadFailed(format!("{requested}: {err}")))
                 } else {
                     Err(not_allowed(requested))
@@ -497,7 +503,11 @@ impl Policy {
         if !real.is_file() {
             return Err(not_allowed(requested));
         }
-        if self.any_library.is_some() || self.rule_index.contains_key(&LibraryRule::Path(real.clone())) {
+        if self.any_library.is_some()
+            || self
+                .rule_index
+                .contains_key(&LibraryRule::Path(real.clone()))
+        {
             Ok(LoadTarget::Path(real))
         } else {
             Err(not_allowed(requested))

@@ -35,9 +35,12 @@ impl HostState {
         let mut memory = NativeMemory::new(policy.limits.native_memory);
         let raw = policy.raw_memory();
         memory.set_confined(!raw.granted(), raw.refusal());
-        let isolated = policy
-            .isolate_native
-            .then(|| crate::isolate::Isolated::new(policy.limits.native_memory, (!raw.granted()).then(|| raw.refusal())));
+        let isolated = policy.isolate_native.then(|| {
+            crate::isolate::Isolated::new(
+                policy.limits.native_memory,
+                (!raw.granted()).then(|| raw.refusal()),
+            )
+        });
         HostState {
             counts: crate::limits::Counters::new(&policy.limits),
             limiter: crate::limits::GuestLimiter::new(&policy.limits),

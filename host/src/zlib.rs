@@ -161,8 +161,9 @@ pub struct Decompressor {
 
 impl Decompressor {
     fn kept_bytes(&self) -> u64 {
-        (self.zdict.as_ref().map_or(0, Vec::len) + self.unused_data.len() + self.unconsumed_tail.len())
-            as u64
+        (self.zdict.as_ref().map_or(0, Vec::len)
+            + self.unused_data.len()
+            + self.unconsumed_tail.len()) as u64
     }
 
     /// Bring the charge for the kept copies up to date (they exist already,

@@ -647,13 +647,7 @@ fn aggregate_from_param(cls: &PyTypeRef, value: PyObjectRef, vm: &VirtualMachine
 
 macro_rules! aggregate_class {
     ($ty:ident, $name:literal, $meta:literal) => {
-        #[pyclass(
-            name = $name,
-            base = CData,
-            metaclass = $meta,
-            module = "_ctypes",
-            traverse = "manual"
-        )]
+        #[pyclass(name = $name, base = CData, metaclass = $meta, module = "_ctypes", traverse = "manual")]
         #[derive(Debug)]
         #[repr(transparent)]
         pub struct $ty(pub CData);

@@ -170,7 +170,11 @@ impl Drop for Charge {
 /// the stream's `Arc`; `deflateCopy`/`inflateCopy` pass it on to the copy,
 /// which holds its own `Arc` to the same account). NULL past the limit,
 /// which libz reports as `Z_MEM_ERROR`.
-pub(super) unsafe extern "C" fn zalloc(opaque: z::voidpf, items: z::uInt, size: z::uInt) -> z::voidpf {
+pub(super) unsafe extern "C" fn zalloc(
+    opaque: z::voidpf,
+    items: z::uInt,
+    size: z::uInt,
+) -> z::voidpf {
     let account = &*(opaque as *const Account);
     let Some(n) = (items as usize)
         .checked_mul(size as usize)
