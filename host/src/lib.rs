@@ -34,6 +34,7 @@ mod probe;
 mod process;
 mod runtime;
 mod sqlite;
+mod sqlite_budget;
 mod sqlite_guard;
 mod sqlite_vfs;
 mod state;

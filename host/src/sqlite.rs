@@ -1,8 +1,9 @@
 //! `wasmffi:ffi/sqlite`: the mixed module `sqlite3`, done by the host's
 //! libsqlite3 (through `libsqlite3-sys`, linked to Debian's libsqlite3).
 //!
-//! Confinement (the VFS and the memory budget are in sqlite_vfs.rs, the
-//! authorizer and the deadline's handlers in sqlite_guard.rs):
+//! Confinement (the VFS in sqlite_vfs.rs, the memory budget in
+//! sqlite_budget.rs, the authorizer and the deadline's handlers in
+//! sqlite_guard.rs):
 //!
 //! - Files: every database a guest opens uses a VFS of this run that wraps
 //!   the default one; sqlite sees guest paths only, each file is mapped
@@ -38,8 +39,9 @@ use crate::bindings::wasmffi::ffi::sqlite::{
     Value,
 };
 use crate::bindings::FfiError;
+use crate::sqlite_budget::Charging;
 use crate::sqlite_guard::{authorizer, busy, progress, ConnCtx};
-use crate::sqlite_vfs::{Charging, ConfinedVfs};
+use crate::sqlite_vfs::ConfinedVfs;
 use crate::state::HostState;
 
 const MODULE: &str = "sqlite3";
@@ -71,7 +73,7 @@ fn process_config() -> &'static ProcessConfig {
     CONFIG.get_or_init(|| unsafe {
         ffi::sqlite3_shutdown();
         let rc = ffi::sqlite3_config(ffi::SQLITE_CONFIG_URI, 0 as c_int);
-        let accounted = crate::sqlite_vfs::configure_process();
+        let accounted = crate::sqlite_budget::configure_process();
         ffi::sqlite3_initialize();
         ProcessConfig {
             uri_off: rc == ffi::SQLITE_OK,
@@ -308,7 +310,7 @@ impl HostConnection for HostState {
                 let limit = self.policy.limits.sqlite_memory;
                 let v = ConfinedVfs::new(
                     self.mixed.dirs.clone(),
-                    crate::sqlite_vfs::Budget::new(limit),
+                    crate::sqlite_budget::Budget::new(limit),
                 )?;
                 if !process_config().accounted {
                     // Without the accounting allocator (sqlite was in use
