@@ -335,49 +335,13 @@ fn run_bounded(
     std::time::Duration,
     std::time::Duration,
 ) {
-    use std::io::Read;
     let started = std::time::Instant::now();
-    let mut child = std::process::Command::new(common::BIN)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawning wasmffi");
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let (status, usage) = loop {
-        let mut status = 0;
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // wait4 (not Child::wait) for the child's CPU time.
-        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        assert!(got >= 0, "wait4: {}", std::io::Error::last_os_error());
-        if got == pid {
-            break (status, usage);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("wasmffi {args:?} still running after {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    };
-    let cpu = |t: libc::timeval| {
-        std::time::Duration::from_secs(t.tv_sec as u64)
-            + std::time::Duration::from_micros(t.tv_usec as u64)
-    };
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    (
-        code,
-        reader.join().unwrap(),
-        started.elapsed(),
-        cpu(usage.ru_utime) + cpu(usage.ru_stime),
-    )
+    let r = common::run_within(args, None, limit);
+    assert!(
+        !r.timed_out,
+        "wasmffi {args:?} still running after {limit:?}"
+    );
+    (r.code(), r.stderr, started.elapsed(), r.cpu)
 }
 
 #[test]

@@ -106,8 +106,13 @@ impl Session {
     }
 
     fn finish(&mut self) -> Run {
+        self.finish_within(common::timeout())
+    }
+
+    /// Close stdin and reap the guest, killing it past `limit`.
+    fn finish_within(&mut self, limit: Duration) -> Run {
         drop(self.child.stdin.take());
-        let status = self.child.wait().unwrap();
+        let (status, timed_out, usage) = common::wait_with_timeout(&mut self.child, limit);
         self.stdout.extend(self.lines.iter());
         Run {
             args: self.args.clone(),
@@ -118,7 +123,9 @@ impl Session {
                 .take()
                 .map(|h| h.join().unwrap_or_default())
                 .unwrap_or_default(),
-            timed_out: false,
+            timed_out,
+            peak_rss: common::peak_rss(&usage),
+            cpu: common::cpu_time(&usage),
         }
     }
 }
@@ -291,20 +298,8 @@ fn warm_deadline_cache() {
 fn timed(args: Vec<String>) -> (Run, Duration) {
     let started = Instant::now();
     let mut s = Session::start(args, &[]);
-    drop(s.child.stdin.take());
-    let mut timed_out = false;
-    while s.child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = s.child.kill();
-            timed_out = true;
-            break;
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let took = started.elapsed();
-    let mut r = s.finish();
-    r.timed_out = timed_out;
-    (r, took)
+    let r = s.finish_within(Duration::from_secs(30));
+    (r, started.elapsed())
 }
 
 /// A query that never ends (a recursive CTE) under --cpu-time 1s: the

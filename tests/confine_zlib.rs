@@ -9,13 +9,7 @@
 
 mod common;
 
-use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use common::{py_script, repo_root, run, timeout, BIN};
+use common::{py_script, run, Run};
 
 const MIB: u64 = 1 << 20;
 
@@ -25,115 +19,25 @@ const MIB: u64 = 1 << 20;
 /// a busy machine yet is far below the 1 GiB the bomb reached before.
 const SLACK: u64 = 128 * MIB;
 
-struct Measured {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-    /// The child's peak resident set (the kernel's hiwater RSS, VmHWM).
-    peak_rss: u64,
-    args: Vec<String>,
+#[track_caller]
+fn assert_peak_within(r: &Run, limit: u64) {
+    assert!(
+        r.peak_rss <= limit + SLACK,
+        "the host's peak RSS {} MiB passed the limit {} MiB + {} MiB\n{}",
+        r.peak_rss / MIB,
+        limit / MIB,
+        SLACK / MIB,
+        r.describe()
+    );
 }
 
-impl Measured {
-    fn describe(&self) -> String {
-        format!(
-            "command: {BIN} {}\nstatus: {}\npeak RSS: {} MiB\n----- stdout -----\n{}\n----- stderr -----\n{}",
-            self.args.join(" "),
-            self.status,
-            self.peak_rss / MIB,
-            self.stdout,
-            self.stderr
-        )
-    }
-
-    #[track_caller]
-    fn assert_ok(&self, name: &str) {
-        assert!(
-            self.status.success(),
-            "expected exit 0\n{}",
-            self.describe()
-        );
-        let want = format!("OK {name}");
-        assert!(
-            self.stdout.lines().any(|l| l.trim_end() == want),
-            "stdout has no line {want:?}\n{}",
-            self.describe()
-        );
-    }
-
-    #[track_caller]
-    fn assert_peak_within(&self, limit: u64) {
-        assert!(
-            self.peak_rss <= limit + SLACK,
-            "the host's peak RSS {} MiB passed the limit {} MiB + {} MiB\n{}",
-            self.peak_rss / MIB,
-            limit / MIB,
-            SLACK / MIB,
-            self.describe()
-        );
-    }
-}
-
-/// Runs `wasmffi args` and reaps it with `wait4`, which reports the
-/// child's peak RSS (`ru_maxrss`, the VmHWM of /proc/PID/status).
-fn run_measured(args: &[String]) -> Measured {
-    // The first run on a machine compiles the guest (a big, one-off RSS):
-    // have that done before measuring.
+/// Runs `wasmffi args` (reaped with `wait4`, which reports the child's
+/// peak RSS) after a warm-up run: the first run on a machine compiles the
+/// guest, a big one-off RSS.
+fn run_measured(args: &[String]) -> Run {
     let warm = run(["run", "-c", "pass"]);
     assert!(warm.status.success(), "warm-up run\n{}", warm.describe());
-
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(repo_root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot spawn {BIN}: {e}"));
-    let drain = |r: Option<Box<dyn Read + Send>>| {
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut r) = r {
-                let _ = r.read_to_end(&mut buf);
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let pid = child.id() as libc::pid_t;
-    let start = Instant::now();
-    let (status, usage) = loop {
-        let mut status = 0;
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
-        if r == pid {
-            break (ExitStatus::from_raw(status), usage);
-        }
-        if start.elapsed() > timeout() {
-            let _ = child.kill();
-            panic!("{BIN} {} timed out", args.join(" "));
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Measured {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        peak_rss: usage.ru_maxrss as u64 * 1024,
-        args: args.to_vec(),
-    }
+    run(args)
 }
 
 fn script(name: &str, opts: &[&str]) -> Vec<String> {
@@ -165,7 +69,7 @@ fn bombs_are_memory_errors_and_host_rss_stays_bounded() {
         "the MemoryError names the limit\n{}",
         m.describe()
     );
-    m.assert_peak_within(limit);
+    assert_peak_within(&m, limit);
 }
 
 /// Live objects hold host memory too: compressors (~270 KiB of libz state
@@ -179,5 +83,5 @@ fn live_streams_are_bounded() {
     let limit = 64 * MIB;
     let m = run_measured(&script("confine_zlib_streams", &["--max-memory", "64MiB"]));
     m.assert_ok("confine_zlib_streams");
-    m.assert_peak_within(limit);
+    assert_peak_within(&m, limit);
 }

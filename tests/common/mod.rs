@@ -53,6 +53,11 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub timed_out: bool,
+    /// The process's peak resident set in bytes (the kernel's `ru_maxrss`,
+    /// the VmHWM of /proc/PID/status).
+    pub peak_rss: u64,
+    /// CPU time the process used (user + system).
+    pub cpu: Duration,
 }
 
 impl Run {
@@ -63,11 +68,12 @@ impl Run {
     /// Everything about the run, for assertion messages.
     pub fn describe(&self) -> String {
         format!(
-            "command: {} {}\nstatus: {}{}\n----- stdout -----\n{}\n----- stderr -----\n{}\n------------------",
+            "command: {} {}\nstatus: {}{}, peak RSS {} MiB\n----- stdout -----\n{}\n----- stderr -----\n{}\n------------------",
             BIN,
             self.args.join(" "),
             self.status,
             if self.timed_out { " (killed: timed out)" } else { "" },
+            self.peak_rss >> 20,
             self.stdout,
             self.stderr
         )
@@ -130,22 +136,45 @@ fn drain<R: Read + Send + 'static>(r: Option<R>) -> thread::JoinHandle<Vec<u8>> 
     })
 }
 
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> (ExitStatus, bool) {
+/// Reaps the child with `wait4`, which also reports its peak RSS and CPU
+/// time; kills it past `limit`. Returns the status, whether it timed out,
+/// and its resource usage.
+pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> (ExitStatus, bool, libc::rusage) {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = child.id() as libc::pid_t;
     let start = Instant::now();
+    let mut timed_out = false;
     loop {
-        match child.try_wait().expect("waiting for wasmffi") {
-            Some(status) => return (status, false),
-            None if start.elapsed() >= limit => {
-                let _ = child.kill();
-                return (child.wait().expect("waiting for killed wasmffi"), true);
-            }
-            None => thread::sleep(Duration::from_millis(20)),
+        let mut status = 0;
+        // SAFETY: plain out-parameters for the kernel.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if timed_out { 0 } else { libc::WNOHANG };
+        let got = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        assert!(got >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if got == pid {
+            return (ExitStatus::from_raw(status), timed_out, usage);
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            timed_out = true;
+        } else {
+            thread::sleep(Duration::from_millis(10));
         }
     }
 }
 
 /// Runs `wasmffi <args>` with `stdin` (None: no stdin) and waits for it, at most `timeout()`.
 pub fn run_with_stdin<I, S>(args: I, stdin: Option<&[u8]>) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_within(args, stdin, timeout())
+}
+
+/// Runs `wasmffi <args>` with `stdin` and waits for it at most `limit`
+/// (then kills it: `timed_out`).
+pub fn run_within<I, S>(args: I, stdin: Option<&[u8]>, limit: Duration) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -174,7 +203,7 @@ where
     });
     let out = drain(child.stdout.take());
     let err = drain(child.stderr.take());
-    let (status, timed_out) = wait_with_timeout(&mut child, timeout());
+    let (status, timed_out, usage) = wait_with_timeout(&mut child, limit);
     if let Some(f) = feeder {
         let _ = f.join();
     }
@@ -187,7 +216,22 @@ where
         stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
         stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
         timed_out,
+        peak_rss: peak_rss(&usage),
+        cpu: cpu_time(&usage),
     }
+}
+
+/// Peak resident set in bytes, from `wait4`'s usage.
+pub fn peak_rss(usage: &libc::rusage) -> u64 {
+    usage.ru_maxrss as u64 * 1024
+}
+
+/// User + system CPU time, from `wait4`'s usage.
+pub fn cpu_time(usage: &libc::rusage) -> Duration {
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// Runs `wasmffi <args>` without stdin.
