@@ -11,7 +11,9 @@ fn main() {
         let display = entry.display();
         println!("cargo:rerun-if-changed={display}");
     }
-    println!("cargo:rerun-if-changed=../../Lib/importlib/_bootstrap.py");
+    // wasmffi patch: upstream also watched ../../Lib/importlib/_bootstrap.py, a path of
+    // RustPython's own repository that does not exist in a vendored copy, which made
+    // cargo rebuild this crate (3 minutes) on every guest build.
 
     println!("cargo:rustc-env=RUSTPYTHON_GIT_HASH={}", git_hash());
     println!(
