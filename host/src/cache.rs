@@ -9,9 +9,54 @@ use wasmtime::error::Context;
 use wasmtime::Engine;
 use wasmtime::Result;
 
-/// The guest component, built by `build.rs`.
-pub static GUEST_WASM: &[u8] = include_bytes!(env!("WASMFFI_GUEST_WASM"));
-const GUEST_HASH: &str = env!("WASMFFI_GUEST_HASH");
+/// The Python interpreter a runtime runs: both guest components are built by
+/// `build.rs`. RustPython stays the default until the CPython guest passes
+/// everything (guest-cpython/README.md says where that stands).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Guest {
+    #[default]
+    RustPython,
+    CPython,
+}
+
+impl Guest {
+    /// `$WASMFFI_GUEST` (`rustpython` or `cpython`), else the default.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("WASMFFI_GUEST") {
+            Ok(name) => name
+                .parse()
+                .map_err(|err| wasmtime::Error::msg(format!("WASMFFI_GUEST: {err}"))),
+            Err(_) => Ok(Guest::default()),
+        }
+    }
+
+    fn wasm(self) -> &'static [u8] {
+        match self {
+            Guest::RustPython => include_bytes!(env!("WASMFFI_GUEST_WASM")),
+            Guest::CPython => include_bytes!(env!("WASMFFI_CPYTHON_GUEST_WASM")),
+        }
+    }
+
+    fn hash(self) -> &'static str {
+        match self {
+            Guest::RustPython => env!("WASMFFI_GUEST_HASH"),
+            Guest::CPython => env!("WASMFFI_CPYTHON_GUEST_HASH"),
+        }
+    }
+}
+
+impl std::str::FromStr for Guest {
+    type Err = String;
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        match name {
+            "rustpython" => Ok(Guest::RustPython),
+            "cpython" => Ok(Guest::CPython),
+            other => Err(format!(
+                "unknown guest {other:?}: expected rustpython or cpython"
+            )),
+        }
+    }
+}
 
 /// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
 pub fn default_dir() -> PathBuf {
@@ -26,10 +71,14 @@ pub fn default_dir() -> PathBuf {
 }
 
 /// Load the guest compiled for `engine`, compiling and caching it on first use.
-pub fn load_guest(engine: &Engine, dir: &std::path::Path) -> Result<Component> {
+pub fn load_guest(engine: &Engine, dir: &std::path::Path, guest: Guest) -> Result<Component> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let path = dir.join(format!("guest-{GUEST_HASH}-{:016x}.cwasm", hasher.finish()));
+    let path = dir.join(format!(
+        "guest-{}-{:016x}.cwasm",
+        guest.hash(),
+        hasher.finish()
+    ));
 
     if path.exists() {
         // SAFETY: the file was written by `precompile_component` of an engine
@@ -52,7 +101,7 @@ pub fn load_guest(engine: &Engine, dir: &std::path::Path) -> Result<Component> {
     );
     let started = std::time::Instant::now();
     let compiled = engine
-        .precompile_component(GUEST_WASM)
+        .precompile_component(guest.wasm())
         .context("compiling the guest component")?;
     eprintln!(
         "wasmffi: compiled in {:.1}s",
@@ -86,4 +135,24 @@ fn store(dir: &std::path::Path, path: &std::path::Path, compiled: &[u8]) -> Resu
     std::fs::write(&partial, compiled).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, path).with_context(|| format!("renaming to {}", path.display()))?;
     Ok(())
+}
+
+/// The CPython guest's standard library (a stored zip of sources and
+/// precompiled bytecode), built with the host.
+static CPYTHON_STDLIB: &[u8] = include_bytes!(env!("WASMFFI_CPYTHON_STDLIB"));
+const CPYTHON_STDLIB_HASH: &str = env!("WASMFFI_CPYTHON_STDLIB_HASH");
+
+/// The guest path the CPython guest imports its standard library from:
+/// `python311.zip` in it (guest-cpython/src/main.rs).
+pub const CPYTHON_STDLIB_GUEST_DIR: &str = "/usr/local/lib";
+
+/// A directory holding `python311.zip`, written once into the cache; the
+/// runtime mounts it read-only at [`CPYTHON_STDLIB_GUEST_DIR`].
+pub fn cpython_stdlib_dir(dir: &std::path::Path) -> Result<PathBuf> {
+    let stdlib = dir.join(format!("stdlib-{CPYTHON_STDLIB_HASH}"));
+    let zip = stdlib.join("python311.zip");
+    if !zip.exists() {
+        store(&stdlib, &zip, CPYTHON_STDLIB).context("writing the guest's standard library")?;
+    }
+    Ok(stdlib)
 }

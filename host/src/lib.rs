@@ -53,4 +53,10 @@ pub use isolate::WORKER_ARG as NATIVE_WORKER_ARG;
 pub fn native_worker_main(args: &[String]) -> ! {
     worker::main(args)
 }
-pub use runtime::{parse_preopen, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};
+/// Where compiled guests and the CPython guest's standard library are cached:
+/// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
+pub fn cache_dir() -> std::path::PathBuf {
+    cache::default_dir()
+}
+
+pub use runtime::{parse_preopen, Guest, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};

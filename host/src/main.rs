@@ -108,6 +108,11 @@ struct RunArgs {
     /// Set an environment variable in the guest.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
+    /// The Python interpreter: rustpython (the default for now) or cpython
+    /// (3.11; its modules are being ported, see guest-cpython/README.md).
+    /// Also `$WASMFFI_GUEST`.
+    #[arg(long = "guest", value_name = "NAME")]
+    guest: Option<wasmffi::Guest>,
     #[command(flatten)]
     policy: PolicyArgs,
     /// The script, then its arguments (with -c/-m: only arguments).
@@ -194,7 +199,11 @@ fn run_program(args: RunArgs) -> Result<i32> {
             .with_context(|| format!("--env expects KEY=VALUE, got {pair:?}"))?;
         options.env.push((key.to_owned(), value.to_owned()));
     }
-    let runtime = Runtime::new(policy)?;
+    let guest = match args.guest {
+        Some(guest) => guest,
+        None => wasmffi::Guest::from_env()?,
+    };
+    let runtime = Runtime::with_guest(policy, &wasmffi::cache_dir(), guest)?;
     Ok(runtime.run(&program, &options)?.status)
 }
 

@@ -13,6 +13,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::bindings::Ffi;
+pub use crate::cache::Guest;
 use crate::policy::Policy;
 use crate::state::HostState;
 
@@ -95,6 +96,9 @@ pub struct Runtime {
     policy: Arc<Policy>,
     /// Also where mixed modules cache (the probe's answers).
     cache_dir: PathBuf,
+    /// The host directory mounted read-only as the CPython guest's standard
+    /// library (none for RustPython, whose library is frozen in).
+    stdlib_dir: Option<PathBuf>,
 }
 
 impl Runtime {
@@ -104,6 +108,11 @@ impl Runtime {
     }
 
     pub fn with_cache_dir(policy: Policy, cache_dir: &Path) -> Result<Self> {
+        Self::with_guest(policy, cache_dir, Guest::from_env()?)
+    }
+
+    /// A runtime running the given Python interpreter.
+    pub fn with_guest(policy: Policy, cache_dir: &Path, guest: Guest) -> Result<Self> {
         // Policies built in Rust are finished here (files and the CLI check
         // it as they load).
         if let Err(err) = policy.validate_raw_memory() {
@@ -148,7 +157,11 @@ impl Runtime {
         // After wasmtime's own signal handlers, so that ours come first and
         // hand wasm traps on.
         crate::fault::install();
-        let component = crate::cache::load_guest(&engine, cache_dir)?;
+        let component = crate::cache::load_guest(&engine, cache_dir, guest)?;
+        let stdlib_dir = match guest {
+            Guest::RustPython => None,
+            Guest::CPython => Some(crate::cache::cpython_stdlib_dir(cache_dir)?),
+        };
         tracing::debug!(elapsed = ?started.elapsed(), "guest component loaded");
 
         let mut linker = Linker::<HostState>::new(&engine);
@@ -165,6 +178,7 @@ impl Runtime {
             pre,
             policy: Arc::new(policy),
             cache_dir: cache_dir.to_owned(),
+            stdlib_dir,
         })
     }
 
@@ -232,6 +246,14 @@ impl Runtime {
             wasi.preopened_dir(&dir.host, &dir.guest, perms)
                 .with_context(|| format!("cannot preopen directory {}", dir.host.display()))?;
             guest_dirs.extend(guest_dir(&dir.host, &dir.guest, dir.writable));
+        }
+        if let Some(stdlib) = &self.stdlib_dir {
+            wasi.preopened_dir(
+                stdlib,
+                crate::cache::CPYTHON_STDLIB_GUEST_DIR,
+                FsPerms::ReadOnly,
+            )
+            .context("mounting the standard library")?;
         }
         match &options.stdin {
             Stdio::Inherit => {

