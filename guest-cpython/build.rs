@@ -31,7 +31,8 @@ fn main() {
     // needs more than Rust's 1 MiB default wasm stack.
     println!("cargo:rustc-link-arg-bins=-zstack-size=8388608");
     // `sys.exit(3)` ends in C's exit(3) (Py_Exit), `os._exit(5)` in
-    // _exit(5), and WASI p2's exit keeps only ok/err: both end in `_Exit`,
-    // which goes through `__wrap__Exit` (src/wasi_libc.rs).
+    // _exit(5), and WASI p2's exit keeps only ok/err: both go through
+    // wrappers that keep the number (src/wasi_libc.rs).
     println!("cargo:rustc-link-arg-bins=--wrap=_Exit");
+    println!("cargo:rustc-link-arg-bins=--wrap=_exit");
 }

@@ -44,7 +44,39 @@ SKIP_DIRS = {
     "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip",
     "lib2to3", "lib-dynload", "site-packages", "__pycache__", "config-3.11-wasm32-wasi",
 }
-STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-1"
+STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-3"
+
+# The stdlib as CPython ships it, but for these few changes, each marked in the
+# file it changes. (file, exact text, replacement)
+PATCHES = [
+    # asyncio's loops wake themselves through a socketpair, which WASI cannot
+    # make. Nothing can wake a guest's loop from outside anyway (one thread,
+    # no signal delivery), so it runs without one.
+    (
+        "asyncio/selector_events.py",
+        "import socket\n",
+        "import socket\nimport sys  # wasmffi patch\n",
+    ),
+    (
+        "asyncio/selector_events.py",
+        """    def _close_self_pipe(self):
+        self._remove_reader""",
+        """    def _close_self_pipe(self):
+        if self._ssock is None:  # wasmffi patch: WASI has no self-pipe
+            return
+        self._remove_reader""",
+    ),
+    (
+        "asyncio/selector_events.py",
+        """        # A self-socket, really. :-)
+        self._ssock, self._csock = socket.socketpair()""",
+        """        # A self-socket, really. :-)
+        if sys.platform == "wasi":  # wasmffi patch: no socketpair on WASI
+            self._ssock = self._csock = None
+            return
+        self._ssock, self._csock = socket.socketpair()""",
+    ),
+]
 
 
 def main(dest):
@@ -70,6 +102,11 @@ def main(dest):
                 rel = name[len(ROOT + STDLIB):]
                 if shipped(rel):
                     stdlib[rel] = tar.extractfile(member).read()
+    for rel, old, new in PATCHES:
+        source = stdlib[rel].decode()
+        if source.count(old) != 1:
+            sys.exit(f"cpython_wasi.py: the patch of {rel} no longer applies")
+        stdlib[rel] = source.replace(old, new).encode()
     make_zip(os.path.join(dest, "python311.zip"), stdlib)
     with open(stamp, "w") as f:
         f.write(STAMP + "\n")

@@ -13,9 +13,11 @@ fi
 # libraries the tests and later modules call into. libpython3.11-testsuite is
 # CPython 3.11's own test suite (/usr/lib/python3.11/ctypes/test/ is run in the
 # guest by tests/cpython_ctypes.rs); python3.11 (libpython3.11-stdlib) ships
-# its helper library lib-dynload/_ctypes_test.cpython-311-*.so.
+# its helper library lib-dynload/_ctypes_test.cpython-311-*.so. python3.11 with
+# pip also fetches and lays out the CPython guest's interpreter and standard
+# library (scripts/cpython_wasi.py, run by host/build.rs).
 missing=()
-for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev python3.11 libpython3.11-testsuite; do
+for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev python3.11 python3-pip libpython3.11-testsuite; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -168,3 +168,10 @@ pub extern "C" fn __wrap__Exit(status: c_int) -> ! {
     // SAFETY: libc's _Exit, for a clean status.
     unsafe { __real__Exit(0) }
 }
+
+/// `os._exit`'s `_exit`: wasi-libc defines it beside `_Exit`, so the call
+/// between them is not wrapped.
+#[no_mangle]
+pub extern "C" fn __wrap__exit(status: c_int) -> ! {
+    __wrap__Exit(status)
+}
