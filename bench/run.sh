@@ -91,8 +91,20 @@ PYEOF
 }
 
 guest_ms="$(mean_ms "$WASMFFI" run -c pass)"
+cpy_guest_ms="$(mean_ms "$WASMFFI" run --guest cpython -c pass)"
 cpython_ms="$(mean_ms "$PY" -c pass)"
-echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x"
+echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython-guest=$cpy_guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x cpython-guest-ratio=$(ratio "$cpy_guest_ms" "$cpython_ms")x"
+
+# ---------------------------------------------------------------- interpreters
+# The interpreter's own speed (bench/interp.py): the machine's CPython, the
+# RustPython guest and the CPython guest, net ns per operation.
+native_i="$("$PY" "$HERE/interp.py")"
+rp_i="$("$WASMFFI" run "$HERE/interp.py")"
+cp_i="$("$WASMFFI" run --guest cpython "$HERE/interp.py")"
+for key in loop_add_ns builtin_call_ns python_call_ns method_call_ns attribute_read_ns sorted_cmp_20k_ms; do
+    n="$(figure "$native_i" "$key")"; r="$(figure "$rp_i" "$key")"; c="$(figure "$cp_i" "$key")"
+    echo "interpreter $key: rustpython-guest=$r cpython-guest=$c cpython=$n cpython-guest-ratio=$(ratio "$c" "$n")x"
+done
 
 # ------------------------------------------------------------------- callbacks
 # qsort of 100 000 ints with a Python comparator, and one callback's cost
