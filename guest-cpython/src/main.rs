@@ -4,11 +4,14 @@
 //! native code through the host are Rust on CPython's C API (PyO3).
 
 mod bindings;
+mod ffi;
+mod rawffi;
 mod wasi_libc;
 
 use std::ffi::{c_char, c_int, CString};
 
-use pyo3::ffi;
+/// CPython's C API (the crate's own `ffi` is the FFI core).
+use pyo3::ffi as capi;
 
 /// `wchar_t` on wasm32-wasi.
 #[allow(non_camel_case_types)]
@@ -19,6 +22,9 @@ const HOME: &str = "/usr/local";
 const STDLIB_ZIP: &str = "/usr/local/lib/python311.zip";
 
 fn main() {
+    // Built-in modules must be in the inittab before the interpreter starts.
+    use rawffi::_rawffi;
+    pyo3::append_to_inittab!(_rawffi);
     let status = run_python();
     if status != 0 {
         // WASI p2's exit carries only ok/err; this keeps the number.
@@ -36,50 +42,50 @@ fn run_python() -> c_int {
     // SAFETY: the interpreter is not initialised yet; every pointer handed to
     // CPython outlives the call that takes it (PyConfig copies strings).
     unsafe {
-        let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
-        ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+        let mut config = std::mem::MaybeUninit::<capi::PyConfig>::uninit();
+        capi::PyConfig_InitPythonConfig(config.as_mut_ptr());
         let mut config = config.assume_init();
         let outcome = configure(&mut config, &mut argv);
         let status = match outcome {
-            Ok(()) => ffi::Py_InitializeFromConfig(&config),
+            Ok(()) => capi::Py_InitializeFromConfig(&config),
             Err(status) => status,
         };
-        ffi::PyConfig_Clear(&mut config);
-        if ffi::PyStatus_Exception(status) != 0 {
-            if ffi::PyStatus_IsExit(status) != 0 {
+        capi::PyConfig_Clear(&mut config);
+        if capi::PyStatus_Exception(status) != 0 {
+            if capi::PyStatus_IsExit(status) != 0 {
                 return status.exitcode;
             }
-            ffi::Py_ExitStatusException(status);
+            capi::Py_ExitStatusException(status);
         }
-        ffi::Py_RunMain()
+        capi::Py_RunMain()
     }
 }
 
 unsafe fn configure(
-    config: &mut ffi::PyConfig,
+    config: &mut capi::PyConfig,
     argv: &mut [*const c_char],
-) -> Result<(), ffi::PyStatus> {
-    let check = |status: ffi::PyStatus| {
-        if ffi::PyStatus_Exception(status) != 0 {
+) -> Result<(), capi::PyStatus> {
+    let check = |status: capi::PyStatus| {
+        if capi::PyStatus_Exception(status) != 0 {
             Err(status)
         } else {
             Ok(())
         }
     };
-    check(ffi::PyConfig_SetBytesArgv(
+    check(capi::PyConfig_SetBytesArgv(
         config,
-        argv.len() as ffi::Py_ssize_t,
+        argv.len() as capi::Py_ssize_t,
         argv.as_mut_ptr(),
     ))?;
     let home = wide(HOME);
-    check(ffi::PyConfig_SetString(
+    check(capi::PyConfig_SetString(
         config,
         &mut config.home,
         home.as_ptr(),
     ))?;
     let zip = wide(STDLIB_ZIP);
     config.module_search_paths_set = 1;
-    check(ffi::PyWideStringList_Append(
+    check(capi::PyWideStringList_Append(
         &mut config.module_search_paths,
         zip.as_ptr(),
     ))?;

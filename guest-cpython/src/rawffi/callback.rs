@@ -1,0 +1,88 @@
+//! `_rawffi.CallbackPtr`'s handler: native arguments to Python values, the
+//! Python result back to native bytes.
+
+use std::rc::Rc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::ffi::call::{CallSpec, ValueSpec};
+use crate::ffi::callback::Handler;
+use crate::ffi::memory;
+use crate::ffi::prim::{address_of, decode_bytes, encode, Encoded, Kind};
+
+pub struct RawHandler {
+    pub callable: Py<PyAny>,
+    pub spec: Rc<CallSpec>,
+    pub arg_shapes: Vec<Option<Py<PyAny>>>,
+}
+
+impl Handler for RawHandler {
+    fn call(&self, py: Python<'_>, packed: &[u8]) -> PyResult<Vec<u8>> {
+        let mut args = Vec::with_capacity(self.spec.args.len());
+        for (index, ty) in self.spec.args.iter().enumerate() {
+            let offset = self.spec.offsets[index] as usize;
+            let bytes = packed
+                .get(offset..offset + ty.size() as usize)
+                .ok_or_else(|| {
+                    PyValueError::new_err("callback arguments are shorter than the signature")
+                })?;
+            args.push(match ty {
+                ValueSpec::Prim(prim) => decode_bytes(py, *prim, bytes)?,
+                ValueSpec::Aggregate(_) => {
+                    let data = PyBytes::new(py, bytes);
+                    match self.arg_shapes.get(index).and_then(Option::as_ref) {
+                        Some(shape) => shape.bind(py).call_method1("_from_bytes", (data,))?,
+                        None => data.into_any(),
+                    }
+                }
+            });
+        }
+        let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
+        match &self.spec.ret {
+            None => Ok(Vec::new()),
+            Some(ValueSpec::Prim(prim)) if prim.kind == Kind::Void => Ok(Vec::new()),
+            Some(ValueSpec::Prim(prim)) => match encode(*prim, &result)? {
+                Encoded::Bits(bits) => {
+                    let size = (prim.size as usize).min(8);
+                    Ok(bits.to_le_bytes()[..size].to_vec())
+                }
+                Encoded::Bytes(bytes) => Ok(bytes),
+                Encoded::Temporary(_) => Err(PyTypeError::new_err(
+                    "a callback cannot return a string by value: return an address that stays valid",
+                )),
+            },
+            Some(ValueSpec::Aggregate(aggregate)) => {
+                let size = aggregate.layout.size as usize;
+                if let Ok(b) = result.cast::<PyBytes>() {
+                    if b.as_bytes().len() == size {
+                        return Ok(b.as_bytes().to_vec());
+                    }
+                }
+                let buffer = result.getattr("buffer")?;
+                let address = address_of(&buffer)?.filter(|&a| a != 0).ok_or_else(|| {
+                    PyTypeError::new_err("the callback must return a structure instance")
+                })?;
+                memory::read(py, address, size)
+            }
+        }
+    }
+
+    fn target(&self, py: Python<'_>) -> Py<PyAny> {
+        self.callable.clone_ref(py)
+    }
+
+    fn context(&self) -> &'static str {
+        "on calling _rawffi callback function"
+    }
+
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.callable)?;
+        for shape in self.arg_shapes.iter().flatten() {
+            visit.call(shape)?;
+        }
+        Ok(())
+    }
+}
