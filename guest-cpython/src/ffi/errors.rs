@@ -8,6 +8,9 @@ use pyo3::prelude::*;
 
 use super::wit::types::{FfiError, NativeCrash};
 
+// Every module that exposes the FFI raises this one type for bad pointers
+// (the RustPython guest looks it up in `_rawffi`); it lives in the core so a
+// `_ctypes` port can raise it too, and `_rawffi` exports it.
 pyo3::create_exception!(
     _rawffi,
     SegfaultException,
@@ -15,9 +18,7 @@ pyo3::create_exception!(
     "Memory the runtime refused to touch: NULL, freed, out of bounds or not granted."
 );
 
-/// `_rawffi.SegfaultException` is raised for bad pointers by every module
-/// that exposes the FFI, as in the RustPython guest (which looks it up in
-/// `_rawffi`); here the type lives in the core and `_rawffi` exports it.
+/// The Python exception for a host error.
 pub fn to_py(py: Python<'_>, err: FfiError) -> PyErr {
     match err {
         FfiError::NotPermitted(msg) => PyPermissionError::new_err(msg),

@@ -19,15 +19,13 @@ pub(crate) mod _rawffi {
 
     use super::convert::{pack_call, parse_spec, unpack_result, SpecSource};
     use crate::ffi::call::{Aggregate, CallSpec, ValueSpec};
-    use crate::ffi::errors::OrRaise;
+    use crate::ffi::errors::{OrRaise, SegfaultException};
     use crate::ffi::memory::read_string;
     use crate::ffi::platform::facts;
     use crate::ffi::prim::{
         decode_bits, decode_bytes, decode_wide, encode, prim_from_str, utf8, Encoded, Kind,
     };
     use crate::ffi::wit::{call, library, memory};
-
-    use crate::ffi::errors::SegfaultException;
 
     /// The application-level half, NUL-terminated for the compiler.
     const APP: &CStr =
@@ -36,7 +34,8 @@ pub(crate) mod _rawffi {
             Err(_) => panic!("app.py contains a NUL byte"),
         };
 
-    /// A name or code given as `str`, in UTF-8.
+    /// How a lone surrogate in a name or type code is reported (the
+    /// RustPython guest's wording).
     const NO_SURROGATES: &str = "surrogates are not allowed here";
 
     #[pymodule_init]
