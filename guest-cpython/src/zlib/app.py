@@ -1,5 +1,7 @@
 # The application-level half of the mixed module `zlib`: CPython's zlib API
-# over the host's libz (_compress, _Compressor, ... are the Rust half).
+# over the host's libz (_compress, _Compressor, ... are the Rust half). The
+# RustPython guest's app.py (guest/src/zlib/), with CPython's wording where
+# that one had RustPython's.
 
 MAX_WBITS = 15
 DEFLATED = 8
@@ -33,7 +35,7 @@ def _index(value, name):
 def _c_int(value, name):
     value = _index(value, name)
     if not -(1 << 31) <= value < (1 << 31):
-        raise OverflowError("signed integer is greater than maximum" if value > 0 else "signed integer is less than minimum")
+        raise OverflowError("Python int too large to convert to C int")
     return value
 
 
@@ -80,8 +82,7 @@ def _wrap_compress(c):
 def compressobj(level=Z_DEFAULT_COMPRESSION, method=DEFLATED, wbits=MAX_WBITS,
                 memLevel=DEF_MEM_LEVEL, strategy=Z_DEFAULT_STRATEGY, zdict=None):
     """Return a compressor object."""
-    if zdict is not None:
-        zdict = memoryview(zdict).tobytes()
+    # The Rust half takes any buffer and words a refusal as CPython does.
     return _wrap_compress(_compressor(_c_int(level, "level"), _c_int(method, "method"),
                                       _c_int(wbits, "wbits"), _c_int(memLevel, "memLevel"),
                                       _c_int(strategy, "strategy"), zdict))

@@ -48,17 +48,24 @@ impl Drop for View {
 }
 
 /// CPython's `unsigned_int(bitwise=True)` argument: any integer, taken
-/// modulo 2**32 (`crc32(data, -1)` is valid), anything else a TypeError.
-fn bitwise_u32(value: &Bound<'_, PyAny>) -> PyResult<u32> {
-    // SAFETY: a live object with the GIL held; the error check follows the
-    // C API's convention for this function.
-    let v = unsafe { capi::PyLong_AsUnsignedLongLongMask(value.as_ptr()) };
-    if v == u64::MAX {
-        if let Some(err) = PyErr::take(value.py()) {
-            return Err(err);
+/// modulo 2**32 (`crc32(data, -1)` is valid), anything else (`None` too) a
+/// TypeError.
+struct Masked(u32);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Masked {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Masked> {
+        // SAFETY: a live object with the GIL held; the error check follows
+        // the C API's convention for this function.
+        let v = unsafe { capi::PyLong_AsUnsignedLongLongMask(value.as_ptr()) };
+        if v == u64::MAX {
+            if let Some(err) = PyErr::take(value.py()) {
+                return Err(err);
+            }
         }
+        Ok(Masked(v as u32))
     }
-    Ok(v as u32)
 }
 
 /// `zlib.error`, spelled as CPython spells it.
@@ -76,7 +83,7 @@ pub(crate) mod zlib {
     use pyo3::types::{PyBytes, PyTuple};
 
     use super::exception::error;
-    use super::{bitwise_u32, View};
+    use super::{Masked, View};
     use crate::bindings::zlib as host;
     use crate::bindings::zlib::ZlibError;
 
@@ -118,21 +125,15 @@ pub(crate) mod zlib {
     }
 
     #[pyfunction]
-    #[pyo3(signature = (data, value = None, /))]
-    fn crc32(data: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
-        let py = data.py();
-        let data = View::new(data)?;
-        let value = value.map(bitwise_u32).transpose()?.unwrap_or(0);
-        host::crc32(data.bytes(), value).or_raise(py)
+    #[pyo3(signature = (data, value = Masked(0), /))]
+    fn crc32(data: &Bound<'_, PyAny>, value: Masked) -> PyResult<u32> {
+        host::crc32(View::new(data)?.bytes(), value.0).or_raise(data.py())
     }
 
     #[pyfunction]
-    #[pyo3(signature = (data, value = None, /))]
-    fn adler32(data: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
-        let py = data.py();
-        let data = View::new(data)?;
-        let value = value.map(bitwise_u32).transpose()?.unwrap_or(1);
-        host::adler32(data.bytes(), value).or_raise(py)
+    #[pyo3(signature = (data, value = Masked(1), /))]
+    fn adler32(data: &Bound<'_, PyAny>, value: Masked) -> PyResult<u32> {
+        host::adler32(View::new(data)?.bytes(), value.0).or_raise(data.py())
     }
 
     #[pyfunction]
