@@ -52,13 +52,19 @@ pub(crate) mod _probe {
     #[pyfunction]
     fn _run<'py>(
         py: Python<'py>,
-        headers: Vec<Bound<'py, PyAny>>,
-        queries: Vec<Bound<'py, PyTuple>>,
+        headers: &Bound<'py, PyAny>,
+        queries: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        let headers = headers.iter().map(text).collect::<PyResult<Vec<_>>>()?;
-        let mut qs = Vec::with_capacity(queries.len());
-        for q in &queries {
-            let items: Vec<Bound<'py, PyAny>> = q.iter().collect();
+        // Any iterable, as the RustPython guest takes them (PyO3's Vec
+        // would refuse a `str` of headers instead of checking each name).
+        let headers = headers
+            .try_iter()?
+            .map(|h| text(&h?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut qs = Vec::new();
+        for q in queries.try_iter()? {
+            let q = q?;
+            let items: Vec<Bound<'py, PyAny>> = q.cast::<PyTuple>()?.iter().collect();
             let tag = items.first().map(text).transpose()?.unwrap_or_default();
             qs.push(match (tag.as_str(), items.as_slice()) {
                 ("type", [_, t]) => Query::TypeLayout(text(t)?),
