@@ -5,4 +5,4 @@ wit_bindgen::generate!({
     world: "ffi",
 });
 
-pub use wasmffi::ffi::{mixed, probe, process, types, zlib};
+pub use wasmffi::ffi::{mixed, probe, process, sqlite, types, zlib};

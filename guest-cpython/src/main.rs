@@ -8,6 +8,7 @@ mod ffi;
 mod mixed;
 mod probe;
 mod rawffi;
+mod sqlite3;
 mod wasi_libc;
 mod zlib;
 
@@ -33,6 +34,8 @@ fn main() {
     use zlib::zlib as zlib_module;
     pyo3::append_to_inittab!(zlib_module);
     pyo3::append_to_inittab!(_probe);
+    use sqlite3::_sqlite3;
+    pyo3::append_to_inittab!(_sqlite3);
     let status = run_python();
     if status != 0 {
         // WASI p2's exit carries only ok/err; this keeps the number.
