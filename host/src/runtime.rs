@@ -328,6 +328,22 @@ impl Runtime {
                 }
             },
         };
+        // What the deadline interrupted inside the host (a sqlite statement,
+        // a busy wait) comes back to the guest as an exception, and a fast
+        // interpreter can fail with it and exit before the next epoch tick
+        // traps it: a run that fails past its deadline was stopped by it.
+        let status = match self.policy.limits.cpu_time {
+            Some(limit)
+                if status != 0 && status != DEADLINE_STATUS && started.elapsed() >= limit =>
+            {
+                eprintln!(
+                    "wasmffi: the guest ran past its time limit of {:.3}s (limits.cpu_time) and was stopped",
+                    limit.as_secs_f64()
+                );
+                DEADLINE_STATUS
+            }
+            _ => status,
+        };
         let contents = |pipe: Option<MemoryOutputPipe>| {
             pipe.map(|p| p.contents().to_vec()).unwrap_or_default()
         };
