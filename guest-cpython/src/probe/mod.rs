@@ -74,7 +74,7 @@ pub(crate) mod _probe {
                 _ => return Err(PyValueError::new_err(format!("bad probe query {tag:?}"))),
             });
         }
-        let answers = host::run(&headers, &qs).map_err(|e| crate::mixed::to_py(py, e))?;
+        let answers = host::run(&headers, &qs).map_err(|e| crate::ffi::errors::to_py(py, e))?;
         answers.into_iter().map(|a| answer(py, a)).collect()
     }
 

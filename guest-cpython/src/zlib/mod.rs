@@ -110,7 +110,7 @@ pub(crate) mod zlib {
             ZlibError::Zlib(msg) => error::new_err(msg),
             ZlibError::Value(msg) => PyValueError::new_err(msg),
             ZlibError::Memory(msg) => PyMemoryError::new_err(msg),
-            ZlibError::Refused(e) => crate::mixed::to_py(py, e),
+            ZlibError::Refused(e) => crate::ffi::errors::to_py(py, e),
         }
     }
 
