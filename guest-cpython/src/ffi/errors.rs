@@ -29,12 +29,14 @@ pub fn to_py(py: Python<'_>, err: FfiError) -> PyErr {
         FfiError::LimitExceeded(msg) => PyMemoryError::new_err(msg),
         FfiError::Unsupported(msg) => PyNotImplementedError::new_err(msg),
         FfiError::SignatureMismatch(msg) => PyTypeError::new_err(msg),
-        // The small-block arena (ctypes') would be reset here, as in the
-        // RustPython guest; `_rawffi` allocates every block from the host.
-        FfiError::Crashed(crash) if crash.recoverable => PyOSError::new_err(format!(
-            "native code crashed: {} in {}",
-            crash.signal_name, crash.function
-        )),
+        // The helper took ctypes' arena chunks with it (see arena.rs).
+        FfiError::Crashed(crash) if crash.recoverable => {
+            super::arena::forget_native_memory();
+            PyOSError::new_err(format!(
+                "native code crashed: {} in {}",
+                crash.signal_name, crash.function
+            ))
+        }
         FfiError::Crashed(crash) => fatal_native_crash(py, &crash),
     }
 }

@@ -4,6 +4,7 @@
 //! it now; a `_ctypes` port can share it. Everything here talks to the host
 //! through the WIT bindings only.
 
+pub mod arena;
 pub mod call;
 pub mod callback;
 pub mod errors;

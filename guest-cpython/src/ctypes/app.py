@@ -1,0 +1,470 @@
+# _ctypes, application level: the metaclasses, the instances and the
+# conversion rules of CPython 3.11's C core, over the Rust primitives of
+# this module (mod.rs says why the split is where it is). Names follow
+# CPython's Modules/_ctypes/ so a reader can compare: stgdict -> _Info,
+# KeepRef -> _keep_ref, ConvParam -> _conv_param, GetResult -> _get_result.
+# Every buffer is host memory: `_b_addr_` is what native code sees.
+
+import sys as _sys
+
+__version__ = "1.1.0"
+FUNCFLAG_CDECL = 0x1
+FUNCFLAG_HRESULT = 0x2
+FUNCFLAG_PYTHONAPI = 0x4
+FUNCFLAG_USE_ERRNO = 0x8
+FUNCFLAG_USE_LASTERROR = 0x10
+CTYPES_MAX_ARGCOUNT = 1024
+SIZEOF_TIME_T = _c_types.get("time_t", _c_types["long"])[0]
+_POINTER_SIZE = _prim_sizes["P"][0]
+_WCHAR_SIZE = _prim_sizes["u"][0]
+_WIDE = "utf-16-le" if _WCHAR_SIZE == 2 else "utf-32-le"
+_pointer_type_cache = {}
+_array_type_cache = {}
+
+
+class ArgumentError(Exception):
+    pass
+
+
+ArgumentError.__module__ = "ctypes"
+
+
+# ---------------------------------------------------------------- type info
+
+class _Info:
+    """What CPython keeps in a type's StgDict."""
+
+    __slots__ = ("kind", "size", "align", "length", "proto", "code", "desc",
+                 "fields", "flags", "argtypes", "restype", "final", "swapped",
+                 "layout", "sig_cache")
+
+    def __init__(self, kind, size, align):
+        self.kind = kind
+        self.size = size
+        self.align = align
+        self.length = 0
+        self.proto = None
+        self.code = None
+        self.desc = None  # what crosses to Layout/Signature: a code or a Layout
+        self.fields = None
+        self.flags = 0
+        self.argtypes = None
+        self.restype = None
+        self.final = False
+        self.swapped = False
+        self.layout = None
+        self.sig_cache = None
+
+
+def _info(tp):
+    return tp.__dict__.get("_stginfo_") if isinstance(tp, type) else None
+
+
+def _info_of(obj):
+    """The type info of a ctypes type or instance (MRO search: a subclass
+    without its own `_fields_` shares its base's), or None."""
+    if not isinstance(obj, type):
+        obj = type(obj)
+    for klass in obj.__mro__:
+        info = klass.__dict__.get("_stginfo_")
+        if info is not None:
+            return info
+    return None
+
+
+def _need_info(tp):
+    info = _info_of(tp)
+    if info is None:
+        raise TypeError("abstract class")
+    return info
+
+
+def _desc(info):
+    """The crossing descriptor of a type: a type code or a host Layout."""
+    if info.desc is None:
+        if info.kind in ("struct", "union"):
+            info.desc = _struct_layout_desc(info)
+        elif info.kind == "array":
+            # C has no array values; inside a struct an array lays out
+            # as that many elements.
+            if info.length == 0:
+                raise TypeError("a zero-length array has no C layout")
+            info.desc = Layout([_desc(_need_info(info.proto))] * info.length)
+        else:
+            info.desc = "P"
+    return info.desc
+
+
+def _simple_instance(tp):
+    """CPython's _ctypes_simple_instance: a subclass of a fundamental
+    simple type (its values stay objects instead of turning into ints)."""
+    return (isinstance(tp, PyCSimpleType) and _SimpleCData not in tp.__bases__)
+
+
+# --------------------------------------------------------------- keep-alive
+
+def _root(obj):
+    while obj._b_base_ is not None:
+        obj = obj._b_base_
+    return obj
+
+
+def _keep_ref(target, index, keep, hidden=None):
+    """CPython's KeepRef: `keep` lives in the root object's `_objects`
+    under a key naming the path to `target`. `hidden` is ours: the host
+    block a string was copied into, kept alongside."""
+    key = "%x" % index
+    obj = target
+    while obj._b_base_ is not None:
+        key += ":%x" % obj._b_index_
+        obj = obj._b_base_
+    if hidden is not None:
+        if obj._b_hidden_ is None:
+            obj._b_hidden_ = {}
+        obj._b_hidden_[key] = hidden
+    if keep is None:
+        return
+    if not isinstance(obj._objects, dict):
+        if _info_of(obj).kind == "simple":
+            obj._objects = keep
+            return
+        obj._objects = {}
+    obj._objects[key] = keep
+
+
+def _container_objects(obj):
+    root = _root(obj)
+    if root._objects is None and _info_of(root).kind != "simple":
+        root._objects = {}
+    return root._objects
+
+
+# -------------------------------------------------------- scalar conversion
+
+_INT_CODES = "bBhHiIlLqQnN"
+
+
+def _index(value):
+    if isinstance(value, float):
+        raise TypeError("int expected instead of float")
+    try:
+        return value.__index__()
+    except AttributeError:
+        raise TypeError("int expected instead of %s" % type(value).__name__) from None
+
+
+def _string_block(data):
+    return Block.holding(data)
+
+
+def _setfunc(code, addr, value):
+    """Store `value` as `code` at `addr` with CPython's checks; returns
+    (keep, hidden): what must stay alive with the memory."""
+    if code in _INT_CODES:
+        _store(addr, code, _index(value))
+    elif code in "fdg":
+        if not isinstance(value, (int, float)):
+            try:
+                value = value.__float__()
+            except AttributeError:
+                raise TypeError("must be real number, not %s" % type(value).__name__) from None
+        _store(addr, code, float(value))
+    elif code == "?":
+        _store(addr, code, bool(value))
+    elif code == "c":
+        if isinstance(value, (bytes, bytearray)) and len(value) == 1:
+            _store(addr, code, value[0])
+        elif isinstance(value, int) and 0 <= value < 256:
+            _store(addr, code, value)
+        else:
+            raise TypeError("one character bytes, bytearray or integer expected")
+    elif code == "u":
+        if not isinstance(value, str):
+            raise TypeError("unicode string expected instead of %s instance" % type(value).__name__)
+        if len(value) != 1:
+            raise TypeError("one character unicode string expected")
+        _store(addr, code, value)
+    elif code == "z":
+        if value is None:
+            _store(addr, "P", 0)
+        elif isinstance(value, int):
+            _store(addr, "P", value)
+        elif isinstance(value, bytes):
+            block = _string_block(value + b"\0")
+            _store(addr, "P", block.addr)
+            return value, block
+        else:
+            raise TypeError("bytes or integer address expected instead of %s instance"
+                            % type(value).__name__)
+    elif code == "Z":
+        if value is None:
+            _store(addr, "P", 0)
+        elif isinstance(value, int):
+            _store(addr, "P", value)
+        elif isinstance(value, str):
+            block = _string_block((value + "\0").encode(_WIDE, "surrogatepass"))
+            _store(addr, "P", block.addr)
+            return value, block
+        else:
+            raise TypeError("unicode string or integer address expected instead of %s instance"
+                            % type(value).__name__)
+    elif code == "P":
+        if value is None:
+            value = 0
+        elif not isinstance(value, int):
+            raise TypeError("cannot be converted to pointer")
+        _store(addr, "P", value)
+    elif code == "O":
+        _store(addr, "P", id(value))
+        _pyobjects[id(value)] = value
+        return value, None
+    else:
+        raise TypeError("unsupported type code %r" % code)
+    return None, None
+
+
+# py_object: native memory holds id(obj); the objects themselves stay here
+# (and in the owner's _objects) as native code cannot hold guest objects.
+_pyobjects = {}
+
+
+def _getfunc(code, addr):
+    if code in "zZ":
+        p = _load(addr, "P")
+        if not p:
+            return None
+        return _string_at(p) if code == "z" else _wstring_at(p)
+    if code == "P":
+        return _load(addr, "P") or None
+    if code == "O":
+        p = _load(addr, "P")
+        if p == 0:
+            raise ValueError("PyObject is NULL")
+        return _pyobjects[p]
+    return _load(addr, code)
+
+
+def _raw_to_value(code, raw):
+    """A value as a call result or callback argument gives it (raw ints
+    for pointer-likes) to what `.value` would say."""
+    if code in "zZ":
+        if not raw:
+            return None
+        return _string_at(raw) if code == "z" else _wstring_at(raw)
+    if code == "P":
+        return raw or None
+    if code == "O":
+        return _pyobjects.get(raw) if raw else None
+    return raw
+
+
+# Byte-swapped simple types (__ctype_be__ on a little-endian host) go
+# through Python's own struct module.
+import struct as _struct
+_SWAP_FORMATS = {"h": "h", "H": "H", "i": "i", "I": "I", "l": "q", "L": "Q",
+                 "q": "q", "Q": "Q", "f": "f", "d": "d"}
+
+
+def _swap_fmt(code):
+    size = _prim_sizes[code][0]
+    fmt = _SWAP_FORMATS[code]
+    if fmt in "qQ" and size == 4:
+        fmt = "i" if fmt == "q" else "I"
+    return (">" if _sys.byteorder == "little" else "<") + fmt
+
+
+def _get_swapped(code, addr):
+    return _struct.unpack(_swap_fmt(code), _read(addr, _prim_sizes[code][0]))[0]
+
+
+def _set_swapped(code, addr, value):
+    if code in "fd":
+        value = float(value)
+        data = _struct.pack(_swap_fmt(code), value)
+    else:
+        bits = _prim_sizes[code][0] * 8
+        value = _index(value) & ((1 << bits) - 1)
+        data = value.to_bytes(bits // 8, "big" if _sys.byteorder == "little" else "little")
+    _write(addr, data)
+
+
+def _value_get(info, addr):
+    if info.swapped:
+        return _get_swapped(info.code, addr)
+    return _getfunc(info.code, addr)
+
+
+def _value_set(info, addr, value):
+    if info.swapped:
+        _set_swapped(info.code, addr, value)
+        return None, None
+    return _setfunc(info.code, addr, value)
+
+
+# ------------------------------------------------------ instance machinery
+
+def _new_instance(cls, addr, block, base=None, index=0):
+    self = object.__new__(cls)
+    self._b_addr_ = addr
+    self._b_block_ = block
+    self._b_base_ = base
+    self._b_index_ = index
+    self._objects = None
+    self._b_hidden_ = None
+    self._b_size_ = None
+    return self
+
+
+def _alloc_instance(cls):
+    info = _need_info(cls)
+    info.final = True
+    block = Block(info.size, info.align)
+    return _new_instance(cls, block.addr, block)
+
+
+def _cdata_get(tp, addr, base, index):
+    """CPython's PyCData_get: a simple field's value, else an object
+    sharing `base`'s memory."""
+    info = _need_info(tp)
+    if info.kind == "simple" and not _simple_instance(tp):
+        return _value_get(info, addr)
+    return _new_instance(tp, addr, None, base, index)
+
+
+def _cdata_set(dst, tp, addr, value, index, size=None):
+    """CPython's PyCData_set / _PyCData_set."""
+    info = _need_info(tp)
+    if size is None:
+        size = info.size
+    if not isinstance(value, _CData):
+        if info.kind == "simple":
+            keep, hidden = _value_set(info, addr, value)
+            _keep_ref(dst, index, keep, hidden)
+            return
+        if isinstance(value, tuple):
+            return _cdata_set(dst, tp, addr, tp(*value), index, size)
+        if value is None and info.kind == "pointer":
+            _store(addr, "P", 0)
+            return
+        raise TypeError("expected %s instance, got %s" % (tp.__name__, type(value).__name__))
+    if isinstance(value, tp):
+        _copy(addr, value._b_addr_, size)
+        _keep_ref(dst, index, _container_objects(value))
+        return
+    vinfo = _info_of(value)
+    if info.kind == "pointer" and vinfo.kind == "array" and \
+            issubclass(vinfo.proto, info.proto):
+        _store(addr, "P", value._b_addr_)
+        _keep_ref(dst, index, (_container_objects(value), value))
+        return
+    raise TypeError("incompatible types, %s instance instead of %s instance"
+                    % (type(value).__name__, tp.__name__))
+
+
+class _CData:
+    __slots__ = ("_b_addr_", "_b_block_", "_b_base_", "_b_index_", "_objects",
+                 "_b_hidden_", "_b_size_", "__weakref__")
+    __hash__ = None
+
+    def __new__(cls, *args, **kw):
+        return _alloc_instance(cls)
+
+    @property
+    def _b_needsfree_(self):
+        return self._b_block_ is not None
+
+    def __bytes__(self):
+        return _read(self._b_addr_, _sizeof(self))
+
+    def __reduce__(self):
+        raise ValueError("ctypes objects containing pointers cannot be pickled")
+
+    def __ctypes_from_outparam__(self):
+        return self
+
+
+def _sizeof(obj):
+    if isinstance(obj, _CData):
+        return obj._b_size_ if obj._b_size_ is not None else _need_info(obj).size
+    return _need_info(obj).size
+
+
+# --------------------------------------------------------- metaclass base
+
+class _CDataType(type):
+    """What all ctypes metaclasses share: the class methods of CPython's
+    CDataType (from_address & co.) and `T * n`."""
+
+    def from_address(cls, address):
+        if not isinstance(address, int):
+            raise TypeError("integer expected")
+        _need_info(cls).final = True
+        return _new_instance(cls, address, None)
+
+    def from_buffer(cls, obj, offset=0):
+        info = _need_info(cls)
+        if offset < 0:
+            raise ValueError("offset cannot be negative")
+        if isinstance(obj, _CData):
+            # ctypes objects are host memory already: share it, as CPython
+            # does through the buffer protocol.
+            if _sizeof(obj) < info.size + offset:
+                raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                                 % (_sizeof(obj), info.size + offset))
+            result = _new_instance(cls, obj._b_addr_ + offset, None)
+            result._objects = {"ffffffff": obj}
+            return result
+        view = memoryview(obj)
+        if view.readonly:
+            raise TypeError("underlying buffer is not writable")
+        if not view.c_contiguous:
+            raise TypeError("underlying buffer is not C contiguous")
+        if view.nbytes < info.size + offset:
+            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                             % (view.nbytes, info.size + offset))
+        # Guest memory cannot be seen by native code: a coherent host copy
+        # (the RustPython guest's shadow.rs) is not ported yet.
+        raise NotImplementedError(
+            "from_buffer() over guest memory (%s) is not supported yet in the CPython guest; "
+            "use from_buffer_copy()" % type(obj).__name__)
+
+    def from_buffer_copy(cls, obj, offset=0):
+        info = _need_info(cls)
+        if offset < 0:
+            raise ValueError("offset cannot be negative")
+        data = bytes(obj) if isinstance(obj, _CData) else memoryview(obj).cast("B").tobytes()
+        if len(data) < info.size + offset:
+            raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
+                             % (len(data), info.size + offset))
+        result = _alloc_instance(cls)
+        _write(result._b_addr_, data[offset:offset + info.size])
+        return result
+
+    def in_dll(cls, dll, name):
+        addr = dlsym(dll._handle, name)
+        return cls.from_address(addr)
+
+    def from_param(cls, value):
+        return _cdatatype_from_param(cls, value)
+
+    def __mul__(cls, length):
+        return _array_type(cls, length)
+
+    __rmul__ = __mul__
+
+
+def _cdatatype_from_param(cls, value):
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, CArgObject) and isinstance(value._obj, cls):
+        return value
+    as_param = getattr(value, "_as_parameter_", None)
+    if as_param is not None:
+        return cls.from_param(as_param)
+    if isinstance(value, _CData) and _info_of(value).kind == "pointer":
+        raise TypeError("expected %s instance instead of pointer to %s"
+                        % (cls.__name__, _info_of(value).proto.__name__))
+    raise TypeError("expected %s instance instead of %s" % (cls.__name__, type(value).__name__))
+
+
+_bootstrapping = True

@@ -1,0 +1,515 @@
+
+# ------------------------------------------------------- function pointers
+
+def _check_argtypes(argtypes):
+    if argtypes is None:
+        return None
+    argtypes = tuple(argtypes)
+    for i, t in enumerate(argtypes):
+        if getattr(t, "from_param", None) is None:
+            raise TypeError("item %d in _argtypes_ has no from_param method" % (i + 1))
+    return argtypes
+
+
+def _check_restype(restype):
+    if restype is None or _info_of(restype) is not None or callable(restype):
+        return restype
+    raise TypeError("restype must be a type, a callable, or None")
+
+
+class PyCFuncPtrType(_CDataType):
+    def __new__(meta, name, bases, ns, **kw):
+        cls = super().__new__(meta, name, bases, ns, **kw)
+        if _bootstrapping:
+            return cls
+        info = _Info("func", _POINTER_SIZE, _prim_sizes["P"][1])
+        info.code = "P"
+        flags = getattr(cls, "_flags_", None)
+        if not isinstance(flags, int):
+            raise TypeError("class must define _flags_ which must be an integer")
+        info.flags = flags
+        info.argtypes = _check_argtypes(getattr(cls, "_argtypes_", None))
+        info.restype = _check_restype(getattr(cls, "_restype_", None))
+        cls._stginfo_ = info
+        return cls
+
+
+class _Direct:
+    """What `_memmove_addr` & co. are here: CPython's are the addresses of
+    its C helpers; ours are Python functions over the Rust primitives,
+    called directly (with the argtypes' conversions) by the CFuncPtr made
+    from them."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def _conv_param(obj, index):
+    """CPython's ConvParam: (crossing type, value, what to keep alive)."""
+    if isinstance(obj, CArgObject):
+        if obj._code == "O":
+            _pyobjects[id(obj._raw)] = obj._raw
+            return "P", id(obj._raw)
+        return obj._code, obj._raw
+    if isinstance(obj, _CData):
+        info = _info_of(obj)
+        kind = info.kind
+        if kind == "simple":
+            if info.swapped:
+                return info.code, _get_swapped(info.code, obj._b_addr_)
+            if info.code in "zZPO":
+                return "P", _load(obj._b_addr_, "P")
+            return info.code, _load(obj._b_addr_, info.code)
+        if kind in ("struct", "union"):
+            return _desc(info), _read(obj._b_addr_, info.size)
+        if kind == "array":
+            return "P", obj._b_addr_
+        return "P", _load(obj._b_addr_, "P")
+    if isinstance(obj, int):
+        if not -(1 << 63) <= obj < (1 << 64):
+            raise OverflowError("int too long to convert")
+        return "i", obj
+    if isinstance(obj, bytes):
+        return "z", obj
+    if isinstance(obj, str):
+        return "Z", obj
+    if obj is None:
+        return "P", 0
+    as_param = getattr(obj, "_as_parameter_", None)
+    if as_param is not None:
+        return _conv_param(as_param, index)
+    raise TypeError("Don't know how to convert parameter %d" % index)
+
+
+def _convert_args(argtypes, args, flags):
+    if argtypes is not None:
+        n = len(argtypes)
+        if flags & FUNCFLAG_CDECL:
+            if len(args) < n:
+                raise TypeError("this function takes at least %d argument%s (%d given)"
+                                % (n, "" if n == 1 else "s", len(args)))
+        elif len(args) != n:
+            raise TypeError("this function takes %d argument%s (%d given)"
+                            % (n, "" if n == 1 else "s", len(args)))
+    else:
+        n = 0
+    descs = []
+    raws = []
+    keep = []
+    for i, arg in enumerate(args):
+        try:
+            if i < n:
+                arg = argtypes[i].from_param(arg)
+                keep.append(arg)
+            desc, raw = _conv_param(arg, i + 1)
+        except ArgumentError:
+            raise
+        except Exception as exc:
+            raise ArgumentError("argument %d: %s: %s" % (i + 1, type(exc).__name__, exc)) from None
+        descs.append(desc)
+        raws.append(raw)
+    return descs, raws, keep
+
+
+def _ret_desc(restype):
+    if restype is None:
+        return None
+    info = _info_of(restype)
+    if info is None:
+        return "i"  # a plain callable gets C's int
+    if info.kind == "simple":
+        return "P" if info.code == "O" else info.desc
+    if info.kind == "array":
+        raise TypeError("array types are not allowed as restype")
+    return _desc(info)
+
+
+_signatures = {}
+
+
+def _signature(descs, ret, fixed):
+    key = (tuple(descs), ret, fixed)
+    sig = _signatures.get(key)
+    if sig is None:
+        sig = _signatures[key] = Signature(list(descs), ret, fixed)
+    return sig
+
+
+def _get_result(restype, raw, checker):
+    """CPython's GetResult."""
+    if restype is None:
+        return None
+    info = _info_of(restype)
+    if info is None:
+        return restype(raw)
+    if info.kind == "simple" and not _simple_instance(restype):
+        result = _raw_to_value(info.code, raw)
+    else:
+        result = _alloc_instance(restype)
+        if isinstance(raw, bytes):
+            _write(result._b_addr_, raw[:info.size])
+        else:
+            _store(result._b_addr_, "P" if info.code in "zZPO" or info.kind != "simple"
+                   else info.code, raw)
+    if checker is not None:
+        return checker(result)
+    return result
+
+
+_NO_ERRCHECK = object()
+
+
+class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
+    __slots__ = ()
+
+    def __new__(cls, *args):
+        info = _need_info(cls)
+        self = _alloc_instance(cls)
+        d = self.__dict__
+        d["_fp_sym"] = None       # (library handle, symbol name)
+        d["_fp_direct"] = None    # a _Direct's function
+        d["_fp_thunk"] = None     # the Callback a Python callable became
+        d["_fp_bound"] = {}       # Signature -> Function
+        d["_fp_argtypes"] = _NO_ERRCHECK
+        d["_fp_restype"] = _NO_ERRCHECK
+        d["_fp_errcheck"] = None
+        if not args:
+            return self
+        first = args[0]
+        if isinstance(first, tuple) and len(args) <= 2:
+            name, dll = first[0], first[1]
+            if isinstance(name, int):
+                raise NotImplementedError("functions by ordinal")
+            handle = dll._handle if not isinstance(dll, int) else dll
+            handle = _real_handle(handle)
+            _store(self._b_addr_, "P", dlsym(handle, name))
+            d["_fp_sym"] = (handle, name)
+            return self
+        if len(args) != 1:
+            raise TypeError("argument must be callable or integer function address")
+        if isinstance(first, int):
+            _store(self._b_addr_, "P", first)
+            return self
+        if isinstance(first, _Direct):
+            d["_fp_direct"] = first.fn
+            return self
+        if not callable(first):
+            raise TypeError("argument must be callable or integer function address")
+        argtypes = info.argtypes or ()
+        restype = info.restype
+        rinfo = _info_of(restype) if restype is not None else None
+        if restype is not None and (rinfo is None or rinfo.kind != "simple"):
+            raise TypeError("invalid result type for callback function")
+        sig = _signature([_desc(_need_info(t)) for t in argtypes], _ret_desc(restype), None)
+        thunk = Callback(sig, _make_thunk(argtypes, restype, first), first)
+        d["_fp_thunk"] = thunk
+        d["_fp_callable"] = first
+        _store(self._b_addr_, "P", thunk.address)
+        _keep_ref(self, 0, thunk)
+        return self
+
+    def __init__(self, *args):
+        pass
+
+    def __repr__(self):
+        return "<%s object at %#x>" % (type(self).__name__, id(self))
+
+    def __bool__(self):
+        return _load(self._b_addr_, "P") != 0
+
+    @property
+    def argtypes(self):
+        a = self.__dict__["_fp_argtypes"]
+        return _info_of(self).argtypes if a is _NO_ERRCHECK else a
+
+    @argtypes.setter
+    def argtypes(self, value):
+        self.__dict__["_fp_argtypes"] = _check_argtypes(value)
+
+    @argtypes.deleter
+    def argtypes(self):
+        self.__dict__["_fp_argtypes"] = None
+
+    @property
+    def restype(self):
+        r = self.__dict__["_fp_restype"]
+        return _info_of(self).restype if r is _NO_ERRCHECK else r
+
+    @restype.setter
+    def restype(self, value):
+        self.__dict__["_fp_restype"] = _check_restype(value)
+
+    @restype.deleter
+    def restype(self):
+        self.__dict__["_fp_restype"] = _NO_ERRCHECK
+
+    @property
+    def errcheck(self):
+        return self.__dict__["_fp_errcheck"]
+
+    @errcheck.setter
+    def errcheck(self, value):
+        if value is not None and not callable(value):
+            raise TypeError("the errcheck attribute must be callable")
+        self.__dict__["_fp_errcheck"] = value
+
+    @errcheck.deleter
+    def errcheck(self):
+        self.__dict__["_fp_errcheck"] = None
+
+    def __call__(self, *args, **kw):
+        d = self.__dict__
+        info = _info_of(self)
+        argtypes = self.argtypes
+        restype = self.restype
+        descs, raws, keep = _convert_args(argtypes, args, info.flags)
+        checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
+        direct = d["_fp_direct"]
+        if direct is not None:
+            result = _call_direct(direct, descs, raws, keep, argtypes, args)
+            if _info_of(restype) is not None and _info_of(restype).code == "O":
+                pass
+            elif restype is not None:
+                result = _get_result(restype, result, checker)
+        else:
+            fixed = len(argtypes) if argtypes is not None and len(args) > len(argtypes) else None
+            sig = _signature(descs, _ret_desc(restype), fixed)
+            fn = d["_fp_bound"].get(sig)
+            if fn is None:
+                fn = d["_fp_bound"][sig] = self._bind(sig)
+            if info.flags & FUNCFLAG_USE_ERRNO:
+                raw = fn(*raws)
+            else:
+                # Only use_errno functions touch ctypes' private errno copy.
+                saved = _get_host_errno()
+                try:
+                    raw = fn(*raws)
+                finally:
+                    _set_host_errno(saved)
+            result = _get_result(restype, raw, checker)
+        errcheck = d["_fp_errcheck"]
+        if errcheck is not None:
+            return errcheck(result, self, args)
+        return result
+
+    def _bind(self, sig):
+        sym = self.__dict__["_fp_sym"]
+        if sym is not None:
+            return Function.bind(sym[0], sym[1], sig)
+        addr = _load(self._b_addr_, "P")
+        if not addr:
+            raise ValueError("NULL function pointer")
+        return Function.at(addr, sig)
+
+
+def _make_thunk(argtypes, restype, func):
+    """The Python side of a callback: raw C arguments to what CPython's
+    ctypes hands the function, and its result back."""
+    convs = []
+    for t in argtypes:
+        info = _need_info(t)
+        if info.kind == "simple" and not _simple_instance(t):
+            convs.append(lambda raw, code=info.code: _raw_to_value(code, raw))
+        else:
+            def conv(raw, t=t, info=info):
+                obj = _alloc_instance(t)
+                if isinstance(raw, bytes):
+                    _write(obj._b_addr_, raw)
+                else:
+                    _store(obj._b_addr_, "P" if info.kind != "simple" or info.code in "zZPO"
+                           else info.code, raw)
+                return obj
+            convs.append(conv)
+    rcode = _need_info(restype).code if restype is not None else None
+
+    def thunk(*raws):
+        result = func(*[c(r) for c, r in zip(convs, raws)])
+        if rcode is None:
+            return None
+        if isinstance(result, _CData):
+            result = result.value
+        if rcode == "O":
+            _pyobjects[id(result)] = result
+            return id(result)
+        return result
+
+    return thunk
+
+
+_direct_keep = []
+
+
+def _call_direct(fn, descs, raws, keep, argtypes, args):
+    global _direct_keep
+    values = []
+    for desc, raw, arg in zip(descs, raws, args):
+        if desc == "P" and isinstance(raw, int) and raw in _pyobjects and \
+                argtypes is not None and _info_of(argtypes[len(values)]).code == "O":
+            raw = _pyobjects[raw]
+        elif desc in ("z", "Z") and isinstance(raw, (bytes, str)):
+            data = raw + b"\0" if desc == "z" else (raw + "\0").encode(_WIDE, "surrogatepass")
+            block = _string_block(data)
+            keep.append(block)
+            raw = block.addr
+        values.append(raw)
+    _direct_keep = keep
+    try:
+        return fn(*values)
+    finally:
+        _direct_keep = []
+
+
+# ------------------------------------------------------------- helpers of ctypes/__init__
+
+def _memmove(dst, src, count):
+    _copy(dst, src, count)
+    return dst
+
+
+def _memset(dst, c, count):
+    _fill(dst, c, count)
+    return dst
+
+
+def _cast(addr, obj, typ):
+    info = _info_of(typ)
+    if info is None or not (info.kind in ("pointer", "func") or
+                            (info.kind == "simple" and info.code in "sPzUZXO")):
+        raise TypeError("cast() argument 2 must be a pointer type, not %s"
+                        % getattr(typ, "__name__", type(typ).__name__))
+    result = typ()
+    _store(result._b_addr_, "P", addr or 0)
+    if isinstance(obj, _CData):
+        container = _root(obj)
+        if not isinstance(container._objects, dict):
+            container._objects = {} if container._objects is None else {"0": container._objects}
+        result._objects = container._objects
+        result._objects[id(obj)] = obj
+    elif isinstance(obj, (bytes, str)):
+        # the host copy of a string passed by value must outlive the call
+        result._objects = {id(obj): obj}
+        result._b_hidden_ = {"cast": list(_direct_keep)}
+    return result
+
+
+_memmove_addr = _Direct(_memmove)
+_memset_addr = _Direct(_memset)
+_string_at_addr = _Direct(lambda addr, size: _string_at(addr, size))
+_wstring_at_addr = _Direct(lambda addr, size: _wstring_at(addr, size))
+_cast_addr = _Direct(_cast)
+
+
+# ------------------------------------------------------------- libraries
+
+_PROCESS = 0x10
+_process_handle = None
+
+
+def _real_handle(handle):
+    """dlopen(None) (ctypes' pythonapi, CDLL(None)) is opened on first use:
+    the policy may not grant the process namespace, and `import ctypes`
+    must not fail for it."""
+    global _process_handle
+    if handle != _PROCESS:
+        return handle
+    if _process_handle is None:
+        _process_handle = _dlopen(None, RTLD_NOW)
+    return _process_handle
+
+
+def dlopen(name, mode=RTLD_LOCAL):
+    if name is None:
+        return _PROCESS
+    if isinstance(name, bytes):
+        import os
+        name = os.fsdecode(name)
+    return _dlopen(name, mode | RTLD_NOW)
+
+
+# ------------------------------------------------------------------ errno
+
+_errno_maps = None
+
+
+def _errno_map():
+    """Host errno numbers <-> the guest's (WASI's), by name."""
+    global _errno_maps
+    if _errno_maps is None:
+        import errno as _errno
+        to_guest, to_host = {}, {}
+        for name, host in _host_errno_codes.items():
+            guest = getattr(_errno, name, None)
+            if isinstance(guest, int):
+                to_guest.setdefault(host, guest)
+                to_host.setdefault(guest, host)
+        _errno_maps = (to_guest, to_host)
+    return _errno_maps
+
+
+def get_errno():
+    host = _get_host_errno()
+    return _errno_map()[0].get(host, host)
+
+
+def set_errno(value):
+    value = _index(value)
+    old = _set_host_errno(_errno_map()[1].get(value, value))
+    return _errno_map()[0].get(old, old)
+
+
+# ------------------------------------------ the unmodified package's needs
+
+def _host_calcsize(calcsize):
+    """ctypes/__init__ checks sizeof() against struct.calcsize(), which
+    describes the guest (wasm32: 4-byte long and pointers); native code is
+    the host's. For the ctypes module only, calcsize answers the host's
+    size of a single type code."""
+    def host_calcsize(fmt):
+        if isinstance(fmt, str) and len(fmt) == 1 and fmt in _prim_sizes and \
+                _sys._getframe(1).f_globals.get("__name__") == "ctypes":
+            return _prim_sizes[fmt][0]
+        return calcsize(fmt)
+    host_calcsize.__doc__ = calcsize.__doc__
+    return host_calcsize
+
+
+if not hasattr(_struct.calcsize, "__wrapped_host__"):
+    _struct.calcsize = _host_calcsize(_struct.calcsize)
+    _struct.calcsize.__wrapped_host__ = True
+
+
+class _UtilFinder:
+    """ctypes.util.find_library runs ldconfig and gcc, which the guest has
+    not: once ctypes.util is loaded, its find_library asks the host
+    (among the libraries the policy allows), as the RustPython guest's
+    adapted package does."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != "ctypes.util":
+            return None
+        _sys.meta_path.remove(cls)
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+
+        class Loader:
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                loader.exec_module(module)
+                module.find_library = _find_library
+
+        spec.loader = Loader()
+        return spec
+
+
+if _UtilFinder not in _sys.meta_path:
+    _sys.meta_path.insert(0, _UtilFinder)
+
+_bootstrapping = False

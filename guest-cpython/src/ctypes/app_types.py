@@ -1,0 +1,711 @@
+
+# ------------------------------------------------------------ byref objects
+
+class CArgObject:
+    """What byref() and from_param() give: a C value ready for a call.
+    `_code` is its crossing type, `_raw` its value as Function() takes it."""
+
+    __slots__ = ("_code", "_raw", "_obj")
+
+    def __init__(self, code, raw, obj):
+        self._code = code
+        self._raw = raw
+        self._obj = obj
+
+    def __repr__(self):
+        if self._code == "P":
+            return "<cparam 'P' (0x%x)>" % (self._raw or 0)
+        return "<cparam '%s' (%r)>" % (self._code, self._raw)
+
+
+def byref(obj, offset=0):
+    if not isinstance(obj, _CData):
+        raise TypeError("byref() argument must be a ctypes instance, not '%s'"
+                        % type(obj).__name__)
+    return CArgObject("P", obj._b_addr_ + offset, obj)
+
+
+def addressof(obj):
+    if not isinstance(obj, _CData):
+        raise TypeError("invalid type")
+    return obj._b_addr_
+
+
+def sizeof(obj):
+    if isinstance(obj, _CData) or _info_of(obj) is not None:
+        return _sizeof(obj)
+    raise TypeError("this type has no size")
+
+
+def alignment(obj):
+    info = _info_of(obj)
+    if info is None:
+        raise TypeError("no alignment info")
+    return info.align
+
+
+def resize(obj, size):
+    if not isinstance(obj, _CData):
+        raise TypeError("expected ctypes instance")
+    info = _info_of(obj)
+    if size < info.size:
+        raise ValueError("minimum size is %d" % info.size)
+    if obj._b_block_ is None:
+        raise ValueError("Memory cannot be resized because this object doesn't own it")
+    block = Block(size, info.align)
+    _copy(block.addr, obj._b_addr_, min(size, _sizeof(obj)))
+    obj._b_block_ = block
+    obj._b_addr_ = block.addr
+    obj._b_size_ = size
+
+
+# ------------------------------------------------------------ simple types
+
+_SIMPLE_CODES = "cbBhHiIlLdfuzZqQPXOv?g"
+
+
+class PyCSimpleType(_CDataType):
+    def __new__(meta, name, bases, ns, **kw):
+        cls = super().__new__(meta, name, bases, ns, **kw)
+        if _bootstrapping:
+            return cls
+        code = getattr(cls, "_type_", None)
+        if code is None:
+            raise AttributeError("class must define a '_type_' attribute")
+        if not isinstance(code, str):
+            raise TypeError("class must define a '_type_' string attribute")
+        if len(code) != 1:
+            raise ValueError("class must define a '_type_' attribute which must be "
+                             "a string of length 1")
+        if code not in _SIMPLE_CODES or code in "Xv":
+            raise AttributeError("class must define a '_type_' attribute which must be\n"
+                                 "a single character string containing one of '%s'."
+                                 % _SIMPLE_CODES)
+        size, align = _prim_sizes["P" if code == "O" else code]
+        info = _Info("simple", size, align)
+        info.code = code
+        info.desc = {"O": "P"}.get(code, code)
+        info.swapped = bool(ns.get("_swapped_"))
+        cls._stginfo_ = info
+        if meta is PyCSimpleType and not info.swapped and code in _SWAP_FORMATS:
+            swapped_ns = dict(ns)
+            swapped_ns["_swapped_"] = True
+            swapped = PyCSimpleType(name, bases, swapped_ns)
+            other = "__ctype_be__" if _sys.byteorder == "little" else "__ctype_le__"
+            same = "__ctype_le__" if _sys.byteorder == "little" else "__ctype_be__"
+            type.__setattr__(cls, same, cls)
+            type.__setattr__(cls, other, swapped)
+            type.__setattr__(swapped, same, cls)
+            type.__setattr__(swapped, other, swapped)
+        return cls
+
+    def from_param(cls, value):
+        return _simple_from_param(cls, value)
+
+
+def _simple_from_param(cls, value):
+    if isinstance(value, cls):
+        return value
+    code = _need_info(cls).code
+    if code == "z":
+        if value is None:
+            return CArgObject("P", 0, None)
+        if isinstance(value, bytes):
+            return CArgObject("z", value, value)
+        if isinstance(value, int):
+            return CArgObject("P", value, None)
+        if isinstance(value, _CData) and _info_of(value).kind in ("array", "pointer") \
+                and _info_of(value).proto is not None and _need_info(_info_of(value).proto).code == "c":
+            return value
+        if isinstance(value, CArgObject) and value._obj is not None and \
+                _info_of(value._obj).code == "c":
+            return value
+    elif code == "Z":
+        if value is None:
+            return CArgObject("P", 0, None)
+        if isinstance(value, str):
+            return CArgObject("Z", value, value)
+        if isinstance(value, int):
+            return CArgObject("P", value, None)
+        if isinstance(value, _CData) and _info_of(value).kind in ("array", "pointer") \
+                and _info_of(value).proto is not None and _need_info(_info_of(value).proto).code == "u":
+            return value
+    elif code == "P":
+        if value is None:
+            return CArgObject("P", 0, None)
+        if isinstance(value, int):
+            return CArgObject("P", value, None)
+        if isinstance(value, bytes):
+            return CArgObject("z", value, value)
+        if isinstance(value, str):
+            return CArgObject("Z", value, value)
+        if isinstance(value, CArgObject) and value._code == "P":
+            return value
+        if isinstance(value, _CData):
+            vinfo = _info_of(value)
+            if vinfo.kind in ("array", "pointer", "func") or \
+                    (vinfo.kind == "simple" and vinfo.code in "zZP"):
+                return value
+    else:
+        block = Block(8, 8)
+        try:
+            _value_set(_need_info(cls), block.addr, value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            as_param = getattr(value, "_as_parameter_", None)
+            if as_param is not None:
+                return cls.from_param(as_param)
+            raise exc
+        return CArgObject(code, _getfunc(code, block.addr), value)
+    as_param = getattr(value, "_as_parameter_", None)
+    if as_param is not None:
+        return cls.from_param(as_param)
+    raise TypeError("wrong type")
+
+
+class _SimpleCData(_CData, metaclass=PyCSimpleType):
+    __slots__ = ()
+
+    def __init__(self, value=None):
+        if value is not None:
+            self.value = value
+
+    @property
+    def value(self):
+        return _value_get(_info_of(self), self._b_addr_)
+
+    @value.setter
+    def value(self, value):
+        keep, hidden = _value_set(_info_of(self), self._b_addr_, value)
+        _keep_ref(self, 0, keep, hidden)
+
+    def __repr__(self):
+        if type(self).__bases__[0] is not _SimpleCData:
+            return "<%s object at %#x>" % (type(self).__name__, id(self))
+        return "%s(%r)" % (type(self).__name__, self.value)
+
+    def __bool__(self):
+        return _read(self._b_addr_, _sizeof(self)) != bytes(_sizeof(self))
+
+    def __ctypes_from_outparam__(self):
+        if _simple_instance(type(self)):
+            return self
+        return self.value
+
+
+# ------------------------------------------------------ structs and unions
+
+class CField:
+    """A field descriptor, as CPython's CField."""
+
+    __slots__ = ("offset", "size", "_type", "_index", "_bits", "_name")
+
+    def __init__(self, name, tp, offset, size, index, bits=None):
+        self._name = name
+        self._type = tp
+        self.offset = offset
+        self.size = size  # for bitfields: (bit size << 16) | bit offset
+        self._index = index
+        self._bits = bits  # (bit offset, bit size) or None
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        addr = obj._b_addr_ + self.offset
+        if self._bits is not None:
+            return _bitfield_get(self._type, addr, self._bits)
+        info = _need_info(self._type)
+        if info.kind == "array" and _char_array_code(info):
+            return _char_array_value(info, addr)
+        return _cdata_get(self._type, addr, obj, self._index)
+
+    def __set__(self, obj, value):
+        addr = obj._b_addr_ + self.offset
+        if self._bits is not None:
+            return _bitfield_set(self._type, addr, self._bits, value)
+        info = _need_info(self._type)
+        if info.kind == "array" and _char_array_code(info) and isinstance(value, (bytes, str)):
+            return _char_array_set_value(info, addr, value)
+        _cdata_set(obj, self._type, addr, value, self._index)
+
+    def __delete__(self, obj):
+        raise TypeError("can't delete attribute")
+
+    def __repr__(self):
+        if self._bits is not None:
+            return "<Field type=%s, ofs=%d:%d, bits=%d>" % (
+                self._type.__name__, self.offset, self._bits[0], self._bits[1])
+        return "<Field type=%s, ofs=%d, size=%d>" % (self._type.__name__, self.offset, self.size)
+
+
+def _bitfield_get(tp, addr, bits):
+    info = _need_info(tp)
+    raw = int.from_bytes(_read(addr, info.size), _sys.byteorder)
+    start, width = bits
+    value = (raw >> start) & ((1 << width) - 1)
+    if info.code in "bhilqn" and value >> (width - 1):
+        value -= 1 << width
+    return value
+
+
+def _bitfield_set(tp, addr, bits, value):
+    info = _need_info(tp)
+    value = _index(value)
+    raw = int.from_bytes(_read(addr, info.size), _sys.byteorder)
+    start, width = bits
+    mask = ((1 << width) - 1) << start
+    raw = (raw & ~mask) | ((value << start) & mask)
+    _write(addr, raw.to_bytes(info.size, _sys.byteorder))
+
+
+def _struct_layout_desc(info):
+    if info.layout is None:
+        raise TypeError("a structure with bit fields or _pack_ cannot be passed by value yet")
+    return info.layout
+
+
+def _layout_fields(cls, fields, is_union):
+    """Lay out `_fields_` (after the base class's fields) and install the
+    CField descriptors. Offsets come from the host unless bit fields or
+    `_pack_` ask for CPython's own algorithm."""
+    base_info = None
+    for base in cls.__bases__:
+        binfo = _info_of(base)
+        if binfo is not None and binfo.kind in ("struct", "union") and binfo.fields is not None:
+            base_info = binfo
+            binfo.final = True
+            break
+    try:
+        fields = list(fields)
+    except TypeError:
+        raise TypeError("_fields_ must be a sequence of pairs") from None
+    pack = cls.__dict__.get("_pack_", getattr(cls, "_pack_", 0))
+    if pack and (not isinstance(pack, int) or pack < 0):
+        raise ValueError("_pack_ must be a non-negative integer")
+    entries = []
+    for i, f in enumerate(fields):
+        if not isinstance(f, tuple) or len(f) not in (2, 3):
+            raise TypeError("'_fields_' must be a sequence of (name, C type) pairs")
+        name, tp = f[0], f[1]
+        if not isinstance(name, str):
+            raise TypeError("'_fields_' must be a sequence of (name, C type) pairs")
+        finfo = _info_of(tp)
+        if finfo is None:
+            raise TypeError("second item in _fields_ tuple (index %d) must be a C type" % i)
+        finfo.final = True
+        bits = None
+        if len(f) == 3:
+            bits = f[2]
+            if finfo.kind != "simple" or finfo.code not in "bBhHiIlLqQ?cnN":
+                raise TypeError("bit fields not allowed for type %s" % tp.__name__)
+            if not isinstance(bits, int) or not 1 <= bits <= finfo.size * 8:
+                raise ValueError("number of bits invalid for bit field")
+        entries.append((name, tp, finfo, bits))
+    start = base_info.size if base_info else 0
+    index0 = len(base_info.fields) if base_info else 0
+    need_python = pack or any(e[3] is not None for e in entries) or \
+        any(e[2].kind == "array" and e[2].length == 0 for e in entries)
+    if not need_python:
+        descs = ([base_info.layout] if base_info and base_info.layout is not None else []) + \
+            [_desc(e[2]) for e in entries]
+        if base_info and base_info.layout is None:
+            need_python = True
+    if not need_python:
+        layout = Layout(descs, is_union)
+        offsets = layout.offsets[1:] if base_info else layout.offsets
+        size, align = layout.size, layout.align
+        placed = [(e, off, None) for e, off in zip(entries, offsets)]
+    else:
+        layout = None
+        placed, size, align = _python_layout(entries, is_union, pack, start,
+                                             base_info.align if base_info else 1)
+    info = _Info("union" if is_union else "struct", size, align)
+    info.layout = layout
+    info.fields = (list(base_info.fields) if base_info else []) + [e[0] for e in entries]
+    for i, ((name, tp, finfo, nbits), off, bitinfo) in enumerate(placed):
+        fsize = finfo.size if bitinfo is None else (bitinfo[1] << 16) | bitinfo[0]
+        type.__setattr__(cls, name, CField(name, tp, off, fsize, index0 + i, bitinfo))
+    cls._stginfo_ = info
+    for name in cls.__dict__.get("_anonymous_", ()):
+        _install_anonymous(cls, name)
+
+
+def _python_layout(entries, is_union, pack, start, base_align):
+    """CPython 3.11's layout for bit fields and `_pack_` (GCC rules for
+    bit fields: a field continues the previous run of the same type)."""
+    offset, align, size = start, base_align, start
+    placed = []
+    run = None  # (type size, run start offset, bits used)
+    for e in entries:
+        name, tp, finfo, bits = e
+        falign = min(pack, finfo.align) if pack else finfo.align
+        if is_union:
+            placed.append((e, 0, (0, bits) if bits else None))
+            size = max(size, finfo.size)
+            align = max(align, falign)
+            continue
+        if bits is not None:
+            if run and run[0] == finfo.size and run[2] + bits <= finfo.size * 8:
+                placed.append((e, run[1], (run[2], bits)))
+                run = (run[0], run[1], run[2] + bits)
+                continue
+            offset = (offset + falign - 1) // falign * falign
+            placed.append((e, offset, (0, bits)))
+            run = (finfo.size, offset, bits)
+            offset += finfo.size
+        else:
+            run = None
+            offset = (offset + falign - 1) // falign * falign
+            placed.append((e, offset, None))
+            offset += finfo.size
+        align = max(align, falign)
+        size = offset
+    size = (size + align - 1) // align * align
+    return placed, size, align
+
+
+def _install_anonymous(cls, name):
+    field = cls.__dict__.get(name)
+    if not isinstance(field, CField):
+        raise AttributeError("'%s' is specified in _anonymous_ but not in _fields_" % name)
+    sub = field._type
+    for fname in _need_info(sub).fields or ():
+        inner = getattr(sub, fname)
+        type.__setattr__(cls, fname, CField(fname, inner._type, field.offset + inner.offset,
+                                            inner.size, inner._index, inner._bits))
+
+
+class _StructMeta(_CDataType):
+    _is_union = False
+
+    def __new__(meta, name, bases, ns, **kw):
+        cls = super().__new__(meta, name, bases, ns, **kw)
+        if _bootstrapping:
+            return cls
+        if "_fields_" in ns:
+            _layout_fields(cls, ns["_fields_"], meta._is_union)
+        elif _info_of(cls) is None or _info_of(cls).fields is None:
+            info = _Info("union" if meta._is_union else "struct", 0, 1)
+            info.fields = []
+            info.layout = Layout(["b"], meta._is_union) if False else None
+            cls._stginfo_ = info
+        return cls
+
+    def __setattr__(cls, name, value):
+        if name == "_fields_":
+            own = cls.__dict__.get("_stginfo_")
+            if own is not None and (own.final or "_fields_" in cls.__dict__):
+                raise AttributeError("_fields_ is final")
+            type.__setattr__(cls, name, value)
+            _layout_fields(cls, value, type(cls)._is_union)
+            return
+        type.__setattr__(cls, name, value)
+
+
+class PyCStructType(_StructMeta):
+    _is_union = False
+
+
+class UnionType(_StructMeta):
+    _is_union = True
+
+
+def _struct_init(self, *args, **kw):
+    fields = _need_info(self).fields
+    if len(args) > len(fields):
+        raise TypeError("too many initializers")
+    for name, value in zip(fields, args):
+        setattr(self, name, value)
+    for name, value in kw.items():
+        if name in fields[:len(args)]:
+            raise TypeError("duplicate values for field %r" % name)
+        setattr(self, name, value)
+
+
+class Structure(_CData, metaclass=PyCStructType):
+    __slots__ = ()
+    __init__ = _struct_init
+
+
+class Union(_CData, metaclass=UnionType):
+    __slots__ = ()
+    __init__ = _struct_init
+
+
+# ------------------------------------------------------------------ arrays
+
+def _char_array_code(info):
+    pinfo = _info(info.proto) if isinstance(info.proto, type) else None
+    if pinfo is not None and pinfo.kind == "simple" and pinfo.code in "cu" and not pinfo.swapped:
+        return pinfo.code
+    return None
+
+
+def _char_array_value(info, addr):
+    if _char_array_code(info) == "c":
+        data = _read(addr, info.size)
+        n = data.find(b"\0")
+        return data if n < 0 else data[:n]
+    data = _read(addr, info.size).decode(_WIDE, "surrogatepass")
+    n = data.find("\0")
+    return data if n < 0 else data[:n]
+
+
+def _char_array_set_value(info, addr, value):
+    if _char_array_code(info) == "c":
+        if not isinstance(value, bytes):
+            raise TypeError("bytes expected instead of %s instance" % type(value).__name__)
+        if len(value) > info.length:
+            raise ValueError("byte string too long")
+        _write(addr, value + (b"\0" if len(value) < info.length else b""))
+    else:
+        if not isinstance(value, str):
+            raise TypeError("unicode string expected instead of %s instance" % type(value).__name__)
+        data = value.encode(_WIDE, "surrogatepass")
+        if len(data) // _WCHAR_SIZE > info.length:
+            raise ValueError("string too long")
+        if len(data) // _WCHAR_SIZE < info.length:
+            data += bytes(_WCHAR_SIZE)
+        _write(addr, data)
+
+
+class PyCArrayType(_CDataType):
+    def __new__(meta, name, bases, ns, **kw):
+        cls = super().__new__(meta, name, bases, ns, **kw)
+        if _bootstrapping:
+            return cls
+        length = getattr(cls, "_length_", None)
+        if length is None:
+            raise AttributeError("class must define a '_length_' attribute")
+        if not isinstance(length, int):
+            raise TypeError("The '_length_' attribute must be an integer")
+        if length < 0:
+            raise ValueError("The '_length_' attribute must not be negative")
+        proto = getattr(cls, "_type_", None)
+        if proto is None:
+            raise AttributeError("class must define a '_type_' attribute")
+        pinfo = _info_of(proto)
+        if pinfo is None:
+            raise TypeError("_type_ must have storage info")
+        pinfo.final = True
+        info = _Info("array", pinfo.size * length, pinfo.align)
+        info.length = length
+        info.proto = proto
+        cls._stginfo_ = info
+        return cls
+
+
+def _array_type(itemtype, length):
+    if not isinstance(length, int):
+        return NotImplemented
+    if length < 0:
+        raise ValueError("Array length must be >= 0, not %d" % length)
+    key = (itemtype, length)
+    cached = _array_type_cache.get(key)
+    if cached is not None:
+        return cached
+    result = PyCArrayType("%s_Array_%d" % (itemtype.__name__, length), (Array,),
+                          {"_type_": itemtype, "_length_": length})
+    _array_type_cache[key] = result
+    return result
+
+
+class Array(_CData, metaclass=PyCArrayType):
+    __slots__ = ()
+
+    def __init__(self, *args):
+        for i, value in enumerate(args):
+            self[i] = value
+
+    def __len__(self):
+        return _info_of(self).length
+
+    def _item_index(self, index):
+        length = _info_of(self).length
+        if index < 0:
+            index += length
+        if not 0 <= index < length:
+            raise IndexError("invalid index")
+        return index
+
+    def __getitem__(self, index):
+        info = _info_of(self)
+        if isinstance(index, slice):
+            items = [self[i] for i in range(*index.indices(info.length))]
+            code = _char_array_code(info)
+            if code == "c":
+                return b"".join(items)
+            if code == "u":
+                return "".join(items)
+            return items
+        index = self._item_index(_index(index))
+        size = _need_info(info.proto).size
+        return _cdata_get(info.proto, self._b_addr_ + index * size, self, index)
+
+    def __setitem__(self, index, value):
+        info = _info_of(self)
+        if isinstance(index, slice):
+            indices = range(*index.indices(info.length))
+            if len(value) != len(indices):
+                raise ValueError("Can only assign sequence of same size")
+            for i, v in zip(indices, value):
+                self[i] = v
+            return
+        index = self._item_index(_index(index))
+        size = _need_info(info.proto).size
+        _cdata_set(self, info.proto, self._b_addr_ + index * size, value, index)
+
+    def __delitem__(self, index):
+        raise TypeError("Array does not support item deletion")
+
+    @property
+    def value(self):
+        info = _info_of(self)
+        if not _char_array_code(info):
+            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
+        return _char_array_value(info, self._b_addr_)
+
+    @value.setter
+    def value(self, value):
+        info = _info_of(self)
+        if not _char_array_code(info):
+            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
+        _char_array_set_value(info, self._b_addr_, value)
+
+    @property
+    def raw(self):
+        info = _info_of(self)
+        if _char_array_code(info) != "c":
+            raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
+        return _read(self._b_addr_, info.size)
+
+    @raw.setter
+    def raw(self, value):
+        info = _info_of(self)
+        if _char_array_code(info) != "c":
+            raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
+        data = bytes(memoryview(value))
+        if len(data) > info.size:
+            raise ValueError("byte string too long")
+        _write(self._b_addr_, data)
+
+
+# ---------------------------------------------------------------- pointers
+
+class PyCPointerType(_CDataType):
+    def __new__(meta, name, bases, ns, **kw):
+        cls = super().__new__(meta, name, bases, ns, **kw)
+        if _bootstrapping:
+            return cls
+        info = _Info("pointer", _POINTER_SIZE, _prim_sizes["P"][1])
+        info.code = "P"
+        proto = ns.get("_type_", getattr(cls, "_type_", None))
+        if proto is not None:
+            if _info_of(proto) is None:
+                raise TypeError("_type_ must have storage info")
+            info.proto = proto
+        cls._stginfo_ = info
+        return cls
+
+    def set_type(cls, tp):
+        if _info_of(tp) is None:
+            raise TypeError("_type_ must have storage info")
+        _need_info(cls).proto = tp
+        type.__setattr__(cls, "_type_", tp)
+
+    def from_param(cls, value):
+        if value is None:
+            return CArgObject("P", 0, None)
+        proto = _need_info(cls).proto
+        if proto is not None and isinstance(value, proto):
+            return byref(value)
+        if isinstance(value, (_Pointer, Array)) and proto is not None:
+            vproto = _info_of(value).proto
+            if isinstance(vproto, type) and issubclass(vproto, proto):
+                return value
+        return _cdatatype_from_param(cls, value)
+
+
+class _Pointer(_CData, metaclass=PyCPointerType):
+    __slots__ = ()
+
+    def __init__(self, value=None):
+        if value is not None:
+            self.contents = value
+
+    def _proto(self):
+        proto = _need_info(self).proto
+        if proto is None:
+            raise TypeError("Cannot create instance: has no _type_")
+        return proto
+
+    @property
+    def contents(self):
+        proto = self._proto()
+        addr = _load(self._b_addr_, "P")
+        if not addr:
+            raise ValueError("NULL pointer access")
+        return _new_instance(proto, addr, None, self, 0)
+
+    @contents.setter
+    def contents(self, value):
+        proto = self._proto()
+        if not isinstance(value, proto):
+            raise TypeError("expected %s instead of %s" % (proto.__name__, type(value).__name__))
+        _store(self._b_addr_, "P", value._b_addr_)
+        _keep_ref(self, 1, value)
+        _keep_ref(self, 0, _container_objects(value))
+
+    def __getitem__(self, index):
+        proto = self._proto()
+        size = _need_info(proto).size
+        if isinstance(index, slice):
+            if index.stop is None:
+                raise ValueError("slice stop is required")
+            start = 0 if index.start is None else index.start
+            step = 1 if index.step is None else index.step
+            items = [self[i] for i in range(start, index.stop, step)]
+            code = _need_info(proto).code if _need_info(proto).kind == "simple" else None
+            if code == "c":
+                return b"".join(items)
+            if code == "u":
+                return "".join(items)
+            return items
+        addr = _load(self._b_addr_, "P")
+        if not addr:
+            raise ValueError("NULL pointer access")
+        index = _index(index)
+        return _cdata_get(proto, addr + index * size, self, index)
+
+    def __setitem__(self, index, value):
+        proto = self._proto()
+        addr = _load(self._b_addr_, "P")
+        if not addr:
+            raise ValueError("NULL pointer access")
+        index = _index(index)
+        size = _need_info(proto).size
+        _cdata_set(self, proto, addr + index * size, value, index)
+
+    def __bool__(self):
+        return _load(self._b_addr_, "P") != 0
+
+
+def POINTER(cls):
+    try:
+        return _pointer_type_cache[cls]
+    except KeyError:
+        pass
+    except TypeError:
+        raise TypeError("must be a ctypes type") from None
+    if isinstance(cls, str):
+        result = PyCPointerType("LP_%s" % cls, (_Pointer,), {})
+        _pointer_type_cache[id(result)] = result
+        return result
+    if not isinstance(cls, type):
+        raise TypeError("must be a ctypes type")
+    result = PyCPointerType("LP_%s" % cls.__name__, (_Pointer,), {"_type_": cls})
+    _pointer_type_cache[cls] = result
+    return result
+
+
+def pointer(obj):
+    return POINTER(type(obj))(obj)

@@ -1,0 +1,305 @@
+//! The call half of `_ctypes`' Rust core: struct layouts from the host,
+//! prepared signatures, bound functions, callbacks and libraries. app.py
+//! converts Python values with ctypes' rules (argtypes, `from_param`,
+//! `_as_parameter_`) down to what crosses here: per argument an int, float,
+//! `bytes`/`str` (a temporary string for `z`/`Z`), `None`, or a struct's
+//! bytes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
+
+use super::native::{bytes_like, decode_raw, prim_of};
+use crate::ffi::call::{invoke, Aggregate, CallSpec, ValueSpec};
+use crate::ffi::callback::{self, Handler};
+use crate::ffi::errors::OrRaise;
+use crate::ffi::prim::{encode, Encoded, Kind};
+use crate::ffi::wit::{call, library, types::FfiError};
+
+/// A struct, union or (inline) array type laid out by the host.
+#[pyclass(name = "Layout", unsendable)]
+pub struct Layout {
+    pub aggregate: Rc<Aggregate>,
+}
+
+#[pymethods]
+impl Layout {
+    /// `fields`: each a type code or a `Layout`.
+    #[new]
+    #[pyo3(signature = (fields, is_union=false))]
+    fn new(py: Python<'_>, fields: Vec<Bound<'_, PyAny>>, is_union: bool) -> PyResult<Self> {
+        let specs = fields.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
+        Ok(Layout {
+            aggregate: Rc::new(Aggregate::new(py, &specs, is_union)?),
+        })
+    }
+    #[getter]
+    fn size(&self) -> u32 {
+        self.aggregate.layout.size
+    }
+    #[getter]
+    fn align(&self) -> u32 {
+        self.aggregate.layout.alignment
+    }
+    #[getter]
+    fn offsets(&self) -> Vec<u32> {
+        self.aggregate.layout.offsets.clone()
+    }
+}
+
+fn spec_of(obj: &Bound<'_, PyAny>) -> PyResult<ValueSpec> {
+    if let Ok(layout) = obj.cast::<Layout>() {
+        return Ok(ValueSpec::Aggregate(layout.borrow().aggregate.clone()));
+    }
+    Ok(ValueSpec::Prim(prim_of(&obj.extract::<String>()?)?))
+}
+
+/// A prepared call descriptor (`args`, `ret`: type codes or `Layout`s;
+/// `ret` None for void; `fixed` the fixed-argument count of a variadic call).
+#[pyclass(name = "Signature", unsendable, frozen)]
+pub struct Signature {
+    spec: Rc<CallSpec>,
+}
+
+#[pymethods]
+impl Signature {
+    #[new]
+    #[pyo3(signature = (args, ret, fixed=None))]
+    fn new(
+        py: Python<'_>,
+        args: Vec<Bound<'_, PyAny>>,
+        ret: Option<Bound<'_, PyAny>>,
+        fixed: Option<u32>,
+    ) -> PyResult<Self> {
+        let args = args.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
+        let ret = ret.as_ref().map(spec_of).transpose()?;
+        let ret = ret.filter(|r| !matches!(r, ValueSpec::Prim(p) if p.kind == Kind::Void));
+        Ok(Signature {
+            spec: Rc::new(CallSpec::new(py, args, ret, fixed)?),
+        })
+    }
+}
+
+/// A native function bound to a signature.
+#[pyclass(name = "Function", unsendable, frozen)]
+pub struct Function {
+    function: call::Function,
+    spec: Rc<CallSpec>,
+}
+
+#[pymethods]
+impl Function {
+    /// `lib`'s `name` (a handle from `dlopen`), callable by `sig`.
+    #[staticmethod]
+    fn bind(py: Python<'_>, handle: u64, name: &str, sig: &Signature) -> PyResult<Self> {
+        let lib = library_of(handle)?;
+        let function = call::Function::bind(&lib, name, &sig.spec.signature).or_raise(py)?;
+        Ok(Function {
+            function,
+            spec: sig.spec.clone(),
+        })
+    }
+
+    /// A function pointer by address (the policy decides which it accepts).
+    #[staticmethod]
+    fn at(py: Python<'_>, addr: u64, sig: &Signature) -> PyResult<Self> {
+        let function = call::Function::from_address(addr, &sig.spec.signature).or_raise(py)?;
+        Ok(Function {
+            function,
+            spec: sig.spec.clone(),
+        })
+    }
+
+    #[getter]
+    fn address(&self) -> u64 {
+        self.function.address()
+    }
+
+    /// Call with converted values; the result is an int/float (pointers
+    /// as addresses), a struct's bytes, or None for void.
+    #[pyo3(signature = (*values))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        values: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let spec = &self.spec;
+        if values.len() != spec.args.len() {
+            return Err(PyTypeError::new_err(format!(
+                "this function takes {} arguments ({} given)",
+                spec.args.len(),
+                values.len()
+            )));
+        }
+        let mut buffer = spec.buffer();
+        for (index, (ty, value)) in spec.args.iter().zip(values.iter()).enumerate() {
+            let offset = spec.offsets[index];
+            match ty {
+                ValueSpec::Prim(p) => buffer.put(offset, *p, encode(*p, &value)?),
+                ValueSpec::Aggregate(a) => {
+                    let bytes = bytes_like(&value)?;
+                    if bytes.len() != a.layout.size as usize {
+                        return Err(PyValueError::new_err("struct argument of the wrong size"));
+                    }
+                    buffer.put_bytes(offset, &bytes);
+                }
+            }
+        }
+        let returned = invoke(py, &self.function, buffer)?;
+        match &spec.ret {
+            None => Ok(py.None().into_bound(py)),
+            Some(ValueSpec::Prim(p)) => match returned.bytes {
+                Some(bytes) => decode_raw(py, *p, &bytes),
+                None => decode_raw(py, *p, &returned.value.to_le_bytes()),
+            },
+            Some(ValueSpec::Aggregate(_)) => {
+                Ok(PyBytes::new(py, &returned.bytes.unwrap_or_default()).into_any())
+            }
+        }
+    }
+}
+
+/// Runs a ctypes callback's Python side: it gets the raw arguments (as
+/// [`decode_raw`] gives them, structs as bytes) and returns the raw result.
+struct RawHandler {
+    callable: Py<PyAny>,
+    target: Py<PyAny>,
+    spec: Rc<CallSpec>,
+}
+
+impl Handler for RawHandler {
+    fn call(&self, py: Python<'_>, packed: &[u8]) -> PyResult<Vec<u8>> {
+        let mut args = Vec::with_capacity(self.spec.args.len());
+        for (index, ty) in self.spec.args.iter().enumerate() {
+            let offset = self.spec.offsets[index] as usize;
+            let bytes = packed
+                .get(offset..offset + ty.size() as usize)
+                .ok_or_else(|| PyValueError::new_err("callback arguments too short"))?;
+            args.push(match ty {
+                ValueSpec::Prim(p) => decode_raw(py, *p, bytes)?,
+                ValueSpec::Aggregate(_) => PyBytes::new(py, bytes).into_any(),
+            });
+        }
+        let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
+        match &self.spec.ret {
+            None => Ok(Vec::new()),
+            Some(ValueSpec::Prim(p)) => match encode(*p, &result)? {
+                Encoded::Bits(bits) => Ok(bits.to_le_bytes()[..(p.size as usize).min(8)].to_vec()),
+                Encoded::Bytes(bytes) => Ok(bytes),
+                Encoded::Temporary(_) => Err(PyTypeError::new_err(
+                    "a callback cannot return a string by value",
+                )),
+            },
+            Some(ValueSpec::Aggregate(a)) => {
+                let mut bytes = bytes_like(&result)?;
+                bytes.resize(a.layout.size as usize, 0);
+                Ok(bytes)
+            }
+        }
+    }
+
+    fn target(&self, py: Python<'_>) -> Py<PyAny> {
+        self.target.clone_ref(py)
+    }
+
+    fn context(&self) -> &'static str {
+        "on calling ctypes callback function"
+    }
+
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.callable)?;
+        visit.call(&self.target)
+    }
+}
+
+/// A C function pointer running `callable` (app.py's converting wrapper);
+/// `target` is what an exception report names (the user's function).
+#[pyclass(name = "Callback", unsendable)]
+pub struct Callback {
+    callback: callback::Callback,
+}
+
+#[pymethods]
+impl Callback {
+    #[new]
+    fn new(
+        py: Python<'_>,
+        sig: &Signature,
+        callable: Py<PyAny>,
+        target: Py<PyAny>,
+    ) -> PyResult<Self> {
+        let handler = Rc::new(RawHandler {
+            callable,
+            target,
+            spec: sig.spec.clone(),
+        });
+        Ok(Callback {
+            callback: callback::create(py, &sig.spec, handler)?,
+        })
+    }
+
+    #[getter]
+    fn address(&self) -> u64 {
+        self.callback.address()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.callback.traverse(&visit)
+    }
+}
+
+thread_local! {
+    /// Open libraries by the handle `dlopen` gave the guest.
+    static LIBRARIES: RefCell<(u64, HashMap<u64, Rc<library::Library>>)> =
+        RefCell::new((0, HashMap::new()));
+}
+
+fn library_of(handle: u64) -> PyResult<Rc<library::Library>> {
+    LIBRARIES
+        .with(|l| l.borrow().1.get(&handle).cloned())
+        .ok_or_else(|| PyOSError::new_err(format!("invalid library handle {handle:#x}")))
+}
+
+/// Open a library through the host; handles are small fake addresses.
+#[pyfunction]
+pub fn _dlopen(py: Python<'_>, name: Option<String>, mode: i32) -> PyResult<u64> {
+    let lib = library::Library::open(name.as_deref(), mode).or_raise(py)?;
+    Ok(LIBRARIES.with(|l| {
+        let mut l = l.borrow_mut();
+        l.0 += 1;
+        let handle = 0x1000 + l.0 * 16;
+        l.1.insert(handle, Rc::new(lib));
+        handle
+    }))
+}
+
+#[pyfunction]
+pub fn dlclose(handle: u64) -> PyResult<()> {
+    LIBRARIES
+        .with(|l| l.borrow_mut().1.remove(&handle))
+        .map(drop)
+        .ok_or_else(|| PyOSError::new_err(format!("invalid library handle {handle:#x}")))
+}
+
+#[pyfunction]
+pub fn dlsym(py: Python<'_>, handle: u64, name: &str) -> PyResult<u64> {
+    let lib = library_of(handle)?;
+    lib.symbol(name).map_err(|e| match e {
+        FfiError::NoSuchSymbol(_) => pyo3::exceptions::PyAttributeError::new_err(format!(
+            "{}: undefined symbol: {name}",
+            lib.path()
+        )),
+        other => crate::ffi::errors::to_py(py, other),
+    })
+}
+
+/// `ctypes.util.find_library`, answered by the host among allowed libraries.
+#[pyfunction]
+pub fn _find_library(name: &str) -> Option<String> {
+    library::find(name)
+}
