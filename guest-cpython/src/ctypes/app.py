@@ -19,6 +19,7 @@ _POINTER_SIZE = _prim_sizes["P"][0]
 _WCHAR_SIZE = _prim_sizes["u"][0]
 _WIDE = "utf-16-le" if _WCHAR_SIZE == 2 else "utf-32-le"
 _pointer_type_cache = {}
+_MISSING = object()
 _array_type_cache = {}
 
 
@@ -348,13 +349,13 @@ def _cdata_set(dst, tp, addr, value, index, size=None):
             return
         raise TypeError("expected %s instance, got %s" % (tp.__name__, type(value).__name__))
     if isinstance(value, tp):
-        _copy(addr, value._b_addr_, size)
+        _copy(addr, _ADDR(value), size)
         _keep_ref(dst, index, _container_objects(value))
         return
     vinfo = _info_of(value)
     if info.kind == "pointer" and vinfo.kind == "array" and \
             issubclass(vinfo.proto, info.proto):
-        _store(addr, "P", value._b_addr_)
+        _store(addr, "P", _ADDR(value))
         _keep_ref(dst, index, (_container_objects(value), value))
         return
     raise TypeError("incompatible types, %s instance instead of %s instance"
@@ -374,7 +375,7 @@ class _CData:
         return self._b_block_ is not None
 
     def __bytes__(self):
-        return _read(self._b_addr_, _sizeof(self))
+        return _read(_ADDR(self), _sizeof(self))
 
     def __reduce__(self):
         raise ValueError("ctypes objects containing pointers cannot be pickled")
@@ -383,10 +384,66 @@ class _CData:
         return self
 
 
+# The slot itself, not attribute lookup: a subclass may define
+# __getattribute__ (CPython reads the C struct directly).
+_ADDR = _CData._b_addr_.__get__
+
+
 def _sizeof(obj):
     if isinstance(obj, _CData):
         return obj._b_size_ if obj._b_size_ is not None else _need_info(obj).size
     return _need_info(obj).size
+
+
+# ------------------------------------------------- from_buffer over guest memory
+
+import weakref as _weakref
+
+
+class _Shadow:
+    """from_buffer() over guest memory (a bytearray, an array.array):
+    native code cannot see it, so the ctypes object works on a host copy
+    kept coherent with the buffer, synchronised around every ctypes access,
+    foreign call, memmove and memset (the RustPython guest's shadow.rs).
+    Each synchronisation is a three-way merge against the contents at the
+    last one, so changes made on either side survive. The memoryview pins
+    the buffer (no resizing) while the ctypes object lives."""
+
+    __slots__ = ("view", "block", "snapshot", "__weakref__")
+
+    def __init__(self, view, offset, size):
+        self.view = view.cast("B")[offset:offset + size]
+        self.snapshot = self.view.tobytes()
+        self.block = Block.holding(self.snapshot) if size else Block(1, 16)
+        _shadows.add(self)
+
+    def sync(self):
+        n = len(self.snapshot)
+        if not n:
+            return
+        guest = self.view.tobytes()
+        host = _read(self.block.addr, n)
+        snap = self.snapshot
+        if guest == snap:
+            if host != snap:
+                self.view[:] = host
+                self.snapshot = host
+        elif host == snap:
+            _write(self.block.addr, guest)
+            self.snapshot = guest
+        else:
+            merged = bytes(g if g != s else h for g, h, s in zip(guest, host, snap))
+            self.view[:] = merged
+            _write(self.block.addr, merged)
+            self.snapshot = merged
+
+
+_shadows = _weakref.WeakSet()
+
+
+def _sync_all():
+    for shadow in list(_shadows):
+        shadow.sync()
 
 
 # --------------------------------------------------------- metaclass base
@@ -411,9 +468,7 @@ class _CDataType(type):
             if _sizeof(obj) < info.size + offset:
                 raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
                                  % (_sizeof(obj), info.size + offset))
-            result = _new_instance(cls, obj._b_addr_ + offset, None)
-            result._objects = {"ffffffff": obj}
-            return result
+            return _new_instance(cls, _ADDR(obj) + offset, None, obj, 0)
         view = memoryview(obj)
         if view.readonly:
             raise TypeError("underlying buffer is not writable")
@@ -422,11 +477,11 @@ class _CDataType(type):
         if view.nbytes < info.size + offset:
             raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
                              % (view.nbytes, info.size + offset))
-        # Guest memory cannot be seen by native code: a coherent host copy
-        # (the RustPython guest's shadow.rs) is not ported yet.
-        raise NotImplementedError(
-            "from_buffer() over guest memory (%s) is not supported yet in the CPython guest; "
-            "use from_buffer_copy()" % type(obj).__name__)
+        shadow = _Shadow(view, offset, info.size)
+        result = _new_instance(cls, shadow.block.addr, None)
+        result._objects = {"ffffffff": view}
+        result._b_hidden_ = {"shadow": shadow}
+        return result
 
     def from_buffer_copy(cls, obj, offset=0):
         info = _need_info(cls)
@@ -437,7 +492,7 @@ class _CDataType(type):
             raise ValueError("Buffer size too small (%d instead of at least %d bytes)"
                              % (len(data), info.size + offset))
         result = _alloc_instance(cls)
-        _write(result._b_addr_, data[offset:offset + info.size])
+        _write(_ADDR(result), data[offset:offset + info.size])
         return result
 
     def in_dll(cls, dll, name):
@@ -458,8 +513,17 @@ def _cdatatype_from_param(cls, value):
         return value
     if isinstance(value, CArgObject) and isinstance(value._obj, cls):
         return value
-    as_param = getattr(value, "_as_parameter_", None)
-    if as_param is not None:
+    if isinstance(value, CArgObject) and value._obj is not None:
+        # byref(x) for POINTER(T): x a T, or an array or pointer of T
+        # (CPython 3.14 accepts byref(array, offset) here)
+        proto = getattr(_info_of(cls), "proto", None)
+        oinfo = _info_of(value._obj)
+        if isinstance(proto, type) and (isinstance(value._obj, proto) or (
+                oinfo.kind in ("array", "pointer") and isinstance(oinfo.proto, type)
+                and issubclass(oinfo.proto, proto))):
+            return value
+    as_param = getattr(value, "_as_parameter_", _MISSING)
+    if as_param is not _MISSING:
         return cls.from_param(as_param)
     if isinstance(value, _CData) and _info_of(value).kind == "pointer":
         raise TypeError("expected %s instance instead of pointer to %s"

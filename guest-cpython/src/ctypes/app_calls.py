@@ -58,27 +58,29 @@ def _conv_param(obj, index):
         kind = info.kind
         if kind == "simple":
             if info.swapped:
-                return info.code, _get_swapped(info.code, obj._b_addr_)
+                return info.code, _get_swapped(info.code, _ADDR(obj))
             if info.code in "zZPO":
-                return "P", _load(obj._b_addr_, "P")
-            return info.code, _load(obj._b_addr_, info.code)
+                return "P", _load(_ADDR(obj), "P")
+            return info.code, _load(_ADDR(obj), info.code)
         if kind in ("struct", "union"):
-            return _desc(info), _read(obj._b_addr_, info.size)
+            return _desc(info), _read(_ADDR(obj), info.size)
         if kind == "array":
-            return "P", obj._b_addr_
-        return "P", _load(obj._b_addr_, "P")
+            return "P", _ADDR(obj)
+        return "P", _load(_ADDR(obj), "P")
     if isinstance(obj, int):
         if not -(1 << 63) <= obj < (1 << 64):
             raise OverflowError("int too long to convert")
         return "i", obj
+    if isinstance(obj, float):
+        return "d", obj  # as CPython 3.14 (3.11 refuses floats here)
     if isinstance(obj, bytes):
         return "z", obj
     if isinstance(obj, str):
         return "Z", obj
     if obj is None:
         return "P", 0
-    as_param = getattr(obj, "_as_parameter_", None)
-    if as_param is not None:
+    as_param = getattr(obj, "_as_parameter_", _MISSING)
+    if as_param is not _MISSING:
         return _conv_param(as_param, index)
     raise TypeError("Don't know how to convert parameter %d" % index)
 
@@ -108,9 +110,18 @@ def _convert_args(argtypes, args, flags):
             raise
         except Exception as exc:
             raise ArgumentError("argument %d: %s: %s" % (i + 1, type(exc).__name__, exc)) from None
+        if i >= n and argtypes is not None:
+            # C's default argument promotions for the variadic part
+            if isinstance(desc, str) and desc in _PROMOTED:
+                desc = _PROMOTED[desc]
+                if isinstance(raw, bytes):
+                    raw = raw[0]
         descs.append(desc)
         raws.append(raw)
     return descs, raws, keep
+
+
+_PROMOTED = {"f": "d", "b": "i", "B": "i", "h": "i", "H": "i", "?": "i", "c": "i"}
 
 
 def _ret_desc(restype):
@@ -149,9 +160,9 @@ def _get_result(restype, raw, checker):
     else:
         result = _alloc_instance(restype)
         if isinstance(raw, bytes):
-            _write(result._b_addr_, raw[:info.size])
+            _write(_ADDR(result), raw[:info.size])
         else:
-            _store(result._b_addr_, "P" if info.code in "zZPO" or info.kind != "simple"
+            _store(_ADDR(result), "P" if info.code in "zZPO" or info.kind != "simple"
                    else info.code, raw)
     if checker is not None:
         return checker(result)
@@ -179,18 +190,20 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             return self
         first = args[0]
         if isinstance(first, tuple) and len(args) <= 2:
+            if len(args) == 2 and args[1] is not None:
+                d["_fp_paramflags"] = _check_paramflags(info, args[1])
             name, dll = first[0], first[1]
             if isinstance(name, int):
                 raise NotImplementedError("functions by ordinal")
             handle = dll._handle if not isinstance(dll, int) else dll
             handle = _real_handle(handle)
-            _store(self._b_addr_, "P", dlsym(handle, name))
+            _store(_ADDR(self), "P", dlsym(handle, name))
             d["_fp_sym"] = (handle, name)
             return self
         if len(args) != 1:
             raise TypeError("argument must be callable or integer function address")
         if isinstance(first, int):
-            _store(self._b_addr_, "P", first)
+            _store(_ADDR(self), "P", first)
             return self
         if isinstance(first, _Direct):
             d["_fp_direct"] = first.fn
@@ -206,7 +219,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         thunk = Callback(sig, _make_thunk(argtypes, restype, first), first)
         d["_fp_thunk"] = thunk
         d["_fp_callable"] = first
-        _store(self._b_addr_, "P", thunk.address)
+        _store(_ADDR(self), "P", thunk.address)
         _keep_ref(self, 0, thunk)
         return self
 
@@ -217,11 +230,11 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         return "<%s object at %#x>" % (type(self).__name__, id(self))
 
     def __bool__(self):
-        return _load(self._b_addr_, "P") != 0
+        return _load(_ADDR(self), "P") != 0
 
     @property
     def argtypes(self):
-        a = self.__dict__["_fp_argtypes"]
+        a = self.__dict__.get("_fp_argtypes", _NO_ERRCHECK)
         return _info_of(self).argtypes if a is _NO_ERRCHECK else a
 
     @argtypes.setter
@@ -234,7 +247,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
 
     @property
     def restype(self):
-        r = self.__dict__["_fp_restype"]
+        r = self.__dict__.get("_fp_restype", _NO_ERRCHECK)
         return _info_of(self).restype if r is _NO_ERRCHECK else r
 
     @restype.setter
@@ -247,7 +260,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
 
     @property
     def errcheck(self):
-        return self.__dict__["_fp_errcheck"]
+        return self.__dict__.get("_fp_errcheck", None)
 
     @errcheck.setter
     def errcheck(self, value):
@@ -264,9 +277,17 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         info = _info_of(self)
         argtypes = self.argtypes
         restype = self.restype
+        paramflags = d.get("_fp_paramflags")
+        outputs = None
+        if paramflags is not None:
+            args, outputs = _build_callargs(paramflags, argtypes, args, kw)
+        elif kw:
+            raise TypeError("this function takes no keyword arguments")
         descs, raws, keep = _convert_args(argtypes, args, info.flags)
+        if _shadows:
+            _sync_all()
         checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
-        direct = d["_fp_direct"]
+        direct = d.get("_fp_direct", None)
         if direct is not None:
             result = _call_direct(direct, descs, raws, keep, argtypes, args)
             if _info_of(restype) is not None and _info_of(restype).code == "O":
@@ -276,9 +297,12 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         else:
             fixed = len(argtypes) if argtypes is not None and len(args) > len(argtypes) else None
             sig = _signature(descs, _ret_desc(restype), fixed)
-            fn = d["_fp_bound"].get(sig)
+            bound = d.get("_fp_bound")
+            if bound is None:
+                bound = d["_fp_bound"] = {}
+            fn = bound.get(sig)
             if fn is None:
-                fn = d["_fp_bound"][sig] = self._bind(sig)
+                fn = bound[sig] = self._bind(sig)
             if info.flags & FUNCFLAG_USE_ERRNO:
                 raw = fn(*raws)
             else:
@@ -289,19 +313,76 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
                 finally:
                     _set_host_errno(saved)
             result = _get_result(restype, raw, checker)
-        errcheck = d["_fp_errcheck"]
+        if _shadows:
+            _sync_all()
+        errcheck = d.get("_fp_errcheck", None)
         if errcheck is not None:
-            return errcheck(result, self, args)
+            result = errcheck(result, self, args)
+            if outputs is None or result is not args:
+                return result
+        if outputs:
+            values = tuple(args[i].__ctypes_from_outparam__() for i in outputs)
+            return values[0] if len(values) == 1 else values
         return result
 
     def _bind(self, sig):
-        sym = self.__dict__["_fp_sym"]
+        sym = self.__dict__.get("_fp_sym", None)
         if sym is not None:
             return Function.bind(sym[0], sym[1], sig)
-        addr = _load(self._b_addr_, "P")
+        addr = _load(_ADDR(self), "P")
         if not addr:
             raise ValueError("NULL function pointer")
         return Function.at(addr, sig)
+
+
+def _check_paramflags(info, paramflags):
+    """CPython's _validate_paramflags: one (flag[, name[, default]]) per
+    argument type."""
+    paramflags = tuple(paramflags)
+    argtypes = info.argtypes or ()
+    if len(paramflags) != len(argtypes):
+        raise ValueError("paramflags must have the same length as argtypes")
+    for item, tp in zip(paramflags, argtypes):
+        if not isinstance(item, tuple) or not item or not isinstance(item[0], int):
+            raise TypeError("paramflags must be a sequence of (int [,string [,value]]) tuples")
+        if item[0] & 3 == 2 and _need_info(tp).kind not in ("pointer", "array"):
+            raise TypeError("'out' parameter %d must be a pointer type, not %s"
+                            % (len(paramflags), tp.__name__))
+    return paramflags
+
+
+def _build_callargs(paramflags, argtypes, args, kw):
+    """CPython's _build_callargs: inputs from positional, keyword or
+    default values; outputs made here and passed by reference."""
+    callargs = []
+    outputs = []
+    pos = 0
+    for i, item in enumerate(paramflags):
+        flag = item[0] & 3
+        name = item[1] if len(item) > 1 else None
+        if flag == 2:
+            tp = argtypes[i]
+            tinfo = _need_info(tp)
+            obj = tinfo.proto() if tinfo.kind == "pointer" else tp()
+            callargs.append(obj)
+            outputs.append(i)
+            continue
+        if pos < len(args):
+            value = args[pos]
+            pos += 1
+        elif name is not None and name in kw:
+            value = kw.pop(name)
+        elif len(item) > 2:
+            value = item[2]
+        else:
+            raise TypeError("required argument '%s' missing" % (name or i))
+        callargs.append(value)
+        if flag == 3:
+            outputs.append(i)
+    if kw:
+        raise TypeError("unexpected keyword argument '%s'" % next(iter(kw)))
+    callargs.extend(args[pos:])
+    return tuple(callargs), outputs
 
 
 def _make_thunk(argtypes, restype, func):
@@ -316,9 +397,9 @@ def _make_thunk(argtypes, restype, func):
             def conv(raw, t=t, info=info):
                 obj = _alloc_instance(t)
                 if isinstance(raw, bytes):
-                    _write(obj._b_addr_, raw)
+                    _write(_ADDR(obj), raw)
                 else:
-                    _store(obj._b_addr_, "P" if info.kind != "simple" or info.code in "zZPO"
+                    _store(_ADDR(obj), "P" if info.kind != "simple" or info.code in "zZPO"
                            else info.code, raw)
                 return obj
             convs.append(conv)
@@ -380,7 +461,7 @@ def _cast(addr, obj, typ):
         raise TypeError("cast() argument 2 must be a pointer type, not %s"
                         % getattr(typ, "__name__", type(typ).__name__))
     result = typ()
-    _store(result._b_addr_, "P", addr or 0)
+    _store(_ADDR(result), "P", addr or 0)
     if isinstance(obj, _CData):
         container = _root(obj)
         if not isinstance(container._objects, dict):

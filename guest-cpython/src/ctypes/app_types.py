@@ -22,13 +22,13 @@ def byref(obj, offset=0):
     if not isinstance(obj, _CData):
         raise TypeError("byref() argument must be a ctypes instance, not '%s'"
                         % type(obj).__name__)
-    return CArgObject("P", obj._b_addr_ + offset, obj)
+    return CArgObject("P", _ADDR(obj) + offset, obj)
 
 
 def addressof(obj):
     if not isinstance(obj, _CData):
         raise TypeError("invalid type")
-    return obj._b_addr_
+    return _ADDR(obj)
 
 
 def sizeof(obj):
@@ -53,7 +53,7 @@ def resize(obj, size):
     if obj._b_block_ is None:
         raise ValueError("Memory cannot be resized because this object doesn't own it")
     block = Block(size, info.align)
-    _copy(block.addr, obj._b_addr_, min(size, _sizeof(obj)))
+    _copy(block.addr, _ADDR(obj), min(size, _sizeof(obj)))
     obj._b_block_ = block
     obj._b_addr_ = block.addr
     obj._b_size_ = size
@@ -151,13 +151,13 @@ def _simple_from_param(cls, value):
         try:
             _value_set(_need_info(cls), block.addr, value)
         except (TypeError, ValueError, OverflowError) as exc:
-            as_param = getattr(value, "_as_parameter_", None)
-            if as_param is not None:
+            as_param = getattr(value, "_as_parameter_", _MISSING)
+            if as_param is not _MISSING:
                 return cls.from_param(as_param)
             raise exc
         return CArgObject(code, _getfunc(code, block.addr), value)
-    as_param = getattr(value, "_as_parameter_", None)
-    if as_param is not None:
+    as_param = getattr(value, "_as_parameter_", _MISSING)
+    if as_param is not _MISSING:
         return cls.from_param(as_param)
     raise TypeError("wrong type")
 
@@ -171,12 +171,16 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
 
     @property
     def value(self):
-        return _value_get(_info_of(self), self._b_addr_)
+        if _shadows:
+            _sync_all()
+        return _value_get(_info_of(self), _ADDR(self))
 
     @value.setter
     def value(self, value):
-        keep, hidden = _value_set(_info_of(self), self._b_addr_, value)
+        keep, hidden = _value_set(_info_of(self), _ADDR(self), value)
         _keep_ref(self, 0, keep, hidden)
+        if _shadows:
+            _sync_all()
 
     def __repr__(self):
         if type(self).__bases__[0] is not _SimpleCData:
@@ -184,7 +188,7 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
         return "%s(%r)" % (type(self).__name__, self.value)
 
     def __bool__(self):
-        return _read(self._b_addr_, _sizeof(self)) != bytes(_sizeof(self))
+        return _read(_ADDR(self), _sizeof(self)) != bytes(_sizeof(self))
 
     def __ctypes_from_outparam__(self):
         if _simple_instance(type(self)):
@@ -210,7 +214,9 @@ class CField:
     def __get__(self, obj, cls=None):
         if obj is None:
             return self
-        addr = obj._b_addr_ + self.offset
+        if _shadows:
+            _sync_all()
+        addr = _ADDR(obj) + self.offset
         if self._bits is not None:
             return _bitfield_get(self._type, addr, self._bits)
         info = _need_info(self._type)
@@ -219,13 +225,39 @@ class CField:
         return _cdata_get(self._type, addr, obj, self._index)
 
     def __set__(self, obj, value):
-        addr = obj._b_addr_ + self.offset
+        addr = _ADDR(obj) + self.offset
+        if _shadows:
+            _sync_all()
         if self._bits is not None:
-            return _bitfield_set(self._type, addr, self._bits, value)
-        info = _need_info(self._type)
-        if info.kind == "array" and _char_array_code(info) and isinstance(value, (bytes, str)):
-            return _char_array_set_value(info, addr, value)
-        _cdata_set(obj, self._type, addr, value, self._index)
+            _bitfield_set(self._type, addr, self._bits, value)
+        else:
+            info = _need_info(self._type)
+            if info.kind == "array" and _char_array_code(info) and isinstance(value, (bytes, str)):
+                _char_array_set_value(info, addr, value)
+            else:
+                _cdata_set(obj, self._type, addr, value, self._index)
+        if _shadows:
+            _sync_all()
+
+    @property
+    def bit_offset(self):
+        return self._bits[0] if self._bits is not None else 0
+
+    @property
+    def bit_size(self):
+        return self._bits[1] if self._bits is not None else self.size * 8
+
+    @property
+    def is_bitfield(self):
+        return self._bits is not None
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def type(self):
+        return self._type
 
     def __delete__(self, obj):
         raise TypeError("can't delete attribute")
@@ -318,6 +350,14 @@ def _layout_fields(cls, fields, is_union):
         layout = None
         placed, size, align = _python_layout(entries, is_union, pack, start,
                                              base_info.align if base_info else 1)
+    forced = cls.__dict__.get("_align_", 0)
+    if not isinstance(forced, int) or forced < 0:
+        raise ValueError("_align_ must be a non-negative integer")
+    if forced > align:
+        # 3.13's _align_: the host's layout no longer describes the type
+        align = forced
+        size = (size + align - 1) // align * align
+        layout = None
     info = _Info("union" if is_union else "struct", size, align)
     info.layout = layout
     info.fields = (list(base_info.fields) if base_info else []) + [e[0] for e in entries]
@@ -382,7 +422,9 @@ class _StructMeta(_CDataType):
         if _bootstrapping:
             return cls
         if "_fields_" in ns:
-            _layout_fields(cls, ns["_fields_"], meta._is_union)
+            # through setattr, as CPython: _endian's _swapped_meta rewrites
+            # the field types there
+            setattr(cls, "_fields_", ns["_fields_"])
         elif _info_of(cls) is None or _info_of(cls).fields is None:
             info = _Info("union" if meta._is_union else "struct", 0, 1)
             info.fields = []
@@ -393,10 +435,11 @@ class _StructMeta(_CDataType):
     def __setattr__(cls, name, value):
         if name == "_fields_":
             own = cls.__dict__.get("_stginfo_")
-            if own is not None and (own.final or "_fields_" in cls.__dict__):
+            if own is not None and own.final:
                 raise AttributeError("_fields_ is final")
             type.__setattr__(cls, name, value)
             _layout_fields(cls, value, type(cls)._is_union)
+            cls._stginfo_.final = True
             return
         type.__setattr__(cls, name, value)
 
@@ -494,6 +537,15 @@ class PyCArrayType(_CDataType):
         return cls
 
 
+def _caller_module():
+    """Where CPython's C-made types say they come from: the module whose
+    code made them."""
+    frame = _sys._getframe(1)
+    while frame is not None and frame.f_globals is globals():
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "_ctypes") if frame is not None else "_ctypes"
+
+
 def _array_type(itemtype, length):
     if not isinstance(length, int):
         return NotImplemented
@@ -504,7 +556,8 @@ def _array_type(itemtype, length):
     if cached is not None:
         return cached
     result = PyCArrayType("%s_Array_%d" % (itemtype.__name__, length), (Array,),
-                          {"_type_": itemtype, "_length_": length})
+                          {"_type_": itemtype, "_length_": length,
+                           "__module__": _caller_module()})
     _array_type_cache[key] = result
     return result
 
@@ -539,7 +592,9 @@ class Array(_CData, metaclass=PyCArrayType):
             return items
         index = self._item_index(_index(index))
         size = _need_info(info.proto).size
-        return _cdata_get(info.proto, self._b_addr_ + index * size, self, index)
+        if _shadows:
+            _sync_all()
+        return _cdata_get(info.proto, _ADDR(self) + index * size, self, index)
 
     def __setitem__(self, index, value):
         info = _info_of(self)
@@ -552,7 +607,9 @@ class Array(_CData, metaclass=PyCArrayType):
             return
         index = self._item_index(_index(index))
         size = _need_info(info.proto).size
-        _cdata_set(self, info.proto, self._b_addr_ + index * size, value, index)
+        _cdata_set(self, info.proto, _ADDR(self) + index * size, value, index)
+        if _shadows:
+            _sync_all()
 
     def __delitem__(self, index):
         raise TypeError("Array does not support item deletion")
@@ -562,21 +619,21 @@ class Array(_CData, metaclass=PyCArrayType):
         info = _info_of(self)
         if not _char_array_code(info):
             raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
-        return _char_array_value(info, self._b_addr_)
+        return _char_array_value(info, _ADDR(self))
 
     @value.setter
     def value(self, value):
         info = _info_of(self)
         if not _char_array_code(info):
             raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
-        _char_array_set_value(info, self._b_addr_, value)
+        _char_array_set_value(info, _ADDR(self), value)
 
     @property
     def raw(self):
         info = _info_of(self)
         if _char_array_code(info) != "c":
             raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
-        return _read(self._b_addr_, info.size)
+        return _read(_ADDR(self), info.size)
 
     @raw.setter
     def raw(self, value):
@@ -586,7 +643,7 @@ class Array(_CData, metaclass=PyCArrayType):
         data = bytes(memoryview(value))
         if len(data) > info.size:
             raise ValueError("byte string too long")
-        _write(self._b_addr_, data)
+        _write(_ADDR(self), data)
 
 
 # ---------------------------------------------------------------- pointers
@@ -641,7 +698,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
     @property
     def contents(self):
         proto = self._proto()
-        addr = _load(self._b_addr_, "P")
+        addr = _load(_ADDR(self), "P")
         if not addr:
             raise ValueError("NULL pointer access")
         return _new_instance(proto, addr, None, self, 0)
@@ -651,7 +708,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         proto = self._proto()
         if not isinstance(value, proto):
             raise TypeError("expected %s instead of %s" % (proto.__name__, type(value).__name__))
-        _store(self._b_addr_, "P", value._b_addr_)
+        _store(_ADDR(self), "P", _ADDR(value))
         _keep_ref(self, 1, value)
         _keep_ref(self, 0, _container_objects(value))
 
@@ -670,7 +727,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
             if code == "u":
                 return "".join(items)
             return items
-        addr = _load(self._b_addr_, "P")
+        addr = _load(_ADDR(self), "P")
         if not addr:
             raise ValueError("NULL pointer access")
         index = _index(index)
@@ -678,7 +735,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
 
     def __setitem__(self, index, value):
         proto = self._proto()
-        addr = _load(self._b_addr_, "P")
+        addr = _load(_ADDR(self), "P")
         if not addr:
             raise ValueError("NULL pointer access")
         index = _index(index)
@@ -686,7 +743,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         _cdata_set(self, proto, addr + index * size, value, index)
 
     def __bool__(self):
-        return _load(self._b_addr_, "P") != 0
+        return _load(_ADDR(self), "P") != 0
 
 
 def POINTER(cls):
@@ -702,7 +759,8 @@ def POINTER(cls):
         return result
     if not isinstance(cls, type):
         raise TypeError("must be a ctypes type")
-    result = PyCPointerType("LP_%s" % cls.__name__, (_Pointer,), {"_type_": cls})
+    result = PyCPointerType("LP_%s" % cls.__name__, (_Pointer,),
+                            {"_type_": cls, "__module__": _caller_module()})
     _pointer_type_cache[cls] = result
     return result
 
