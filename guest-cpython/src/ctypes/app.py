@@ -105,39 +105,46 @@ def _simple_instance(tp):
 # --------------------------------------------------------------- keep-alive
 
 def _root(obj):
-    while obj._b_base_ is not None:
-        obj = obj._b_base_
+    base = _BASE(obj)
+    while base is not None:
+        obj = base
+        base = _BASE(obj)
     return obj
 
 
 def _keep_ref(target, index, keep, hidden=None):
     """CPython's KeepRef: `keep` lives in the root object's `_objects`
     under a key naming the path to `target`. `hidden` is ours: the host
-    block a string was copied into, kept alongside."""
+    block a string was copied into, kept alongside. Slots are read
+    directly: a subclass may define __getattribute__."""
     key = "%x" % index
     obj = target
-    while obj._b_base_ is not None:
-        key += ":%x" % obj._b_index_
-        obj = obj._b_base_
+    base = _BASE(obj)
+    while base is not None:
+        key += ":%x" % _INDEX(obj)
+        obj = base
+        base = _BASE(obj)
     if hidden is not None:
-        if obj._b_hidden_ is None:
-            obj._b_hidden_ = {}
-        obj._b_hidden_[key] = hidden
+        if _HIDDEN(obj) is None:
+            _SET_HIDDEN(obj, {})
+        _HIDDEN(obj)[key] = hidden
     if keep is None:
         return
-    if not isinstance(obj._objects, dict):
+    objects = _OBJECTS(obj)
+    if not isinstance(objects, dict):
         if _info_of(obj).kind == "simple":
-            obj._objects = keep
+            _SET_OBJECTS(obj, keep)
             return
-        obj._objects = {}
-    obj._objects[key] = keep
+        objects = {}
+        _SET_OBJECTS(obj, objects)
+    objects[key] = keep
 
 
 def _container_objects(obj):
     root = _root(obj)
-    if root._objects is None and _info_of(root).kind != "simple":
-        root._objects = {}
-    return root._objects
+    if _OBJECTS(root) is None and _info_of(root).kind != "simple":
+        _SET_OBJECTS(root, {})
+    return _OBJECTS(root)
 
 
 # -------------------------------------------------------- scalar conversion
@@ -305,14 +312,15 @@ def _value_set(info, addr, value):
 # ------------------------------------------------------ instance machinery
 
 def _new_instance(cls, addr, block, base=None, index=0):
+    # slot setters, not setattr: a subclass may define __setattr__
     self = object.__new__(cls)
-    self._b_addr_ = addr
-    self._b_block_ = block
-    self._b_base_ = base
-    self._b_index_ = index
-    self._objects = None
-    self._b_hidden_ = None
-    self._b_size_ = None
+    _S_ADDR(self, addr)
+    _S_BLOCK(self, block)
+    _S_BASE(self, base)
+    _S_INDEX(self, index)
+    _S_OBJECTS(self, None)
+    _S_HIDDEN(self, None)
+    _S_SIZE(self, None)
     return self
 
 
@@ -387,6 +395,19 @@ class _CData:
 # The slot itself, not attribute lookup: a subclass may define
 # __getattribute__ (CPython reads the C struct directly).
 _ADDR = _CData._b_addr_.__get__
+_BASE = _CData._b_base_.__get__
+_INDEX = _CData._b_index_.__get__
+_OBJECTS = _CData._objects.__get__
+_SET_OBJECTS = _CData._objects.__set__
+_HIDDEN = _CData._b_hidden_.__get__
+_SET_HIDDEN = _CData._b_hidden_.__set__
+_S_ADDR = _CData._b_addr_.__set__
+_S_BLOCK = _CData._b_block_.__set__
+_S_BASE = _CData._b_base_.__set__
+_S_INDEX = _CData._b_index_.__set__
+_S_OBJECTS = _SET_OBJECTS
+_S_HIDDEN = _SET_HIDDEN
+_S_SIZE = _CData._b_size_.__set__
 
 
 def _sizeof(obj):
