@@ -37,7 +37,7 @@ class _Info:
 
     __slots__ = ("kind", "size", "align", "length", "proto", "code", "desc",
                  "fields", "flags", "argtypes", "restype", "final", "swapped",
-                 "layout", "sig_cache")
+                 "layout", "sig_cache", "owner")
 
     def __init__(self, kind, size, align):
         self.kind = kind
@@ -55,6 +55,7 @@ class _Info:
         self.swapped = False
         self.layout = None
         self.sig_cache = None
+        self.owner = None
 
 
 def _info(tp):
@@ -313,7 +314,7 @@ def _value_set(info, addr, value):
 
 def _new_instance(cls, addr, block, base=None, index=0):
     # slot setters, not setattr: a subclass may define __setattr__
-    self = object.__new__(cls)
+    self = _CDataBase.__new__(cls)
     _S_ADDR(self, addr)
     _S_BLOCK(self, block)
     _S_BASE(self, base)
@@ -370,7 +371,7 @@ def _cdata_set(dst, tp, addr, value, index, size=None):
                     % (type(value).__name__, tp.__name__))
 
 
-class _CData:
+class _CData(_CDataBase):
     __slots__ = ("_b_addr_", "_b_block_", "_b_base_", "_b_index_", "_objects",
                  "_b_hidden_", "_b_size_", "__weakref__")
     __hash__ = None
@@ -390,6 +391,49 @@ class _CData:
 
     def __ctypes_from_outparam__(self):
         return self
+
+    def _b_buffer_(self):
+        """For the Rust base's __getbuffer__ (PEP 3118): address, size,
+        format and shape, as CPython's PyCData_NewGetBuffer gives them."""
+        if _shadows:
+            _sync_all()
+        info = _info_of(self)
+        return _ADDR(self), _sizeof(self), _pep3118_format(info), _pep3118_shape(info)
+
+
+def _pep3118_shape(info):
+    shape = []
+    while info.kind == "array":
+        shape.append(info.length)
+        info = _need_info(info.proto)
+    return shape
+
+
+_PEP_CODES = {"l": "q", "L": "Q"} if _prim_sizes["l"][0] == 8 else {}
+
+
+def _pep3118_format(info):
+    while info.kind == "array":
+        info = _need_info(info.proto)
+    endian = "<" if _sys.byteorder == "little" else ">"
+    if info.swapped:
+        endian = ">" if endian == "<" else "<"
+    if info.kind == "simple":
+        return endian + _PEP_CODES.get(info.code, info.code)
+    if info.kind == "pointer":
+        if info.proto is None:
+            return "&B"
+        pinfo = _need_info(info.proto)
+        shape = _pep3118_shape(pinfo)
+        prefix = "&(%s)" % ",".join(map(str, shape)) if shape else "&"
+        return prefix + _pep3118_format(pinfo)
+    if info.kind == "func":
+        return "X{}"
+    if info.kind in ("struct", "union"):
+        if info.kind == "union" or not info.fields:
+            return "B"
+        return _struct_format(info)
+    return "B"
 
 
 # The slot itself, not attribute lookup: a subclass may define

@@ -13,9 +13,20 @@ class CArgObject:
         self._obj = obj
 
     def __repr__(self):
-        if self._code == "P":
-            return "<cparam 'P' (0x%x)>" % (self._raw or 0)
-        return "<cparam '%s' (%r)>" % (self._code, self._raw)
+        # CPython's PyCArg_repr
+        code, raw = self._code, self._raw
+        if code in "bBhHiIlLqQ":
+            return "<cparam '%s' (%d)>" % (code, raw)
+        if code in "df":
+            return "<cparam '%s' (%r)>" % (code, float(raw))
+        if code == "c":
+            c = raw[0] if isinstance(raw, bytes) else raw
+            if 32 <= c < 127 and c != 0x5c:
+                return "<cparam 'c' ('%c')>" % c
+            return "<cparam 'c' ('\\x%02x')>" % c
+        if code in "zZP":
+            return "<cparam '%s' (%#x)>" % (code, raw if isinstance(raw, int) else id(raw))
+        return "<cparam '%s' at %#x>" % (code, id(self))
 
 
 def byref(obj, offset=0):
@@ -359,6 +370,7 @@ def _layout_fields(cls, fields, is_union):
         size = (size + align - 1) // align * align
         layout = None
     info = _Info("union" if is_union else "struct", size, align)
+    info.owner = cls
     info.layout = layout
     info.fields = (list(base_info.fields) if base_info else []) + [e[0] for e in entries]
     for i, ((name, tp, finfo, nbits), off, bitinfo) in enumerate(placed):
@@ -401,6 +413,32 @@ def _python_layout(entries, is_union, pack, start, base_align):
         size = offset
     size = (size + align - 1) // align * align
     return placed, size, align
+
+
+def _struct_format(info):
+    """CPython's T{...}: each field's format and name, padding as 'Nx'."""
+    parts = ["T{"]
+    end = 0
+    for name in info.fields:
+        field = None
+        for klass in info.owner.__mro__:
+            field = klass.__dict__.get(name)
+            if isinstance(field, CField):
+                break
+        if not isinstance(field, CField) or field._bits is not None:
+            return "B"
+        if field.offset > end:
+            parts.append("%dx" % (field.offset - end))
+        finfo = _need_info(field._type)
+        shape = _pep3118_shape(finfo)
+        if shape:
+            parts.append("(%s)" % ",".join(map(str, shape)))
+        parts.append("%s:%s:" % (_pep3118_format(finfo), name))
+        end = field.offset + finfo.size
+    if info.size > end:
+        parts.append("%dx" % (info.size - end))
+    parts.append("}")
+    return "".join(parts)
 
 
 def _install_anonymous(cls, name):

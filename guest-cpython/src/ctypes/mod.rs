@@ -35,6 +35,7 @@
 //! each of which can move into a `#[pyclass(subclass)]` base without
 //! changing the metaclasses or the boundary.
 
+mod buffer;
 mod calls;
 mod native;
 
@@ -48,6 +49,8 @@ pub(crate) mod _ctypes {
 
     use crate::ffi::platform::facts;
 
+    #[pymodule_export]
+    use super::buffer::CDataBase;
     #[pymodule_export]
     use super::calls::{
         _dlopen, _find_library, dlclose, dlsym, Callback, Function, Layout, Signature,
