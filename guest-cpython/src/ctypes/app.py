@@ -6,6 +6,7 @@
 # Every buffer is host memory: `_b_addr_` is what native code sees.
 
 import sys as _sys
+from _weakref import ref as _weakref_ref
 
 __version__ = "1.1.0"
 FUNCFLAG_CDECL = 0x1
@@ -225,8 +226,7 @@ def _setfunc(code, addr, value):
         _store(addr, "P", value)
     elif code == "O":
         _store(addr, "P", id(value))
-        _pyobjects[id(value)] = value
-        return value, None
+        return value, _py_holder(value)
     else:
         raise TypeError("unsupported type code %r" % code)
     return None, None
@@ -234,7 +234,36 @@ def _setfunc(code, addr, value):
 
 # py_object: native memory holds id(obj); the objects themselves stay here
 # (and in the owner's _objects) as native code cannot hold guest objects.
+class _PyHolder:
+    """Registers a py_object's value by id while its owner keeps this."""
+
+    __slots__ = ("obj", "__weakref__")
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
 _pyobjects = {}
+
+
+def _py_holder(obj):
+    key = id(obj)
+    holder = _PyHolder(obj)
+
+    def gone(ref, key=key):
+        if _pyobjects.get(key) is ref:
+            del _pyobjects[key]
+
+    _pyobjects[key] = _weakref_ref(holder, gone)
+    return holder
+
+
+def _py_lookup(address):
+    ref = _pyobjects.get(address)
+    holder = ref() if ref is not None else None
+    if holder is None:
+        raise ValueError("PyObject is NULL")
+    return holder.obj
 
 
 def _getfunc(code, addr):
@@ -247,9 +276,7 @@ def _getfunc(code, addr):
         return _load(addr, "P") or None
     if code == "O":
         p = _load(addr, "P")
-        if p == 0:
-            raise ValueError("PyObject is NULL")
-        return _pyobjects[p]
+        return _py_lookup(p)
     return _load(addr, code)
 
 
@@ -263,7 +290,7 @@ def _raw_to_value(code, raw):
     if code == "P":
         return raw or None
     if code == "O":
-        return _pyobjects.get(raw) if raw else None
+        return _py_lookup(raw) if raw else None
     return raw
 
 

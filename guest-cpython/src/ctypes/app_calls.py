@@ -49,10 +49,7 @@ class _Direct:
 def _conv_param(obj, index):
     """CPython's ConvParam: (crossing type, value, what to keep alive)."""
     if isinstance(obj, CArgObject):
-        if obj._code == "O":
-            _pyobjects[id(obj._raw)] = obj._raw
-            return "P", id(obj._raw)
-        return obj._code, obj._raw
+        return obj._code, obj._raw  # "O": the object itself, see below
     if isinstance(obj, _CData):
         info = _info_of(obj)
         kind = info.kind
@@ -119,6 +116,15 @@ def _convert_args(argtypes, args, flags):
         descs.append(desc)
         raws.append(raw)
     return descs, raws, keep
+
+
+def _native_pyobjects(descs, raws, keep):
+    """py_object arguments cross as their id, registered for the call."""
+    for i, desc in enumerate(descs):
+        if desc == "O":
+            keep.append(_py_holder(raws[i]))
+            descs[i] = "P"
+            raws[i] = id(raws[i])
 
 
 _PROMOTED = {"f": "d", "b": "i", "B": "i", "h": "i", "H": "i", "?": "i", "c": "i"}
@@ -295,6 +301,8 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             elif restype is not None:
                 result = _get_result(restype, result, checker)
         else:
+            if "O" in descs:
+                _native_pyobjects(descs, raws, keep)
             fixed = len(argtypes) if argtypes is not None and len(args) > len(argtypes) else None
             sig = _signature(descs, _ret_desc(restype), fixed)
             bound = d.get("_fp_bound")
@@ -404,6 +412,7 @@ def _make_thunk(argtypes, restype, func):
                 return obj
             convs.append(conv)
     rcode = _need_info(restype).code if restype is not None else None
+    holders = []
 
     def thunk(*raws):
         result = func(*[c(r) for c, r in zip(convs, raws)])
@@ -412,7 +421,10 @@ def _make_thunk(argtypes, restype, func):
         if isinstance(result, _CData):
             result = result.value
         if rcode == "O":
-            _pyobjects[id(result)] = result
+            # CPython hands C a new reference; here the id stays valid for
+            # as long as the callback lives
+            holders.append(_py_holder(result))
+            del holders[:-16]
             return id(result)
         return result
 
@@ -426,10 +438,7 @@ def _call_direct(fn, descs, raws, keep, argtypes, args):
     global _direct_keep
     values = []
     for desc, raw, arg in zip(descs, raws, args):
-        if desc == "P" and isinstance(raw, int) and raw in _pyobjects and \
-                argtypes is not None and _info_of(argtypes[len(values)]).code == "O":
-            raw = _pyobjects[raw]
-        elif desc in ("z", "Z") and isinstance(raw, (bytes, str)):
+        if desc in ("z", "Z") and isinstance(raw, (bytes, str)):
             data = raw + b"\0" if desc == "z" else (raw + "\0").encode(_WIDE, "surrogatepass")
             block = _string_block(data)
             keep.append(block)

@@ -120,7 +120,7 @@ def _simple_from_param(cls, value):
     code = _need_info(cls).code
     if code == "z":
         if value is None:
-            return CArgObject("P", 0, None)
+            return None  # ConvParam makes it NULL
         if isinstance(value, bytes):
             return CArgObject("z", value, value)
         if isinstance(value, int):
@@ -133,7 +133,7 @@ def _simple_from_param(cls, value):
             return value
     elif code == "Z":
         if value is None:
-            return CArgObject("P", 0, None)
+            return None  # ConvParam makes it NULL
         if isinstance(value, str):
             return CArgObject("Z", value, value)
         if isinstance(value, int):
@@ -143,7 +143,7 @@ def _simple_from_param(cls, value):
             return value
     elif code == "P":
         if value is None:
-            return CArgObject("P", 0, None)
+            return None  # ConvParam makes it NULL
         if isinstance(value, int):
             return CArgObject("P", value, None)
         if isinstance(value, bytes):
@@ -157,6 +157,8 @@ def _simple_from_param(cls, value):
             if vinfo.kind in ("array", "pointer", "func") or \
                     (vinfo.kind == "simple" and vinfo.code in "zZP"):
                 return value
+    elif code == "O":
+        return CArgObject("O", value, value)
     else:
         block = Block(8, 8)
         try:
@@ -709,7 +711,7 @@ class PyCPointerType(_CDataType):
 
     def from_param(cls, value):
         if value is None:
-            return CArgObject("P", 0, None)
+            return None  # ConvParam makes it NULL
         proto = _need_info(cls).proto
         if proto is not None and isinstance(value, proto):
             return byref(value)
