@@ -64,15 +64,12 @@ def _info(tp):
 
 
 def _info_of(obj):
-    """The type info of a ctypes type or instance (MRO search: a subclass
-    without its own `_fields_` shares its base's), or None."""
+    """The type info of a ctypes type or instance, or None. A class
+    attribute found through the MRO (a subclass without its own `_fields_`
+    shares its base's), which CPython's type attribute cache makes cheap."""
     if not isinstance(obj, type):
         obj = type(obj)
-    for klass in obj.__mro__:
-        info = klass.__dict__.get("_stginfo_")
-        if info is not None:
-            return info
-    return None
+    return getattr(obj, "_stginfo_", None)
 
 
 def _need_info(tp):
@@ -359,6 +356,33 @@ def _alloc_instance(cls):
     return _new_instance(cls, block.addr, block)
 
 
+def _instance_holding(cls, data):
+    """A new instance whose memory starts as `data`: one crossing."""
+    info = _need_info(cls)
+    info.final = True
+    if len(data) < info.size:
+        data = data + bytes(info.size - len(data))
+    block = Block.holding(data, info.align)
+    return _new_instance(cls, block.addr, block)
+
+
+_INT_FORMATS = {}
+
+
+def _raw_bytes(info, raw):
+    """A raw call or callback value (an int address, a number) as the
+    bytes of a `info`-typed object."""
+    if isinstance(raw, bytes):
+        return raw
+    code = "P" if info.kind != "simple" or info.code in "zZPO" else info.code
+    if isinstance(raw, int) and code in "PbBhHiIlLqQnN":
+        size = _prim_sizes[code][0]
+        return (raw & ((1 << (size * 8)) - 1)).to_bytes(size, _sys.byteorder)
+    block = Block(16, 16)
+    _store(block.addr, code, raw)
+    return _read(block.addr, info.size)
+
+
 def _cdata_get(tp, addr, base, index):
     """CPython's PyCData_get: a simple field's value, else an object
     sharing `base`'s memory."""
@@ -507,7 +531,9 @@ class _Shadow:
         self.view = view.cast("B")[offset:offset + size]
         self.snapshot = self.view.tobytes()
         self.block = Block.holding(self.snapshot) if size else Block(1, 16)
-        _shadows.add(self)
+        # a set of weak references, so that `if _shadows:` on every ctypes
+        # access is a builtin truth test
+        _shadows.add(_weakref_ref(self, _shadows.discard))
 
     def sync(self):
         n = len(self.snapshot)
@@ -530,12 +556,14 @@ class _Shadow:
             self.snapshot = merged
 
 
-_shadows = _weakref.WeakSet()
+_shadows = set()
 
 
 def _sync_all():
-    for shadow in list(_shadows):
-        shadow.sync()
+    for ref in list(_shadows):
+        shadow = ref()
+        if shadow is not None:
+            shadow.sync()
 
 
 # --------------------------------------------------------- metaclass base

@@ -97,9 +97,17 @@ def _convert_args(argtypes, args, flags):
     descs = []
     raws = []
     keep = []
+    plan = _plan(argtypes) if n else ()
     for i, arg in enumerate(args):
         try:
             if i < n:
+                code = plan[i]
+                if code is not None and type(arg) in (int, float):
+                    # a fundamental simple type with its own from_param: the
+                    # CArgObject it would make is (code, checked value)
+                    descs.append(code)
+                    raws.append(_param_value(code, arg))
+                    continue
                 arg = argtypes[i].from_param(arg)
                 keep.append(arg)
             desc, raw = _conv_param(arg, i + 1)
@@ -116,6 +124,44 @@ def _convert_args(argtypes, args, flags):
         descs.append(desc)
         raws.append(raw)
     return descs, raws, keep
+
+
+_plans = {}
+
+
+def _plan(argtypes):
+    """Per argtypes tuple: the type code of each argument whose conversion
+    can skip from_param (fundamental numeric simple types), else None."""
+    plan = _plans.get(argtypes)
+    if plan is None:
+        plan = []
+        for t in argtypes:
+            info = _info_of(t)
+            fp = getattr(t, "from_param", None)
+            fast = (type(t) is PyCSimpleType and info is not None and not info.swapped
+                    and info.code in "bBhHiIlLqQnNfd?"
+                    and getattr(fp, "__func__", None) is PyCSimpleType.from_param)
+            plan.append(info.code if fast else None)
+        if len(_plans) > 1024:
+            _plans.clear()
+        plan = _plans[argtypes] = tuple(plan)
+    return plan
+
+
+_checkers = {}
+
+
+def _checker_of(restype):
+    """restype._check_retval_, looked up once per type (a missing
+    attribute costs an exception each time)."""
+    try:
+        return _checkers[restype]
+    except KeyError:
+        checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
+        _checkers[restype] = checker
+        return checker
+    except TypeError:
+        return getattr(restype, "_check_retval_", None)
 
 
 def _native_pyobjects(descs, raws, keep):
@@ -164,12 +210,7 @@ def _get_result(restype, raw, checker):
     if info.kind == "simple" and not _simple_instance(restype):
         result = _raw_to_value(info.code, raw)
     else:
-        result = _alloc_instance(restype)
-        if isinstance(raw, bytes):
-            _write(_ADDR(result), raw[:info.size])
-        else:
-            _store(_ADDR(result), "P" if info.code in "zZPO" or info.kind != "simple"
-                   else info.code, raw)
+        result = _instance_holding(restype, _raw_bytes(info, raw)[:info.size])
     if checker is not None:
         return checker(result)
     return result
@@ -281,8 +322,12 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
     def __call__(self, *args, **kw):
         d = self.__dict__
         info = _info_of(self)
-        argtypes = self.argtypes
-        restype = self.restype
+        argtypes = d.get("_fp_argtypes", _NO_ERRCHECK)
+        if argtypes is _NO_ERRCHECK:
+            argtypes = info.argtypes
+        restype = d.get("_fp_restype", _NO_ERRCHECK)
+        if restype is _NO_ERRCHECK:
+            restype = info.restype
         paramflags = d.get("_fp_paramflags")
         outputs = None
         if paramflags is not None:
@@ -292,7 +337,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         descs, raws, keep = _convert_args(argtypes, args, info.flags)
         if _shadows:
             _sync_all()
-        checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
+        checker = _checker_of(restype)
         direct = d.get("_fp_direct", None)
         if direct is not None:
             result = _call_direct(direct, descs, raws, keep, argtypes, args)
@@ -304,13 +349,15 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             if "O" in descs:
                 _native_pyobjects(descs, raws, keep)
             fixed = len(argtypes) if argtypes is not None and len(args) > len(argtypes) else None
-            sig = _signature(descs, _ret_desc(restype), fixed)
+            # bound functions by (argument types, result type, fixed)
+            key = (tuple(descs), restype, fixed)
             bound = d.get("_fp_bound")
             if bound is None:
                 bound = d["_fp_bound"] = {}
-            fn = bound.get(sig)
+            fn = bound.get(key)
             if fn is None:
-                fn = bound[sig] = self._bind(sig)
+                sig = _signature(descs, _ret_desc(restype), fixed)
+                fn = bound[key] = self._bind(sig)
             if info.flags & FUNCFLAG_USE_ERRNO:
                 raw = fn(*raws)
             else:
@@ -403,13 +450,7 @@ def _make_thunk(argtypes, restype, func):
             convs.append(lambda raw, code=info.code: _raw_to_value(code, raw))
         else:
             def conv(raw, t=t, info=info):
-                obj = _alloc_instance(t)
-                if isinstance(raw, bytes):
-                    _write(_ADDR(obj), raw)
-                else:
-                    _store(_ADDR(obj), "P" if info.kind != "simple" or info.code in "zZPO"
-                           else info.code, raw)
-                return obj
+                return _instance_holding(t, _raw_bytes(info, raw))
             convs.append(conv)
     rcode = _need_info(restype).code if restype is not None else None
     holders = []

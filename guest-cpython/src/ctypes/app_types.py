@@ -160,19 +160,49 @@ def _simple_from_param(cls, value):
     elif code == "O":
         return CArgObject("O", value, value)
     else:
-        block = Block(8, 8)
         try:
-            _value_set(_need_info(cls), block.addr, value)
+            raw = _param_value(code, value)
         except (TypeError, ValueError, OverflowError) as exc:
             as_param = getattr(value, "_as_parameter_", _MISSING)
             if as_param is not _MISSING:
                 return cls.from_param(as_param)
             raise exc
-        return CArgObject(code, _getfunc(code, block.addr), value)
+        return CArgObject(code, raw, value)
     as_param = getattr(value, "_as_parameter_", _MISSING)
     if as_param is not _MISSING:
         return cls.from_param(as_param)
     raise TypeError("wrong type")
+
+
+def _param_value(code, value):
+    """What _setfunc would store, checked the same way, without memory:
+    a simple type's from_param runs on every call."""
+    if code in _INT_CODES:
+        return _index(value)
+    if code in "fdg":
+        if isinstance(value, float):
+            return value
+        if isinstance(value, int):
+            return float(value)
+        try:
+            return float(value.__float__())
+        except AttributeError:
+            raise TypeError("must be real number, not %s" % type(value).__name__) from None
+    if code == "?":
+        return bool(value)
+    if code == "c":
+        if isinstance(value, (bytes, bytearray)) and len(value) == 1:
+            return value[0]
+        if isinstance(value, int) and 0 <= value < 256:
+            return value
+        raise TypeError("one character bytes, bytearray or integer expected")
+    if code == "u":
+        if not isinstance(value, str):
+            raise TypeError("unicode string expected instead of %s instance" % type(value).__name__)
+        if len(value) != 1:
+            raise TypeError("one character unicode string expected")
+        return value
+    raise TypeError("unsupported type code %r" % code)
 
 
 class _SimpleCData(_CData, metaclass=PyCSimpleType):
