@@ -169,6 +169,8 @@ def _setfunc(code, addr, value):
     (keep, hidden): what must stay alive with the memory."""
     if code in _INT_CODES:
         _store(addr, code, _index(value))
+    elif code == "v":
+        _store(addr, "h", -1 if value else 0)  # VARIANT_BOOL
     elif code in "fdg":
         if not isinstance(value, (int, float)):
             try:
@@ -271,6 +273,8 @@ def _getfunc(code, addr):
         return _string_at(p) if code == "z" else _wstring_at(p)
     if code == "P":
         return _load(addr, "P") or None
+    if code == "v":
+        return bool(_load(addr, "h"))
     if code == "O":
         p = _load(addr, "P")
         return _py_lookup(p)
@@ -438,7 +442,23 @@ class _CData(_CDataBase):
         return _read(_ADDR(self), _sizeof(self))
 
     def __reduce__(self):
-        raise ValueError("ctypes objects containing pointers cannot be pickled")
+        # CPython's PyCData_reduce: the instance dict and the raw bytes
+        if _has_pointer(_info_of(self)):
+            raise ValueError("ctypes objects containing pointers cannot be pickled")
+        d = getattr(self, "__dict__", None)
+        return _unpickle, (type(self), (d if d is not None else {}, bytes(self)))
+
+    def __setstate__(self, state, data=None):
+        if data is None:
+            state, data = state
+        if not isinstance(state, dict):
+            raise TypeError("state must be a dict")
+        if not isinstance(data, bytes):
+            raise TypeError("data must be bytes")
+        _write(_ADDR(self), data[:_sizeof(self)])
+        d = getattr(self, "__dict__", None)
+        if d is not None:
+            d.update(state)
 
     def __ctypes_from_outparam__(self):
         return self
@@ -450,6 +470,30 @@ class _CData(_CDataBase):
             _sync_all()
         info = _info_of(self)
         return _ADDR(self), _sizeof(self), _pep3118_format(info), _pep3118_shape(info)
+
+
+def _has_pointer(info):
+    kind = info.kind
+    if kind in ("pointer", "func"):
+        return True
+    if kind == "simple":
+        return info.code in "zZPO"
+    if kind == "array":
+        return _has_pointer(_need_info(info.proto))
+    for name in info.fields or ():
+        for klass in info.owner.__mro__:
+            field = klass.__dict__.get(name)
+            if field is not None:
+                break
+        if field is not None and _has_pointer(_need_info(field._type)):
+            return True
+    return False
+
+
+def _unpickle(typ, state):
+    obj = typ.__new__(typ)
+    obj.__setstate__(*state)
+    return obj
 
 
 def _pep3118_shape(info):

@@ -88,14 +88,14 @@ class PyCSimpleType(_CDataType):
         if len(code) != 1:
             raise ValueError("class must define a '_type_' attribute which must be "
                              "a string of length 1")
-        if code not in _SIMPLE_CODES or code in "Xv":
+        if code not in _SIMPLE_CODES or code == "X":
             raise AttributeError("class must define a '_type_' attribute which must be\n"
                                  "a single character string containing one of '%s'."
                                  % _SIMPLE_CODES)
-        size, align = _prim_sizes["P" if code == "O" else code]
+        size, align = _prim_sizes[{"O": "P", "v": "h"}.get(code, code)]
         info = _Info("simple", size, align)
         info.code = code
-        info.desc = {"O": "P"}.get(code, code)
+        info.desc = {"O": "P", "v": "h"}.get(code, code)
         info.swapped = bool(ns.get("_swapped_"))
         cls._stginfo_ = info
         if meta is PyCSimpleType and not info.swapped and code in _SWAP_FORMATS:
@@ -224,6 +224,10 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
         _keep_ref(self, 0, keep, hidden)
         if _shadows:
             _sync_all()
+
+    @value.deleter
+    def value(self):
+        raise TypeError("can't delete attribute")
 
     def __repr__(self):
         if type(self).__bases__[0] is not _SimpleCData:
@@ -377,16 +381,17 @@ def _layout_fields(cls, fields, is_union):
         entries.append((name, tp, finfo, bits))
     start = base_info.size if base_info else 0
     index0 = len(base_info.fields) if base_info else 0
-    need_python = pack or any(e[3] is not None for e in entries) or \
-        any(e[2].kind == "array" and e[2].length == 0 for e in entries)
+    # the host lays out what libffi can describe; the rest (bit fields,
+    # _pack_, empty structs, zero-length arrays) is CPython's algorithm
+    need_python = pack or not entries and base_info is None or \
+        any(e[3] is not None or not _host_describable(e[2]) for e in entries) or \
+        (base_info is not None and base_info.layout is None and base_info.fields)
     if not need_python:
-        descs = ([base_info.layout] if base_info and base_info.layout is not None else []) + \
+        descs = ([base_info.layout] if base_info and base_info.fields else []) + \
             [_desc(e[2]) for e in entries]
-        if base_info and base_info.layout is None:
-            need_python = True
     if not need_python:
         layout = Layout(descs, is_union)
-        offsets = layout.offsets[1:] if base_info else layout.offsets
+        offsets = layout.offsets[1:] if base_info and base_info.fields else layout.offsets
         size, align = layout.size, layout.align
         placed = [(e, off, None) for e, off in zip(entries, offsets)]
     else:
@@ -411,6 +416,15 @@ def _layout_fields(cls, fields, is_union):
     cls._stginfo_ = info
     for name in cls.__dict__.get("_anonymous_", ()):
         _install_anonymous(cls, name)
+
+
+def _host_describable(info):
+    """Whether a field type has a host (libffi) description."""
+    if info.kind in ("struct", "union"):
+        return info.layout is not None
+    if info.kind == "array":
+        return info.length > 0 and _host_describable(_need_info(info.proto))
+    return True
 
 
 def _python_layout(entries, is_union, pack, start, base_align):
@@ -705,6 +719,10 @@ class Array(_CData, metaclass=PyCArrayType):
             raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
         return _read(_ADDR(self), info.size)
 
+    @value.deleter
+    def value(self):
+        raise TypeError("can't delete attribute")
+
     @raw.setter
     def raw(self, value):
         info = _info_of(self)
@@ -814,6 +832,9 @@ class _Pointer(_CData, metaclass=PyCPointerType):
 
     def __bool__(self):
         return _load(_ADDR(self), "P") != 0
+
+    def __delitem__(self, index):
+        raise TypeError("Pointer does not support item deletion")
 
 
 def POINTER(cls):
