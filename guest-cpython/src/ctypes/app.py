@@ -660,7 +660,10 @@ class _CDataType(type):
         return result
 
     def in_dll(cls, dll, name):
-        addr = dlsym(dll._handle, name)
+        try:
+            addr = dlsym(_real_handle(dll._handle), name)
+        except AttributeError:
+            raise ValueError("symbol '%s' not found" % name) from None
         return cls.from_address(addr)
 
     def from_param(cls, value):

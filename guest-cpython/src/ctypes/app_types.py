@@ -123,8 +123,6 @@ def _simple_from_param(cls, value):
             return None  # ConvParam makes it NULL
         if isinstance(value, bytes):
             return CArgObject("z", value, value)
-        if isinstance(value, int):
-            return CArgObject("P", value, None)
         if isinstance(value, _CData) and _info_of(value).kind in ("array", "pointer") \
                 and _info_of(value).proto is not None and _need_info(_info_of(value).proto).code == "c":
             return value
@@ -136,8 +134,6 @@ def _simple_from_param(cls, value):
             return None  # ConvParam makes it NULL
         if isinstance(value, str):
             return CArgObject("Z", value, value)
-        if isinstance(value, int):
-            return CArgObject("P", value, None)
         if isinstance(value, _CData) and _info_of(value).kind in ("array", "pointer") \
                 and _info_of(value).proto is not None and _need_info(_info_of(value).proto).code == "u":
             return value
@@ -445,6 +441,14 @@ def _python_layout(entries, is_union, pack, start, base_align):
             if run and run[0] == finfo.size and run[2] + bits <= finfo.size * 8:
                 placed.append((e, run[1], (run[2], bits)))
                 run = (run[0], run[1], run[2] + bits)
+                continue
+            if run and finfo.size > run[0] and run[2] + bits <= finfo.size * 8:
+                # CPython's EXPAND_BITFIELD: the open run grows to this type
+                placed.append((e, run[1], (run[2], bits)))
+                run = (finfo.size, run[1], run[2] + bits)
+                offset = run[1] + finfo.size
+                align = max(align, falign)
+                size = offset
                 continue
             offset = (offset + falign - 1) // falign * falign
             placed.append((e, offset, (0, bits)))
