@@ -204,9 +204,15 @@ def _param_value(code, value):
 class _SimpleCData(_CData, metaclass=PyCSimpleType):
     __slots__ = ()
 
-    def __init__(self, value=None):
-        if value is not None:
-            self.value = value
+    def __init__(self, *args, **kw):
+        # as CPython's Simple_init: a value given, even None, is set
+        if len(args) + len(kw) > 1 or (kw and "value" not in kw):
+            raise TypeError("function takes at most 1 argument (%d given)"
+                            % (len(args) + len(kw)))
+        if args:
+            self.value = args[0]
+        elif kw:
+            self.value = kw["value"]
 
     @property
     def value(self):
@@ -363,6 +369,8 @@ def _layout_fields(cls, fields, is_union):
         name, tp = f[0], f[1]
         if not isinstance(name, str):
             raise TypeError("'_fields_' must be a sequence of (name, C type) pairs")
+        if tp is cls:
+            raise AttributeError("Structure or union cannot contain itself")
         finfo = _info_of(tp)
         if finfo is None:
             raise TypeError("second item in _fields_ tuple (index %d) must be a C type" % i)
@@ -618,6 +626,8 @@ class PyCArrayType(_CDataType):
         if pinfo is None:
             raise TypeError("_type_ must have storage info")
         pinfo.final = True
+        if pinfo.size and length > (1 << 63) // pinfo.size:
+            raise OverflowError("array too large")
         info = _Info("array", pinfo.size * length, pinfo.align)
         info.length = length
         info.proto = proto
