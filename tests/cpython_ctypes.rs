@@ -27,6 +27,17 @@ use common::{repo_root, run, TempDir, LIBC, LIBM};
 /// Passing tests in the last recorded run (see STATUS.md); fewer is a regression.
 /// Raise it when the implementation gets better.
 const BASELINE_PASSED: usize = 374;
+/// The same for the CPython guest (`WASMFFI_GUEST=cpython`, issue 11), whose
+/// `_ctypes` is being ported: the suite runs against CPython 3.11's own ctypes.
+const CPYTHON_GUEST_BASELINE_PASSED: usize = 360;
+
+/// The baseline of the guest this run uses (the CLI reads `$WASMFFI_GUEST`).
+fn baseline_passed() -> usize {
+    match std::env::var("WASMFFI_GUEST").as_deref() {
+        Ok("cpython") => CPYTHON_GUEST_BASELINE_PASSED,
+        _ => BASELINE_PASSED,
+    }
+}
 
 /// Where Debian puts CPython 3.11's standard library and test suite.
 const PY311: &str = "/usr/lib/python3.11";
@@ -355,9 +366,10 @@ fn cpython_ctypes_suite() {
         total >= 400,
         "the suite did not run: only {total} tests reported\n{report}"
     );
+    let baseline = baseline_passed();
     assert!(
-        passed >= BASELINE_PASSED,
-        "regression: {passed} tests passed, the baseline is {BASELINE_PASSED}\n{report}\n\
+        passed >= baseline,
+        "regression: {passed} tests passed, the baseline is {baseline}\n{report}\n\
          (full output: {})",
         log_path.display()
     );
