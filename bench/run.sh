@@ -4,7 +4,8 @@
 #   bench/run.sh [path/to/wasmffi]     (default: target/release/wasmffi; build it first)
 #
 # Environment: N (calls per loop, default 200000), RUNS (start-up runs, default 20),
-# PYTHON (default python3).  Builds nothing.
+# PYTHON (default python3), WASMFFI_GUEST (the guest the "guest" figures use: rustpython, the
+# default, or cpython; the interpreter and warm-start rows show both).  Builds nothing.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
