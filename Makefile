@@ -12,12 +12,8 @@ demo: setup
 # against real native libraries.
 test: setup
 	cargo nextest run --release --no-fail-fast
-	WASMFFI_GUEST=cpython cargo nextest run --release --no-fail-fast -E 'not ($(CPYTHON_PENDING))'
-
-# The suite runs against the CPython guest too (issue 11), but for the tests
-# its `_ctypes` does not pass yet (guest-cpython/README.md says why); each
-# leaves this list when it passes.
-CPYTHON_PENDING := binary(ctypes) & (test(=loading) | test(=pointers_and_memory) | test(=simple_types))
+	# The same suite against the CPython guest (issue 11), which replaces RustPython.
+	WASMFFI_GUEST=cpython cargo nextest run --release --no-fail-fast
 
 # Side by side with CPython's ctypes on this machine (not a test).
 bench: setup

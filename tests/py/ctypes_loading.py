@@ -52,10 +52,16 @@ except OSError as e:
     assert "libwasmffi_absent.so.1: cannot open shared object file" in str(e), e
 else:
     raise AssertionError("a missing library opened")
+# The loader's attribute access: the RustPython guest's adapted ctypes says
+# AttributeError, CPython 3.11's own tries to open and meets the policy.
 try:
     cdll.libnotallowed
 except AttributeError:
     pass
+except PermissionError as e:
+    assert "libnotallowed" in str(e) and "--allow-lib" in str(e), e
+else:
+    raise AssertionError("cdll opened a library outside the allowlist")
 
 # find_library answers from the host, consistent with the allowlist
 assert ctypes.util.find_library("c") == "libc.so.6", ctypes.util.find_library("c")

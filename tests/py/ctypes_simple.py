@@ -124,8 +124,12 @@ del cases
 assert p.value == b"keep me"
 assert string_at(cast(p, c_void_p).value) == b"keep me"
 
-# c_time_t: the host's time_t, filled in by libc's time()
+# c_time_t (CPython 3.12+; 3.11's ctypes has none): the host's time_t, filled
+# in by libc's time(). On 3.11 the same call through c_long, time_t's type on
+# x86_64 Linux.
 import time as _time
+if not hasattr(ctypes, "c_time_t"):
+    c_time_t = c_long
 libc.time.argtypes = [POINTER(c_time_t)]
 libc.time.restype = c_time_t
 stamp = c_time_t()
