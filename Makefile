@@ -9,10 +9,10 @@ demo: setup
 	cargo run --release -- run --allow-lib libc.so.6 --allow-lib libm.so.6 examples/libm_demo.py
 
 # The whole test suite: unit tests and Python programs run in the guest
-# against real native libraries.
+# against real native libraries; then the same suite against the CPython
+# guest (issue 11), which replaces RustPython.
 test: setup
 	cargo nextest run --release --no-fail-fast
-	# The same suite against the CPython guest (issue 11), which replaces RustPython.
 	WASMFFI_GUEST=cpython cargo nextest run --release --no-fail-fast
 
 # Side by side with CPython's ctypes on this machine (not a test).
