@@ -1,9 +1,11 @@
 //! wasmffi: run Python inside wasmtime with policy-controlled access to native
 //! libraries.
 //!
-//! The guest is RustPython compiled to a `wasm32-wasip2` component; the only
-//! door between it and native code is the WIT package in `wit/`, implemented
-//! here one interface per module. Embed it like this:
+//! The guest is a Python interpreter compiled to a `wasm32-wasip2` component:
+//! RustPython by default, CPython 3.11 with [`Guest::CPython`]
+//! ([`Runtime::with_guest`], or `$WASMFFI_GUEST=cpython`), which replaces it.
+//! The only door between it and native code is the WIT package in `wit/`,
+//! implemented here one interface per module. Embed it like this:
 //!
 //! ```no_run
 //! use wasmffi::{Policy, Program, RunOptions, Runtime};
