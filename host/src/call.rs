@@ -26,7 +26,7 @@ use crate::types::resolve;
 /// Argument count past which a signature is refused (libffi and sanity).
 const MAX_ARGS: usize = 1024;
 /// Argument buffers up to this many 16-byte words are staged on the stack.
-const STACK_WORDS: usize = 32;
+pub(crate) const STACK_WORDS: usize = 32;
 /// Argument pointer arrays and result buffers up to these sizes live on the stack.
 const STACK_ARGS: usize = 16;
 const STACK_RESULT_WORDS: usize = 4;
@@ -362,9 +362,73 @@ impl HostFunction for HostState {
     }
 }
 
+/// A call's arguments as the guest packed them (slots, then scratch), with
+/// the offsets of the slots whose value is an offset into them.
+#[derive(Clone, Copy)]
+pub(crate) struct ArgView<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) relocations: &'a [u32],
+}
+
+/// A call's argument bytes in 16-byte-aligned memory (libffi reads each slot
+/// as its C type), not yet relocated.
+pub(crate) enum Staging<'a> {
+    /// The caller's stack: for a call that passes no scratch and cannot call back.
+    Borrowed(&'a mut [u8]),
+    /// The heap, `len` bytes: kept after the call (scratch a result may point
+    /// into) or moved onto the coroutine of a call that may call back.
+    Owned(Vec<u128>, usize),
+}
+
+impl Staging<'_> {
+    /// Copy `data` to the heap.
+    pub(crate) fn owned(data: &[u8]) -> Staging<'static> {
+        let mut words = vec![0u128; data.len().div_ceil(16)];
+        // SAFETY: u128 storage viewed as bytes; `words * 16 >= len`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                words.as_mut_ptr().cast::<u8>(),
+                data.len(),
+            )
+        };
+        Staging::Owned(words, data.len())
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Staging::Borrowed(bytes) => bytes,
+            // SAFETY: u128 storage viewed as bytes; `len <= words * 16`.
+            Staging::Owned(words, len) => unsafe {
+                std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), *len)
+            },
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Staging::Borrowed(bytes) => bytes,
+            // SAFETY: as in `bytes`.
+            Staging::Owned(words, len) => unsafe {
+                std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), *len)
+            },
+        }
+    }
+
+    fn into_owned(self) -> Vec<u128> {
+        match self {
+            Staging::Borrowed(bytes) => match Staging::owned(bytes) {
+                Staging::Owned(words, _) => words,
+                Staging::Borrowed(_) => unreachable!(),
+            },
+            Staging::Owned(words, _) => words,
+        }
+    }
+}
+
 /// Stage the guest's bytes in 16-byte-aligned memory (`stack` if it is big
-/// enough, else `heap`) (libffi reads each slot
-/// as its C type) and rebase pointers into the scratch area.
+/// enough, else `heap`) and rebase pointers into the scratch area (the
+/// --isolate-native helper's calls).
 pub(crate) fn stage<'a>(
     sig: &Prepared,
     args: &CallArgs,
@@ -372,12 +436,6 @@ pub(crate) fn stage<'a>(
     heap: &'a mut Vec<u128>,
 ) -> Result<&'a mut [u8], FfiError> {
     let len = args.data.len();
-    if len < sig.slots_size as usize {
-        return Err(FfiError::InvalidArgument(format!(
-            "argument buffer has {len} bytes, the signature needs at least {}",
-            sig.slots_size
-        )));
-    }
     let words = len.div_ceil(16);
     let storage: &mut [u128] = if words <= stack.len() {
         &mut stack[..words]
@@ -388,8 +446,22 @@ pub(crate) fn stage<'a>(
     // SAFETY: u128 storage viewed as bytes; `words * 16 >= len`.
     let bytes = unsafe { std::slice::from_raw_parts_mut(storage.as_mut_ptr().cast::<u8>(), len) };
     bytes.copy_from_slice(&args.data);
+    relocate(sig, bytes, &args.relocations)?;
+    Ok(bytes)
+}
+
+/// Check the staged buffer against the signature and rebase pointers into
+/// the scratch area.
+fn relocate(sig: &Prepared, bytes: &mut [u8], relocations: &[u32]) -> Result<(), FfiError> {
+    let len = bytes.len();
+    if len < sig.slots_size as usize {
+        return Err(FfiError::InvalidArgument(format!(
+            "argument buffer has {len} bytes, the signature needs at least {}",
+            sig.slots_size
+        )));
+    }
     let base = bytes.as_ptr() as u64;
-    for &reloc in &args.relocations {
+    for &reloc in relocations {
         let at = reloc as usize;
         if at % 8 != 0 || at + 8 > sig.slots_size as usize {
             return Err(FfiError::InvalidArgument(format!(
@@ -405,7 +477,7 @@ pub(crate) fn stage<'a>(
         }
         bytes[at..at + 8].copy_from_slice(&(base + target).to_ne_bytes());
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Run the native call: errno set just before, read right after, on this
@@ -503,94 +575,22 @@ pub(crate) fn finish(sig: &Prepared, ret: &[u128], errno: i32) -> CallDone {
 
 impl Host for HostState {
     fn invoke(&mut self, f: Resource<Function>, args: CallArgs) -> Result<CallStep, FfiError> {
-        if let Some(crash) = &self.native_crash {
-            // Native state may be corrupt: nothing more runs in this process.
-            return Err(FfiError::Crashed(crash.clone()));
-        }
         if let Some(isolated) = self.isolated.as_mut() {
+            if let Some(crash) = &self.native_crash {
+                return Err(FfiError::Crashed(crash.clone()));
+            }
             let function = self
                 .table
                 .get(&f)
                 .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
             return isolated.invoke(function, args);
         }
-        let function = self
-            .table
-            .get(&f)
-            .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
-        // Checked memory mode: refuse before any native code runs.
-        let guard = function.guard.clone();
-        if let Some(guard) = &guard {
-            crate::checked::check_call(&self.memory, &self.counts, guard, &function.sig, &args)?;
-        }
-        if self.callbacks.live() > 0 {
-            // Native code might call back into the guest: run it where it can
-            // be suspended.
-            let (sig, address, name) = (
-                function.sig.clone(),
-                function.address,
-                function.name.clone(),
-            );
-            let mut staged = Vec::new();
-            stage(&sig, &args, &mut [], &mut staged)?;
-            let step = self
-                .callbacks
-                .start(sig.clone(), address, name, staged, args.errno);
-            self.memory.hold_freed(self.callbacks.in_flight());
-            if let (Some(guard), Ok(CallStep::Done(done))) = (&guard, &step) {
-                crate::checked::after_call(&mut self.memory, guard, &args, &sig, done);
-            }
-            return self.note_crash(step);
-        }
-        let sig = &*function.sig;
-        let mut stack = [0u128; STACK_WORDS];
-        // Strings passed by value: their scratch must outlive the call (see
-        // `retain_scratch`), so it goes to the heap.
-        let with_scratch = !args.relocations.is_empty();
-        let mut heap = Vec::new();
-        let staged = stage(
-            sig,
-            &args,
-            if with_scratch { &mut [] } else { &mut stack },
-            &mut heap,
-        )?;
-        let ret_words = sig.ret.buffer_size().div_ceil(16);
-        let mut stack_ret = [0u128; STACK_RESULT_WORDS];
-        let mut heap_ret = Vec::new();
-        let ret: &mut [u128] = if ret_words <= STACK_RESULT_WORDS {
-            &mut stack_ret[..ret_words]
-        } else {
-            heap_ret.resize(ret_words, 0);
-            &mut heap_ret
-        };
-        // SAFETY: `stage` checked the buffer against the signature; `ret` is
-        // sized for its result.
-        let outcome = unsafe {
-            call_native(
-                sig,
-                function.address,
-                staged.as_mut_ptr(),
-                ret.as_mut_ptr(),
-                args.errno,
-            )
-        };
-        if with_scratch {
-            retain_scratch(heap);
-        }
-        match outcome {
-            Ok(errno) => {
-                let done = finish(sig, ret, errno);
-                if let Some(guard) = &guard {
-                    let sig = function.sig.clone();
-                    crate::checked::after_call(&mut self.memory, guard, &args, &sig, &done);
-                }
-                Ok(CallStep::Done(done))
-            }
-            Err(signal) => {
-                let crash = crash_report(&function.name, signal);
-                self.note_crash(Err(FfiError::Crashed(crash)))
-            }
-        }
+        self.invoke_staged(
+            &f,
+            Staging::owned(&args.data),
+            &args.relocations,
+            args.errno,
+        )
     }
 
     fn resume(&mut self, reply: Vec<u8>) -> Result<CallStep, FfiError> {
@@ -604,6 +604,116 @@ impl Host for HostState {
 }
 
 impl HostState {
+    /// Call `f` in this process (not under --isolate-native) with the
+    /// guest's argument bytes, staged but not yet relocated.
+    pub(crate) fn invoke_staged(
+        &mut self,
+        f: &Resource<Function>,
+        mut staging: Staging<'_>,
+        relocations: &[u32],
+        errno: Option<i32>,
+    ) -> Result<CallStep, FfiError> {
+        debug_assert!(self.isolated.is_none());
+        if let Some(crash) = &self.native_crash {
+            // Native state may be corrupt: nothing more runs in this process.
+            return Err(FfiError::Crashed(crash.clone()));
+        }
+        let function = self
+            .table
+            .get(f)
+            .map_err(|e| FfiError::InvalidArgument(format!("function handle: {e}")))?;
+        let sig = &*function.sig;
+        if !relocations.is_empty() && matches!(staging, Staging::Borrowed(_)) {
+            // The scratch must outlive the call (see `retain_scratch`).
+            staging = Staging::owned(staging.bytes());
+        }
+        // Checked memory mode: refuse before any native code runs, and keep
+        // the arguments as the guest gave them for `after_call` (native code
+        // may write into the buffer through a pointer to its scratch).
+        let original = match &function.guard {
+            Some(guard) => {
+                let data = staging.bytes();
+                if data.len() >= sig.slots_size as usize {
+                    crate::checked::check_call(
+                        &self.memory,
+                        &self.counts,
+                        guard,
+                        sig,
+                        ArgView { data, relocations },
+                    )?;
+                }
+                data.to_vec()
+            }
+            None => Vec::new(),
+        };
+        relocate(sig, staging.bytes_mut(), relocations)?;
+        if self.callbacks.live() > 0 {
+            // Native code might call back into the guest: run it where it can
+            // be suspended.
+            let (sig, address, name, guard) = (
+                function.sig.clone(),
+                function.address,
+                function.name.clone(),
+                function.guard.clone(),
+            );
+            let step =
+                self.callbacks
+                    .start(sig.clone(), address, name, staging.into_owned(), errno);
+            self.memory.hold_freed(self.callbacks.in_flight());
+            if let (Some(guard), Ok(CallStep::Done(done))) = (&guard, &step) {
+                let args = ArgView {
+                    data: &original,
+                    relocations,
+                };
+                crate::checked::after_call(&mut self.memory, guard, args, &sig, done);
+            }
+            return self.note_crash(step);
+        }
+        let ret_words = sig.ret.buffer_size().div_ceil(16);
+        let mut stack_ret = [0u128; STACK_RESULT_WORDS];
+        let mut heap_ret = Vec::new();
+        let ret: &mut [u128] = if ret_words <= STACK_RESULT_WORDS {
+            &mut stack_ret[..ret_words]
+        } else {
+            heap_ret.resize(ret_words, 0);
+            &mut heap_ret
+        };
+        // SAFETY: `relocate` checked the buffer against the signature; `ret`
+        // is sized for its result.
+        let outcome = unsafe {
+            call_native(
+                sig,
+                function.address,
+                staging.bytes_mut().as_mut_ptr(),
+                ret.as_mut_ptr(),
+                errno,
+            )
+        };
+        if let Staging::Owned(words, _) = staging {
+            if !relocations.is_empty() {
+                // Strings passed by value: a result may point into them.
+                retain_scratch(words);
+            }
+        }
+        match outcome {
+            Ok(errno) => {
+                let done = finish(sig, ret, errno);
+                if let Some(guard) = &function.guard {
+                    let args = ArgView {
+                        data: &original,
+                        relocations,
+                    };
+                    crate::checked::after_call(&mut self.memory, guard, args, sig, &done);
+                }
+                Ok(CallStep::Done(done))
+            }
+            Err(signal) => {
+                let crash = crash_report(&function.name, signal);
+                self.note_crash(Err(FfiError::Crashed(crash)))
+            }
+        }
+    }
+
     /// Remember an in-process crash so that no native code runs after it.
     fn note_crash(&mut self, step: Result<CallStep, FfiError>) -> Result<CallStep, FfiError> {
         if let Err(FfiError::Crashed(crash)) = &step {

@@ -14,9 +14,9 @@
 //! Everything else (forged integers, freed blocks, out-of-bounds ranges) is
 //! `bad-pointer` and no native code runs.
 
-use crate::bindings::wasmffi::ffi::call::{CallArgs, CallDone};
+use crate::bindings::wasmffi::ffi::call::CallDone;
 use crate::bindings::{FfiError, Scalar};
-use crate::call::{ArgKind, Prepared};
+use crate::call::{ArgKind, ArgView, Prepared};
 use crate::csig::{CParam, CSignature};
 use crate::limits::Counters;
 use crate::memory::{scalar_bits, NativeMemory};
@@ -118,7 +118,7 @@ struct Call<'a> {
     counters: &'a Counters,
     guard: &'a Guard,
     sig: &'a Prepared,
-    args: &'a CallArgs,
+    args: ArgView<'a>,
 }
 
 impl Call<'_> {
@@ -487,7 +487,7 @@ pub fn check_call(
     counters: &Counters,
     guard: &Guard,
     sig: &Prepared,
-    args: &CallArgs,
+    args: ArgView<'_>,
 ) -> Result<(), FfiError> {
     if args.data.len() < sig.slots_size as usize {
         // `stage` reports this one.
@@ -507,7 +507,7 @@ pub fn check_call(
 pub fn after_call(
     memory: &mut NativeMemory,
     guard: &Guard,
-    args: &CallArgs,
+    args: ArgView<'_>,
     sig: &Prepared,
     done: &CallDone,
 ) {

@@ -21,6 +21,7 @@ mod call;
 mod callback;
 mod checked;
 pub mod csig;
+mod door;
 mod fault;
 #[doc(hidden)]
 pub mod fuzzing;

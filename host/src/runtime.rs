@@ -168,6 +168,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).context("linking WASI")?;
         Ffi::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .context("linking the FFI interfaces")?;
+        crate::door::add_to_linker(&mut linker).context("linking the FFI door's hot path")?;
         let pre = linker
             .instantiate_pre(&component)
             .context("resolving the guest's imports")?;
