@@ -38,7 +38,7 @@ class _Info:
 
     __slots__ = ("kind", "size", "align", "length", "proto", "code", "desc",
                  "fields", "flags", "argtypes", "restype", "final", "swapped",
-                 "layout", "sig_cache", "owner")
+                 "layout", "sig_cache", "owner", "packed", "format")
 
     def __init__(self, kind, size, align):
         self.kind = kind
@@ -56,7 +56,9 @@ class _Info:
         self.swapped = False
         self.layout = None
         self.sig_cache = None
-        self.owner = None
+        self.owner = None  # the class whose _fields_ made the layout
+        self.packed = False  # a structure with _pack_
+        self.format = None  # a pointer's PEP 3118 format, fixed at creation
 
 
 def _info(tp):
@@ -407,7 +409,13 @@ def _cdata_set(dst, tp, addr, value, index, size=None):
             _keep_ref(dst, index, keep, hidden)
             return
         if isinstance(value, tuple):
-            return _cdata_set(dst, tp, addr, tp(*value), index, size)
+            try:
+                value = tp(*value)
+            except Exception as exc:
+                # CPython's _ctypes_extend_error
+                raise RuntimeError("(%s) %s: %s" % (tp.__name__, type(exc).__name__, exc)) \
+                    from None
+            return _cdata_set(dst, tp, addr, value, index, size)
         if value is None and info.kind == "pointer":
             _store(addr, "P", 0)
             return
@@ -455,9 +463,14 @@ class _CData(_CDataBase):
             raise TypeError("state must be a dict")
         if not isinstance(data, bytes):
             raise TypeError("data must be bytes")
+        # as CPython's PyCData_setstate: __dict__ is looked up (a property
+        # may raise) and must be a dict
+        d = getattr(self, "__dict__", _MISSING)
+        if d is not _MISSING and not isinstance(d, dict):
+            raise TypeError("%.200s.__dict__ must be a dictionary, not %.200s"
+                            % (type(self).__name__, type(d).__name__))
         _write(_ADDR(self), data[:_sizeof(self)])
-        d = getattr(self, "__dict__", None)
-        if d is not None:
+        if d is not _MISSING:
             d.update(state)
 
     def __ctypes_from_outparam__(self):
@@ -469,7 +482,11 @@ class _CData(_CDataBase):
         if _shadows:
             _sync_all()
         info = _info_of(self)
-        return _ADDR(self), _sizeof(self), _pep3118_format(info), _pep3118_shape(info)
+        item = info
+        while item.kind == "array":
+            item = _need_info(item.proto)
+        return (_ADDR(self), _sizeof(self), _pep3118_format(info), _pep3118_shape(info),
+                item.size)
 
 
 def _has_pointer(info):
@@ -516,19 +533,27 @@ def _pep3118_format(info):
     if info.kind == "simple":
         return endian + _PEP_CODES.get(info.code, info.code)
     if info.kind == "pointer":
-        if info.proto is None:
-            return "&B"
-        pinfo = _need_info(info.proto)
-        shape = _pep3118_shape(pinfo)
-        prefix = "&(%s)" % ",".join(map(str, shape)) if shape else "&"
-        return prefix + _pep3118_format(pinfo)
+        # fixed when the pointer type was made (PyCPointerType_new): a
+        # pointer to a then incomplete structure stays "&B"
+        return info.format if info.format is not None else "B"
     if info.kind == "func":
         return "X{}"
     if info.kind in ("struct", "union"):
-        if info.kind == "union" or not info.fields:
+        # 3.11: unions, packed structures ("do not implement the pep") and
+        # structures without _fields_ (incomplete) are bytes
+        if info.kind == "union" or info.packed or info.owner is None:
             return "B"
         return _struct_format(info)
     return "B"
+
+
+def _pointer_format(proto):
+    """CPython's PyCPointerType_new: "&" and the target's format as it is
+    now, with the shape of an array target."""
+    pinfo = _need_info(proto)
+    shape = _pep3118_shape(pinfo)
+    prefix = "&(%s)" % ",".join(map(str, shape)) if shape else "&"
+    return prefix + _pep3118_format(pinfo)
 
 
 # The slot itself, not attribute lookup: a subclass may define

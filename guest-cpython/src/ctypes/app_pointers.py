@@ -8,11 +8,14 @@ class PyCPointerType(_CDataType):
             return cls
         info = _Info("pointer", _POINTER_SIZE, _prim_sizes["P"][1])
         info.code = "P"
-        proto = ns.get("_type_", getattr(cls, "_type_", None))
+        # the class's own _type_ only: a subclass of a pointer type without
+        # one cannot make instances (CPython's PyCPointerType_new)
+        proto = ns.get("_type_")
         if proto is not None:
             if _info_of(proto) is None:
                 raise TypeError("_type_ must have storage info")
             info.proto = proto
+            info.format = _pointer_format(proto)
         cls._stginfo_ = info
         return cls
 
@@ -37,6 +40,12 @@ class PyCPointerType(_CDataType):
 
 class _Pointer(_CData, metaclass=PyCPointerType):
     __slots__ = ()
+
+    def __new__(cls, *args, **kw):
+        info = _info_of(cls)
+        if info is None or info.proto is None:
+            raise TypeError("Cannot create instance: has no _type_")
+        return _alloc_instance(cls)
 
     def __init__(self, value=None):
         if value is not None:
@@ -69,11 +78,16 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         proto = self._proto()
         size = _need_info(proto).size
         if isinstance(index, slice):
+            # Pointer_subscript: no length, so the bounds must be given
+            step = 1 if index.step is None else _index(index.step)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            if index.start is None and step < 0:
+                raise ValueError("slice start is required for step < 0")
             if index.stop is None:
                 raise ValueError("slice stop is required")
-            start = 0 if index.start is None else index.start
-            step = 1 if index.step is None else index.step
-            items = [self[i] for i in range(start, index.stop, step)]
+            start = 0 if index.start is None else _index(index.start)
+            items = [self[i] for i in range(start, _index(index.stop), step)]
             code = _need_info(proto).code if _need_info(proto).kind == "simple" else None
             if code == "c":
                 return b"".join(items)

@@ -137,6 +137,9 @@ def _simple_from_param(cls, value):
         if isinstance(value, _CData) and _info_of(value).kind in ("array", "pointer") \
                 and _info_of(value).proto is not None and _need_info(_info_of(value).proto).code == "u":
             return value
+        if isinstance(value, CArgObject) and value._obj is not None and \
+                _info_of(value._obj).code == "u":
+            return value  # byref(c_wchar(...))
     elif code == "P":
         if value is None:
             return None  # ConvParam makes it NULL
@@ -250,15 +253,16 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
 class CField:
     """A field descriptor, as CPython's CField."""
 
-    __slots__ = ("offset", "size", "_type", "_index", "_bits", "_name")
+    __slots__ = ("_offset", "_size", "_type", "_index", "_bits", "_name", "_anonymous")
 
     def __init__(self, name, tp, offset, size, index, bits=None):
         self._name = name
         self._type = tp
-        self.offset = offset
-        self.size = size  # for bitfields: (bit size << 16) | bit offset
+        self._offset = offset
+        self._size = size  # for bitfields: (bit size << 16) | bit offset
         self._index = index
         self._bits = bits  # (bit offset, bit size) or None
+        self._anonymous = False  # named in its class's _anonymous_
 
     def __get__(self, obj, cls=None):
         if obj is None:
@@ -281,12 +285,22 @@ class CField:
             _bitfield_set(self._type, addr, self._bits, value)
         else:
             info = _need_info(self._type)
-            if info.kind == "array" and _char_array_code(info) and isinstance(value, (bytes, str)):
-                _char_array_set_value(info, addr, value)
+            if info.kind == "array" and _char_array_code(info):
+                # CPython's char-array fields set any value through s_set /
+                # U_set (bytes: up to the first NUL; else TypeError)
+                _char_array_field_set(info, addr, value)
             else:
                 _cdata_set(obj, self._type, addr, value, self._index)
         if _shadows:
             _sync_all()
+
+    @property
+    def offset(self):
+        return self._offset
+
+    @property
+    def size(self):
+        return self._size
 
     @property
     def bit_offset(self):
@@ -318,9 +332,17 @@ class CField:
         return "<Field type=%s, ofs=%d, size=%d>" % (self._type.__name__, self.offset, self.size)
 
 
+def _bitfield_order(info):
+    """The byte order of a bit field's storage unit: a byte-swapped type's
+    unit is the other one (CPython's *_set_sw / *_get_sw)."""
+    if info.swapped:
+        return "big" if _sys.byteorder == "little" else "little"
+    return _sys.byteorder
+
+
 def _bitfield_get(tp, addr, bits):
     info = _need_info(tp)
-    raw = int.from_bytes(_read(addr, info.size), _sys.byteorder)
+    raw = int.from_bytes(_read(addr, info.size), _bitfield_order(info))
     start, width = bits
     value = (raw >> start) & ((1 << width) - 1)
     if info.code in "bhilqn" and value >> (width - 1):
@@ -331,11 +353,11 @@ def _bitfield_get(tp, addr, bits):
 def _bitfield_set(tp, addr, bits, value):
     info = _need_info(tp)
     value = _index(value)
-    raw = int.from_bytes(_read(addr, info.size), _sys.byteorder)
+    raw = int.from_bytes(_read(addr, info.size), _bitfield_order(info))
     start, width = bits
     mask = ((1 << width) - 1) << start
     raw = (raw & ~mask) | ((value << start) & mask)
-    _write(addr, raw.to_bytes(info.size, _sys.byteorder))
+    _write(addr, raw.to_bytes(info.size, _bitfield_order(info)))
 
 
 def _struct_layout_desc(info):
@@ -359,9 +381,13 @@ def _layout_fields(cls, fields, is_union):
         fields = list(fields)
     except TypeError:
         raise TypeError("_fields_ must be a sequence of pairs") from None
-    pack = cls.__dict__.get("_pack_", getattr(cls, "_pack_", 0))
-    if pack and (not isinstance(pack, int) or pack < 0):
+    packed = hasattr(cls, "_pack_")
+    pack = getattr(cls, "_pack_", 0)
+    # 3.11 reads _pack_ as a C int: anything else is a ValueError
+    if packed and (not isinstance(pack, int) or not 0 <= pack <= 0x7FFFFFFF):
         raise ValueError("_pack_ must be a non-negative integer")
+    # bit fields of a byte-swapped structure count from the other end
+    big_endian = hasattr(cls, "_swappedbytes_") == (_sys.byteorder == "little")
     entries = []
     for i, f in enumerate(fields):
         if not isinstance(f, tuple) or len(f) not in (2, 3):
@@ -378,7 +404,7 @@ def _layout_fields(cls, fields, is_union):
         bits = None
         if len(f) == 3:
             bits = f[2]
-            if finfo.kind != "simple" or finfo.code not in "bBhHiIlLqQ?cnN":
+            if finfo.kind != "simple" or finfo.code not in "bBhHiIlLqQ?nN":
                 raise TypeError("bit fields not allowed for type %s" % tp.__name__)
             if not isinstance(bits, int) or not 1 <= bits <= finfo.size * 8:
                 raise ValueError("number of bits invalid for bit field")
@@ -387,7 +413,7 @@ def _layout_fields(cls, fields, is_union):
     index0 = len(base_info.fields) if base_info else 0
     # the host lays out what libffi can describe; the rest (bit fields,
     # _pack_, empty structs, zero-length arrays) is CPython's algorithm
-    need_python = pack or not entries and base_info is None or \
+    need_python = pack or not entries and not (base_info and base_info.fields) or \
         any(e[3] is not None or not _host_describable(e[2]) for e in entries) or \
         (base_info is not None and base_info.layout is None and base_info.fields)
     if not need_python:
@@ -401,7 +427,7 @@ def _layout_fields(cls, fields, is_union):
     else:
         layout = None
         placed, size, align = _python_layout(entries, is_union, pack, start,
-                                             base_info.align if base_info else 1)
+                                             base_info.align if base_info else 1, big_endian)
     forced = cls.__dict__.get("_align_", 0)
     if not isinstance(forced, int) or forced < 0:
         raise ValueError("_align_ must be a non-negative integer")
@@ -413,6 +439,7 @@ def _layout_fields(cls, fields, is_union):
     info = _Info("union" if is_union else "struct", size, align)
     info.owner = cls
     info.layout = layout
+    info.packed = packed
     info.fields = (list(base_info.fields) if base_info else []) + [e[0] for e in entries]
     for i, ((name, tp, finfo, nbits), off, bitinfo) in enumerate(placed):
         fsize = finfo.size if bitinfo is None else (bitinfo[1] << 16) | bitinfo[0]
@@ -431,35 +458,74 @@ def _host_describable(info):
     return True
 
 
-def _python_layout(entries, is_union, pack, start, base_align):
-    """CPython 3.11's layout for bit fields and `_pack_` (GCC rules for
-    bit fields: a field continues the previous run of the same type)."""
+def _gcc_layout(entries, start, base_align, big_endian):
+    """The layout of a structure with bit fields as GCC makes it (what
+    native code sees; CPython 3.11's own algorithm misplaces a bit field
+    following a wider one, which 3.11 gets away with only through C's
+    undefined shifts, see test_bitfields' test_shorts): a bit field goes at
+    the next bit unless it would cross a boundary of its type's aligned
+    storage unit. A field's offset is its storage unit's."""
+    bit, align = start * 8, base_align
+    placed = []
+    for e in entries:
+        name, tp, finfo, bits = e
+        unit_align = finfo.align * 8
+        if bits is None:
+            bit = -(-bit // unit_align) * unit_align
+            placed.append((e, bit // 8, None))
+            bit += finfo.size * 8
+        else:
+            unit = finfo.size * 8
+            base = bit // unit_align * unit_align
+            if bit + bits > base + unit:
+                bit = base = -(-bit // unit_align) * unit_align
+            low = bit - base
+            if big_endian:
+                low = unit - low - bits
+            placed.append((e, base // 8, (low, bits)))
+            bit += bits
+        align = max(align, finfo.align)
+    size = -(-bit // 8)
+    size = (size + align - 1) // align * align
+    return placed, size, align
+
+
+def _python_layout(entries, is_union, pack, start, base_align, big_endian):
+    """CPython 3.11's layout for `_pack_` and unions (for bit fields: a
+    field continues the previous run of the same type); GCC's for
+    structures with bit fields and no `_pack_`."""
+    if not pack and not is_union:
+        return _gcc_layout(entries, start, base_align, big_endian)
     offset, align, size = start, base_align, start
     placed = []
     run = None  # (type size, run start offset, bits used)
+
+    def low(unit, used, bits):
+        return unit * 8 - used - bits if big_endian else used
+
     for e in entries:
         name, tp, finfo, bits = e
         falign = min(pack, finfo.align) if pack else finfo.align
         if is_union:
-            placed.append((e, 0, (0, bits) if bits else None))
+            placed.append((e, 0, (low(finfo.size, 0, bits), bits) if bits else None))
             size = max(size, finfo.size)
             align = max(align, falign)
             continue
         if bits is not None:
             if run and run[0] == finfo.size and run[2] + bits <= finfo.size * 8:
-                placed.append((e, run[1], (run[2], bits)))
+                placed.append((e, run[1], (low(run[0], run[2], bits), bits)))
                 run = (run[0], run[1], run[2] + bits)
                 continue
             if run and finfo.size > run[0] and run[2] + bits <= finfo.size * 8:
                 # CPython's EXPAND_BITFIELD: the open run grows to this type
-                placed.append((e, run[1], (run[2], bits)))
+                placed.append((e, run[1], (low(finfo.size, run[2], bits), bits)))
                 run = (finfo.size, run[1], run[2] + bits)
                 offset = run[1] + finfo.size
                 align = max(align, falign)
                 size = offset
                 continue
             offset = (offset + falign - 1) // falign * falign
-            placed.append((e, offset, (0, bits)))
+            placed.append((e, offset, (low(finfo.size, 0, bits), bits)))
             run = (finfo.size, offset, bits)
             offset += finfo.size
         else:
@@ -503,11 +569,20 @@ def _install_anonymous(cls, name):
     field = cls.__dict__.get(name)
     if not isinstance(field, CField):
         raise AttributeError("'%s' is specified in _anonymous_ but not in _fields_" % name)
-    sub = field._type
+    field._anonymous = True
+    _make_fields(cls, field._type, field._index, field.offset)
+
+
+def _make_fields(cls, sub, index, offset):
+    """CPython's MakeFields: the fields of an anonymous member's type as
+    fields of `cls`; an anonymous member of that type is itself expanded."""
     for fname in _need_info(sub).fields or ():
         inner = getattr(sub, fname)
-        type.__setattr__(cls, fname, CField(fname, inner._type, field.offset + inner.offset,
-                                            inner.size, inner._index, inner._bits))
+        if inner._anonymous:
+            _make_fields(cls, inner._type, index + inner._index, offset + inner.offset)
+            continue
+        type.__setattr__(cls, fname, CField(fname, inner._type, offset + inner.offset,
+                                            inner.size, index + inner._index, inner._bits))
 
 
 class _StructMeta(_CDataType):
@@ -515,23 +590,35 @@ class _StructMeta(_CDataType):
 
     def __new__(meta, name, bases, ns, **kw):
         cls = super().__new__(meta, name, bases, ns, **kw)
-        if _bootstrapping:
-            return cls
+        if _bootstrapping or "_abstract_" in ns:
+            return cls  # an abstract class has no type info: no instances
+        # every class owns its info, a copy of its base's (CPython's
+        # StgDict clone), and subclassing makes the base's _fields_ final
+        base = _info_of(cls)
+        if base is not None and base.kind in ("struct", "union") and base.fields is not None:
+            base.final = True
+            info = _Info(base.kind, base.size, base.align)
+            for slot in _Info.__slots__:
+                setattr(info, slot, getattr(base, slot))
+            info.final = False
+        else:
+            info = _Info("union" if meta._is_union else "struct", 0, 1)
+            info.fields = []
+        cls._stginfo_ = info
         if "_fields_" in ns:
             # through setattr, as CPython: _endian's _swapped_meta rewrites
             # the field types there
             setattr(cls, "_fields_", ns["_fields_"])
-        elif _info_of(cls) is None or _info_of(cls).fields is None:
-            info = _Info("union" if meta._is_union else "struct", 0, 1)
-            info.fields = []
-            info.layout = Layout(["b"], meta._is_union) if False else None
-            cls._stginfo_ = info
         return cls
 
     def __setattr__(cls, name, value):
         if name == "_fields_":
             own = cls.__dict__.get("_stginfo_")
-            if own is not None and own.final:
+            if own is None:
+                # set before the metaclass made the class's info (from
+                # __init_subclass__, gh-99275), or on an abstract class
+                raise TypeError("ctypes state is not initialized")
+            if own.final:
                 raise AttributeError("_fields_ is final")
             type.__setattr__(cls, name, value)
             _layout_fields(cls, value, type(cls)._is_union)
@@ -568,182 +655,3 @@ class Structure(_CData, metaclass=PyCStructType):
 class Union(_CData, metaclass=UnionType):
     __slots__ = ()
     __init__ = _struct_init
-
-
-# ------------------------------------------------------------------ arrays
-
-def _char_array_code(info):
-    pinfo = _info(info.proto) if isinstance(info.proto, type) else None
-    if pinfo is not None and pinfo.kind == "simple" and pinfo.code in "cu" and not pinfo.swapped:
-        return pinfo.code
-    return None
-
-
-def _char_array_value(info, addr):
-    if _char_array_code(info) == "c":
-        data = _read(addr, info.size)
-        n = data.find(b"\0")
-        return data if n < 0 else data[:n]
-    data = _read(addr, info.size).decode(_WIDE, "surrogatepass")
-    n = data.find("\0")
-    return data if n < 0 else data[:n]
-
-
-def _char_array_set_value(info, addr, value):
-    if _char_array_code(info) == "c":
-        if not isinstance(value, bytes):
-            raise TypeError("bytes expected instead of %s instance" % type(value).__name__)
-        if len(value) > info.length:
-            raise ValueError("byte string too long")
-        _write(addr, value + (b"\0" if len(value) < info.length else b""))
-    else:
-        if not isinstance(value, str):
-            raise TypeError("unicode string expected instead of %s instance" % type(value).__name__)
-        data = value.encode(_WIDE, "surrogatepass")
-        if len(data) // _WCHAR_SIZE > info.length:
-            raise ValueError("string too long")
-        if len(data) // _WCHAR_SIZE < info.length:
-            data += bytes(_WCHAR_SIZE)
-        _write(addr, data)
-
-
-class PyCArrayType(_CDataType):
-    def __new__(meta, name, bases, ns, **kw):
-        cls = super().__new__(meta, name, bases, ns, **kw)
-        if _bootstrapping:
-            return cls
-        length = getattr(cls, "_length_", None)
-        if length is None:
-            raise AttributeError("class must define a '_length_' attribute")
-        if not isinstance(length, int):
-            raise TypeError("The '_length_' attribute must be an integer")
-        if length < 0:
-            raise ValueError("The '_length_' attribute must not be negative")
-        proto = getattr(cls, "_type_", None)
-        if proto is None:
-            raise AttributeError("class must define a '_type_' attribute")
-        pinfo = _info_of(proto)
-        if pinfo is None:
-            raise TypeError("_type_ must have storage info")
-        pinfo.final = True
-        if pinfo.size and length > (1 << 63) // pinfo.size:
-            raise OverflowError("array too large")
-        info = _Info("array", pinfo.size * length, pinfo.align)
-        info.length = length
-        info.proto = proto
-        cls._stginfo_ = info
-        return cls
-
-
-def _caller_module():
-    """Where CPython's C-made types say they come from: the module whose
-    code made them."""
-    frame = _sys._getframe(1)
-    while frame is not None and frame.f_globals is globals():
-        frame = frame.f_back
-    return frame.f_globals.get("__name__", "_ctypes") if frame is not None else "_ctypes"
-
-
-def _array_type(itemtype, length):
-    if not isinstance(length, int):
-        return NotImplemented
-    if length < 0:
-        raise ValueError("Array length must be >= 0, not %d" % length)
-    key = (itemtype, length)
-    cached = _array_type_cache.get(key)
-    if cached is not None:
-        return cached
-    result = PyCArrayType("%s_Array_%d" % (itemtype.__name__, length), (Array,),
-                          {"_type_": itemtype, "_length_": length,
-                           "__module__": _caller_module()})
-    _array_type_cache[key] = result
-    return result
-
-
-class Array(_CData, metaclass=PyCArrayType):
-    __slots__ = ()
-
-    def __init__(self, *args):
-        for i, value in enumerate(args):
-            self[i] = value
-
-    def __len__(self):
-        return _info_of(self).length
-
-    def _item_index(self, index):
-        length = _info_of(self).length
-        if index < 0:
-            index += length
-        if not 0 <= index < length:
-            raise IndexError("invalid index")
-        return index
-
-    def __getitem__(self, index):
-        info = _info_of(self)
-        if isinstance(index, slice):
-            items = [self[i] for i in range(*index.indices(info.length))]
-            code = _char_array_code(info)
-            if code == "c":
-                return b"".join(items)
-            if code == "u":
-                return "".join(items)
-            return items
-        index = self._item_index(_index(index))
-        size = _need_info(info.proto).size
-        if _shadows:
-            _sync_all()
-        return _cdata_get(info.proto, _ADDR(self) + index * size, self, index)
-
-    def __setitem__(self, index, value):
-        info = _info_of(self)
-        if isinstance(index, slice):
-            indices = range(*index.indices(info.length))
-            if len(value) != len(indices):
-                raise ValueError("Can only assign sequence of same size")
-            for i, v in zip(indices, value):
-                self[i] = v
-            return
-        index = self._item_index(_index(index))
-        size = _need_info(info.proto).size
-        _cdata_set(self, info.proto, _ADDR(self) + index * size, value, index)
-        if _shadows:
-            _sync_all()
-
-    def __delitem__(self, index):
-        raise TypeError("Array does not support item deletion")
-
-    @property
-    def value(self):
-        info = _info_of(self)
-        if not _char_array_code(info):
-            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
-        return _char_array_value(info, _ADDR(self))
-
-    @value.setter
-    def value(self, value):
-        info = _info_of(self)
-        if not _char_array_code(info):
-            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
-        _char_array_set_value(info, _ADDR(self), value)
-
-    @property
-    def raw(self):
-        info = _info_of(self)
-        if _char_array_code(info) != "c":
-            raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
-        return _read(_ADDR(self), info.size)
-
-    @value.deleter
-    def value(self):
-        raise TypeError("can't delete attribute")
-
-    @raw.setter
-    def raw(self, value):
-        info = _info_of(self)
-        if _char_array_code(info) != "c":
-            raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
-        data = bytes(memoryview(value))
-        if len(data) > info.size:
-            raise ValueError("byte string too long")
-        _write(_ADDR(self), data)
-

@@ -3,8 +3,9 @@
 //! A ctypes object's bytes are host memory, which a Py_buffer (a pointer
 //! into the guest's linear memory) cannot point at. An export is therefore
 //! a guest copy taken when the buffer is requested, written back to the
-//! host when it is released if the consumer changed it. Format and shape
-//! are CPython's (app.py's `_b_buffer_` computes them from the type info).
+//! host when it is released if the consumer changed it. Format, shape and
+//! item size are CPython's (app.py's `_b_buffer_` computes them from the
+//! type info).
 
 use std::ffi::{c_int, c_void, CString};
 
@@ -49,7 +50,8 @@ impl CDataBase {
         if view.is_null() {
             return Err(PyBufferError::new_err("NULL view"));
         }
-        let (addr, size, format, shape): (u64, usize, String, Vec<isize>) =
+        // the item size is the element type's, also for an empty array
+        let (addr, size, format, shape, itemsize): (u64, usize, String, Vec<isize>, isize) =
             slf.call_method0("_b_buffer_")?.extract()?;
         let data = if size == 0 {
             Vec::new()
@@ -63,12 +65,6 @@ impl CDataBase {
             format: CString::new(format).map_err(|_| PyBufferError::new_err("bad format"))?,
             shape: shape.iter().map(|&d| d as ffi::Py_ssize_t).collect(),
         });
-        let items: isize = shape.iter().product();
-        let itemsize = if size == 0 || items == 0 {
-            size as isize
-        } else {
-            size as isize / items
-        };
         // SAFETY: `view` is the interpreter's, valid for writing; the
         // pointers stored into it stay valid until __releasebuffer__
         // frees `export` (its vectors are never resized meanwhile).

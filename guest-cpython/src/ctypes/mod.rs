@@ -60,12 +60,14 @@ pub(crate) mod _ctypes {
         _copy, _fill, _load, _read, _store, _string_at, _write, _wstring_at, Block,
     };
 
-    /// The application-level half (four files, one namespace: the core,
-    /// the data types, pointers, the calls), NUL-terminated for the compiler.
+    /// The application-level half (five files, one namespace: the core,
+    /// the data types, arrays, pointers, the calls), NUL-terminated for the
+    /// compiler.
     const APP: &CStr = match CStr::from_bytes_with_nul(
         concat!(
             include_str!("app.py"),
             include_str!("app_types.py"),
+            include_str!("app_arrays.py"),
             include_str!("app_pointers.py"),
             include_str!("app_calls.py"),
             "\0"
