@@ -12,7 +12,7 @@ use libffi::middle::{Cif, Type};
 use wasmtime::component::Resource;
 
 use crate::bindings::wasmffi::ffi::call::{
-    CallArgs, CallDone, CallStep, Host, HostFunction, HostSignature,
+    CallArgs, CallDone, CallStep, CallbackRequest, Host, HostFunction, HostSignature,
 };
 use crate::bindings::wasmffi::ffi::types::NativeCrash;
 use crate::bindings::{FfiError, Scalar, ValueType};
@@ -529,6 +529,28 @@ pub(crate) fn retain_scratch(staged: Vec<u128>) {
     RETAINED_SCRATCH.with(|r| *r.borrow_mut() = staged);
 }
 
+/// How a native call's crossing ends: as `call-step`, with a callback's
+/// arguments kept inline.
+pub(crate) enum Step {
+    Done(CallDone),
+    Callback {
+        id: u32,
+        args: crate::callback::Bytes,
+    },
+}
+
+impl From<Step> for CallStep {
+    fn from(step: Step) -> CallStep {
+        match step {
+            Step::Done(done) => CallStep::Done(done),
+            Step::Callback { id, args } => CallStep::Callback(CallbackRequest {
+                id,
+                args: args.into_vec(),
+            }),
+        }
+    }
+}
+
 /// What the guest hears when native code crashed in-process.
 pub(crate) fn crash_report(function: &str, signal: i32) -> NativeCrash {
     NativeCrash {
@@ -591,19 +613,30 @@ impl Host for HostState {
             &args.relocations,
             args.errno,
         )
+        .map(CallStep::from)
     }
 
     fn resume(&mut self, reply: Vec<u8>) -> Result<CallStep, FfiError> {
         if let Some(isolated) = self.isolated.as_mut() {
             return isolated.resume(reply);
         }
-        let step = self.callbacks.resume(reply);
-        self.memory.hold_freed(self.callbacks.in_flight());
-        self.note_crash(step)
+        self.resume_in_process(crate::callback::Bytes::Heap(reply))
+            .map(CallStep::from)
     }
 }
 
 impl HostState {
+    /// Continue the innermost suspended native call with a callback's result
+    /// (not under --isolate-native).
+    pub(crate) fn resume_in_process(
+        &mut self,
+        reply: crate::callback::Bytes,
+    ) -> Result<Step, FfiError> {
+        let step = self.callbacks.resume(reply);
+        self.memory.hold_freed(self.callbacks.in_flight());
+        self.note_crash(step)
+    }
+
     /// Call `f` in this process (not under --isolate-native) with the
     /// guest's argument bytes, staged but not yet relocated.
     pub(crate) fn invoke_staged(
@@ -612,7 +645,7 @@ impl HostState {
         mut staging: Staging<'_>,
         relocations: &[u32],
         errno: Option<i32>,
-    ) -> Result<CallStep, FfiError> {
+    ) -> Result<Step, FfiError> {
         debug_assert!(self.isolated.is_none());
         if let Some(crash) = &self.native_crash {
             // Native state may be corrupt: nothing more runs in this process.
@@ -660,7 +693,7 @@ impl HostState {
                 self.callbacks
                     .start(sig.clone(), address, name, staging.into_owned(), errno);
             self.memory.hold_freed(self.callbacks.in_flight());
-            if let (Some(guard), Ok(CallStep::Done(done))) = (&guard, &step) {
+            if let (Some(guard), Ok(Step::Done(done))) = (&guard, &step) {
                 let args = ArgView {
                     data: &original,
                     relocations,
@@ -705,7 +738,7 @@ impl HostState {
                     };
                     crate::checked::after_call(&mut self.memory, guard, args, sig, &done);
                 }
-                Ok(CallStep::Done(done))
+                Ok(Step::Done(done))
             }
             Err(signal) => {
                 let crash = crash_report(&function.name, signal);
@@ -715,7 +748,7 @@ impl HostState {
     }
 
     /// Remember an in-process crash so that no native code runs after it.
-    fn note_crash(&mut self, step: Result<CallStep, FfiError>) -> Result<CallStep, FfiError> {
+    fn note_crash<S>(&mut self, step: Result<S, FfiError>) -> Result<S, FfiError> {
         if let Err(FfiError::Crashed(crash)) = &step {
             if !crash.recoverable {
                 tracing::debug!(function = %crash.function, signal = %crash.signal_name, "native code crashed");

@@ -16,16 +16,15 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use libffi::low::{ffi_cif, CodePtr};
 use wasmtime::component::Resource;
 
-use crate::bindings::wasmffi::ffi::call::{CallStep, CallbackRequest, HostCallback};
+use crate::bindings::wasmffi::ffi::call::HostCallback;
 use crate::bindings::{FfiError, Scalar};
-use crate::call::{call_native, crash_report, finish, Prepared, Return, Signature};
+use crate::call::{call_native, crash_report, finish, Prepared, Return, Signature, Step};
 use crate::memory::scalar_bits;
 use crate::state::HostState;
 
@@ -37,10 +36,60 @@ const MAX_NESTING: usize = 512;
 /// Idle stacks kept for reuse.
 const STACK_POOL: usize = 8;
 
-/// What the coroutine yields: a callback invocation for the guest.
-type Request = CallbackRequest;
+/// What the coroutine yields: a callback invocation for the guest (its id
+/// and packed arguments).
+type Request = (u32, Bytes);
 /// What the guest answers: the callback's result bytes.
-type Reply = Vec<u8>;
+type Reply = Bytes;
+
+/// Bytes kept inline when they are few (a callback's arguments and result
+/// are mostly a few scalars), so delivering a callback allocates nothing.
+pub(crate) enum Bytes {
+    Inline { len: u8, data: [u8; INLINE] },
+    Heap(Vec<u8>),
+}
+
+const INLINE: usize = 64;
+
+impl Bytes {
+    pub(crate) fn zeroed(len: usize) -> Bytes {
+        if len <= INLINE {
+            Bytes::Inline {
+                len: len as u8,
+                data: [0; INLINE],
+            }
+        } else {
+            Bytes::Heap(vec![0; len])
+        }
+    }
+
+    pub(crate) fn from_slice(bytes: &[u8]) -> Bytes {
+        let mut out = Bytes::zeroed(bytes.len());
+        out.as_mut_slice().copy_from_slice(bytes);
+        out
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, data } => &data[..*len as usize],
+            Bytes::Heap(v) => v,
+        }
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            Bytes::Inline { len, data } => &mut data[..*len as usize],
+            Bytes::Heap(v) => v,
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        match self {
+            Bytes::Inline { .. } => self.as_slice().to_vec(),
+            Bytes::Heap(v) => v,
+        }
+    }
+}
 /// What a finished native call produces: its result words and errno, or
 /// the signal that crashed it.
 type Finished = (Vec<u128>, Result<i32, i32>);
@@ -117,7 +166,8 @@ pub struct Callbacks {
     suspended: Vec<(NativeCall, Arc<Prepared>, Arc<str>)>,
     stacks: Vec<DefaultStack>,
     live: usize,
-    owner: ThreadId,
+    /// [`thread_token`] of the thread that made the run's store.
+    owner: u64,
 }
 
 // SAFETY: coroutines are !Send because their stacks hold native frames of
@@ -132,7 +182,7 @@ impl Default for Callbacks {
             suspended: Vec::new(),
             stacks: Vec::new(),
             live: 0,
-            owner: std::thread::current().id(),
+            owner: thread_token(),
         }
     }
 }
@@ -149,7 +199,7 @@ impl Callbacks {
     }
 
     fn check_thread(&self) -> Result<(), FfiError> {
-        if std::thread::current().id() == self.owner {
+        if thread_token() == self.owner {
             Ok(())
         } else {
             Err(FfiError::Unsupported(
@@ -166,7 +216,7 @@ impl Callbacks {
         name: Arc<str>,
         mut staged: Vec<u128>,
         errno: Option<i32>,
-    ) -> Result<CallStep, FfiError> {
+    ) -> Result<Step, FfiError> {
         self.check_thread()?;
         if self.suspended.len() >= MAX_NESTING {
             return Err(FfiError::LimitExceeded(format!(
@@ -199,11 +249,11 @@ impl Callbacks {
                 crate::call::retain_scratch(staged);
                 (ret, outcome)
             });
-        self.drive(call, sig, name, Vec::new())
+        self.drive(call, sig, name, Bytes::zeroed(0))
     }
 
     /// Continue the innermost suspended native call with a callback's result.
-    pub fn resume(&mut self, reply: Reply) -> Result<CallStep, FfiError> {
+    pub fn resume(&mut self, reply: Reply) -> Result<Step, FfiError> {
         self.check_thread()?;
         let (call, sig, name) = self.suspended.pop().ok_or_else(|| {
             FfiError::InvalidArgument("resume: no native call is waiting for a callback".into())
@@ -217,18 +267,18 @@ impl Callbacks {
         sig: Arc<Prepared>,
         name: Arc<str>,
         input: Reply,
-    ) -> Result<CallStep, FfiError> {
+    ) -> Result<Step, FfiError> {
         match call.resume(input) {
-            CoroutineResult::Yield(request) => {
+            CoroutineResult::Yield((id, args)) => {
                 self.suspended.push((call, sig, name));
-                Ok(CallStep::Callback(request))
+                Ok(Step::Callback { id, args })
             }
             CoroutineResult::Return((ret, outcome)) => {
                 if self.stacks.len() < STACK_POOL {
                     self.stacks.push(call.into_stack());
                 }
                 match outcome {
-                    Ok(errno) => Ok(CallStep::Done(finish(&sig, &ret, errno))),
+                    Ok(errno) => Ok(Step::Done(finish(&sig, &ret, errno))),
                     Err(signal) => Err(FfiError::Crashed(crash_report(&name, signal))),
                 }
             }
@@ -292,17 +342,15 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
         );
         return;
     };
-    let packed = pack_args(sig, args);
+    let mut packed = Bytes::zeroed(sig.slots_size as usize);
+    pack_args_into(sig, args, packed.as_mut_slice());
     // SAFETY: the yielder belongs to the innermost native call running on
     // this thread, whose coroutine is executing us right now.
     // The guest runs while the call is suspended: its faults are not ours.
     let reply = crate::fault::outside_native(|| {
-        (*yielder).suspend(CallbackRequest {
-            id: slot.id.load(Ordering::Relaxed),
-            args: packed,
-        })
+        (*yielder).suspend((slot.id.load(Ordering::Relaxed), packed))
     });
-    write_result(sig.ret, &reply, result);
+    write_result(sig.ret, reply.as_slice(), result);
 }
 
 /// A closure's C arguments, packed in slots like a call's.
@@ -311,11 +359,20 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
 /// `args` must be the argument array libffi passed for `sig`.
 pub(crate) unsafe fn pack_args(sig: &Prepared, args: *const *const c_void) -> Vec<u8> {
     let mut packed = vec![0u8; sig.slots_size as usize];
+    pack_args_into(sig, args, &mut packed);
+    packed
+}
+
+/// [`pack_args`] into `packed`, `sig.slots_size` zeroed bytes.
+///
+/// # Safety
+/// As [`pack_args`].
+unsafe fn pack_args_into(sig: &Prepared, args: *const *const c_void, packed: &mut [u8]) {
+    debug_assert_eq!(packed.len(), sig.slots_size as usize);
     for (index, (offset, size)) in sig.arg_offsets.iter().zip(sig.arg_sizes()).enumerate() {
         let from = *args.add(index) as *const u8;
         std::ptr::copy_nonoverlapping(from, packed.as_mut_ptr().add(*offset as usize), size);
     }
-    packed
 }
 
 /// Store the guest's reply where libffi expects the closure's result:

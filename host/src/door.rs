@@ -6,9 +6,10 @@
 //! * the argument buffer is lifted into a fresh `Vec` and then copied again
 //!   to be staged: here it is read in place (`WasmList`) and copied once,
 //!   onto the stack when the call passes no scratch and cannot call back;
-//! * a scalar result is lowered field by field, each write looking the
-//!   guest's memory up again: here the common `done` result (no bytes) is
-//!   written in one go.
+//! * a result is lowered field by field, each write looking the guest's
+//!   memory up again: here the common ones, `done` with a scalar and a
+//!   callback request, are written in one go (a callback's arguments
+//!   stay inline on the host until then: no allocation per callback).
 //!
 //! Everything else (errors, struct results, callback requests,
 //! --isolate-native) goes through the generated types' own lowering.
@@ -22,9 +23,10 @@ use wasmtime::component::__internal::{
 use wasmtime::component::{ComponentType, Lift, Linker, Lower, Resource, WasmList};
 use wasmtime::StoreContextMut;
 
-use crate::bindings::wasmffi::ffi::call::{CallArgs, CallDone, CallStep, Host};
+use crate::bindings::wasmffi::ffi::call::{CallArgs, CallDone, CallStep, CallbackRequest, Host};
 use crate::bindings::FfiError;
-use crate::call::{Function, Staging, STACK_WORDS};
+use crate::call::{Function, Staging, Step, STACK_WORDS};
+use crate::callback::Bytes;
 use crate::state::HostState;
 
 /// `call-args` as it sits in guest memory.
@@ -40,35 +42,94 @@ struct RawCallArgs {
 }
 
 /// What `invoke` and `resume` return: `result<call-step, ffi-error>`.
-struct Answer(Result<CallStep, FfiError>);
+enum Answer {
+    /// `ok(done({value, bytes: none, errno}))`, written in one go.
+    Done { value: u64, errno: i32 },
+    /// `ok(callback({id, args}))`: one allocation in the guest, then one write.
+    Callback { id: u32, args: Bytes },
+    /// Anything else, lowered by the generated types.
+    Generic(Generic),
+}
 
 type Generic = Result<CallStep, FfiError>;
 
-/// Where the fields of `ok(done({value, bytes: none, errno}))` sit, from the
-/// start of the result.
-struct DoneLayout {
-    size: usize,
-    step: usize,
-    value: usize,
-    bytes: usize,
-    errno: usize,
+impl Answer {
+    fn new(step: Result<Step, FfiError>) -> Answer {
+        match step {
+            Ok(Step::Done(CallDone {
+                value,
+                bytes: None,
+                errno,
+            })) => Answer::Done { value, errno },
+            Ok(Step::Callback { id, args }) => Answer::Callback { id, args },
+            other => Answer::Generic(other.map(CallStep::from)),
+        }
+    }
+
+    fn generic(&self) -> Generic {
+        match self {
+            Answer::Done { value, errno } => Ok(CallStep::Done(CallDone {
+                value: *value,
+                bytes: None,
+                errno: *errno,
+            })),
+            Answer::Callback { id, args } => Ok(CallStep::Callback(CallbackRequest {
+                id: *id,
+                args: args.as_slice().to_vec(),
+            })),
+            Answer::Generic(g) => g.clone(),
+        }
+    }
 }
 
-static DONE: LazyLock<DoneLayout> = LazyLock::new(|| {
+/// Where the fields of `ok(done(...))` and `ok(callback(...))` sit, from the
+/// start of the result.
+struct Layout {
+    size: usize,
+    step: usize,
+    done_value: usize,
+    done_bytes: usize,
+    done_errno: usize,
+    callback_id: usize,
+    callback_args: usize,
+}
+
+static LAYOUT: LazyLock<Layout> = LazyLock::new(|| {
     let step = <Generic as ComponentVariant>::PAYLOAD_OFFSET32;
-    let done = step + <CallStep as ComponentVariant>::PAYLOAD_OFFSET32;
+    let payload = step + <CallStep as ComponentVariant>::PAYLOAD_OFFSET32;
     let mut offset = 0usize;
     let value = <u64 as ComponentType>::ABI.next_field32_size(&mut offset);
     let bytes = <Option<Vec<u8>> as ComponentType>::ABI.next_field32_size(&mut offset);
     let errno = <i32 as ComponentType>::ABI.next_field32_size(&mut offset);
-    DoneLayout {
+    let mut offset = 0usize;
+    let id = <u32 as ComponentType>::ABI.next_field32_size(&mut offset);
+    let args = <Vec<u8> as ComponentType>::ABI.next_field32_size(&mut offset);
+    Layout {
         size: <Generic as ComponentType>::ABI.size32 as usize,
         step,
-        value: done + value,
-        bytes: done + bytes,
-        errno: done + errno,
+        done_value: payload + value,
+        done_bytes: payload + bytes,
+        done_errno: payload + errno,
+        callback_id: payload + id,
+        callback_args: payload + args,
     }
 });
+
+/// `len` bytes of guest memory at `offset`, or an error (never a panic).
+fn guest_bytes<'a, T>(
+    cx: &'a mut LowerContext<'_, T>,
+    offset: usize,
+    len: usize,
+) -> wasmtime::Result<&'a mut [u8]> {
+    match cx
+        .as_slice_mut()
+        .get_mut(offset..)
+        .and_then(|m| m.get_mut(..len))
+    {
+        Some(bytes) => Ok(bytes),
+        None => wasmtime::bail!("pointer out of bounds of the guest's memory"),
+    }
+}
 
 // SAFETY: the same canonical ABI type as `Generic`, whose ABI, flat
 // representation and type check it uses.
@@ -81,7 +142,7 @@ unsafe impl ComponentType for Answer {
     }
 }
 
-// SAFETY: writes exactly what `Generic`'s lowering writes for the same value.
+// SAFETY: writes what `Generic`'s lowering writes for the same value.
 unsafe impl Lower for Answer {
     fn linear_lower_to_flat<T>(
         &self,
@@ -89,7 +150,7 @@ unsafe impl Lower for Answer {
         ty: InterfaceType,
         dst: &mut MaybeUninit<Self::Lower>,
     ) -> wasmtime::Result<()> {
-        self.0.linear_lower_to_flat(cx, ty, dst)
+        self.generic().linear_lower_to_flat(cx, ty, dst)
     }
 
     fn linear_lower_to_memory<T>(
@@ -98,29 +159,33 @@ unsafe impl Lower for Answer {
         ty: InterfaceType,
         offset: usize,
     ) -> wasmtime::Result<()> {
-        let Ok(CallStep::Done(CallDone {
-            value,
-            bytes: None,
-            errno,
-        })) = &self.0
-        else {
-            return self.0.linear_lower_to_memory(cx, ty, offset);
-        };
-        let layout = &*DONE;
-        // The caller checked that the result fits at `offset`.
-        let Some(out) = cx
-            .as_slice_mut()
-            .get_mut(offset..)
-            .and_then(|m| m.get_mut(..layout.size))
-        else {
-            wasmtime::bail!("result pointer out of bounds");
-        };
-        out[0] = 0; // ok
-        out[layout.step] = 0; // done
-        out[layout.value..layout.value + 8].copy_from_slice(&value.to_le_bytes());
-        out[layout.bytes] = 0; // none
-        out[layout.errno..layout.errno + 4].copy_from_slice(&errno.to_le_bytes());
-        Ok(())
+        let layout = &*LAYOUT;
+        match self {
+            Answer::Done { value, errno } => {
+                let out = guest_bytes(cx, offset, layout.size)?;
+                out[0] = 0; // ok
+                out[layout.step] = 0; // done
+                out[layout.done_value..][..8].copy_from_slice(&value.to_le_bytes());
+                out[layout.done_bytes] = 0; // none
+                out[layout.done_errno..][..4].copy_from_slice(&errno.to_le_bytes());
+                Ok(())
+            }
+            Answer::Callback { id, args } => {
+                let args = args.as_slice();
+                // The guest's allocator may move its memory: look it up after.
+                let at = cx.realloc(0, 0, 1, args.len())?;
+                guest_bytes(cx, at, args.len())?.copy_from_slice(args);
+                let out = guest_bytes(cx, offset, layout.size)?;
+                out[0] = 0; // ok
+                out[layout.step] = 1; // callback
+                out[layout.callback_id..][..4].copy_from_slice(&id.to_le_bytes());
+                let list = &mut out[layout.callback_args..][..8];
+                list[..4].copy_from_slice(&(at as u32).to_le_bytes());
+                list[4..].copy_from_slice(&(args.len() as u32).to_le_bytes());
+                Ok(())
+            }
+            Answer::Generic(generic) => generic.linear_lower_to_memory(cx, ty, offset),
+        }
     }
 }
 
@@ -147,7 +212,7 @@ fn invoke(
             relocations: args.relocations.as_le_slice(&store).to_vec(),
             errno: args.errno,
         };
-        return Ok((Answer(Host::invoke(store.data_mut(), f, args)),));
+        return Ok((Answer::Generic(Host::invoke(store.data_mut(), f, args)),));
     }
     let data = args.data.as_le_slice(&store);
     let mut stack = [MaybeUninit::<u128>::uninit(); STACK_WORDS];
@@ -171,20 +236,21 @@ fn invoke(
         _ => args.relocations.as_le_slice(&store).to_vec(),
     };
     let state = store.data_mut();
-    Ok((Answer(state.invoke_staged(
-        &f,
-        staging,
-        &relocations,
-        args.errno,
-    )),))
+    let step = state.invoke_staged(&f, staging, &relocations, args.errno);
+    Ok((Answer::new(step),))
 }
 
 fn resume(
     mut store: StoreContextMut<'_, HostState>,
     (reply,): (WasmList<u8>,),
 ) -> wasmtime::Result<(Answer,)> {
-    let reply = reply.as_le_slice(&store).to_vec();
-    Ok((Answer(Host::resume(store.data_mut(), reply)),))
+    let bytes = reply.as_le_slice(&store);
+    if store.data().isolated.is_some() {
+        let reply = bytes.to_vec();
+        return Ok((Answer::Generic(Host::resume(store.data_mut(), reply)),));
+    }
+    let reply = Bytes::from_slice(bytes);
+    Ok((Answer::new(store.data_mut().resume_in_process(reply)),))
 }
 
 /// `WasmList` has `len` only.
