@@ -92,9 +92,7 @@ impl CallSpec {
     }
 
     pub fn buffer(&self) -> ArgBuffer {
-        let mut data = SPARE_BUFFERS
-            .with(|s| s.borrow_mut().pop())
-            .unwrap_or_else(|| Vec::with_capacity(self.slots_size() + 64));
+        let mut data = SPARE_BUFFER.take();
         data.clear();
         data.resize(self.slots_size(), 0);
         ArgBuffer {
@@ -146,15 +144,40 @@ pub struct Returned {
 /// RecursionError (each level holds a suspended native stack on the host).
 const MAX_NESTED_CALLS: usize = 200;
 
-thread_local! {
-    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+/// The guest has no threads (wasm32-wasip2 without the atomics feature):
+/// what this wraps is never shared between threads, which lets a `pyclass`
+/// holding it skip PyO3's thread check on every method call.
+pub struct NoThreads<T>(pub T);
+
+#[cfg(target_feature = "atomics")]
+compile_error!("NoThreads assumes a guest without threads");
+
+// SAFETY: there is only one thread (see above).
+unsafe impl<T> Send for NoThreads<T> {}
+unsafe impl<T> Sync for NoThreads<T> {}
+
+impl<T> std::ops::Deref for NoThreads<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
+
+impl<T: std::fmt::Debug> std::fmt::Debug for NoThreads<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How deep native calls are nested through callbacks right now.
+static NESTING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Call `function` with packed arguments, keeping the guest's errno copy
 /// in step with the native thread's, and running any callbacks native code
 /// makes on the way.
 pub fn invoke(py: Python<'_>, function: &call::Function, args: ArgBuffer) -> PyResult<Returned> {
-    let depth = NESTING.with(|n| n.get());
+    use std::sync::atomic::Ordering::Relaxed;
+    let depth = NESTING.load(Relaxed);
     if depth >= MAX_NESTED_CALLS {
         return Err(PyRecursionError::new_err(format!(
             "native calls nested more than {MAX_NESTED_CALLS} deep through callbacks"
@@ -165,7 +188,7 @@ pub fn invoke(py: Python<'_>, function: &call::Function, args: ArgBuffer) -> PyR
         relocations: args.relocations,
         errno: Some(super::errno()),
     };
-    NESTING.with(|n| n.set(depth + 1));
+    NESTING.store(depth + 1, Relaxed);
     let mut step = call::invoke(function, &request);
     let outcome = loop {
         match step {
@@ -184,28 +207,22 @@ pub fn invoke(py: Python<'_>, function: &call::Function, args: ArgBuffer) -> PyR
             Err(err) => break Err(err),
         }
     };
-    NESTING.with(|n| n.set(depth));
+    NESTING.store(depth, Relaxed);
     recycle(request.data);
     outcome.or_raise(py)
 }
 
-/// Argument buffers are reused: a call allocates nothing in the common case.
-/// A few are kept, as callbacks nest calls.
-const SPARE_LIMIT: usize = 8;
+/// The argument buffer is reused: a call allocates nothing in the common
+/// case (a call nested in a callback makes its own).
 const SPARE_CAPACITY: usize = 4096;
 
 thread_local! {
-    static SPARE_BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SPARE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 fn recycle(data: Vec<u8>) {
     if data.capacity() <= SPARE_CAPACITY {
-        SPARE_BUFFERS.with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < SPARE_LIMIT {
-                s.push(data);
-            }
-        });
+        SPARE_BUFFER.set(data);
     }
 }
 

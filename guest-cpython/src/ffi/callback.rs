@@ -35,8 +35,29 @@ pub trait Handler {
     }
 }
 
+/// Callback ids are small distinct numbers: hashing them is wasted work on
+/// every callback.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id);
+    }
+}
+
+type Handlers = HashMap<u32, Rc<dyn Handler>, std::hash::BuildHasherDefault<IdHasher>>;
+
 thread_local! {
-    static HANDLERS: RefCell<HashMap<u32, Rc<dyn Handler>>> = RefCell::new(HashMap::new());
+    static HANDLERS: RefCell<Handlers> = RefCell::new(Handlers::default());
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
 }
 
@@ -110,13 +131,18 @@ pub(crate) fn dispatch(py: Python<'_>, request: call::CallbackRequest) -> Vec<u8
     match handler.call(py, &request.args) {
         Ok(reply) => reply,
         Err(exc) => {
-            let target = handler.target(py);
-            let message = CString::new(handler.context()).unwrap_or_default();
-            exc.restore(py);
-            // SAFETY: attached to the interpreter with an exception set, as
-            // the function requires; `message` and `target` outlive the call.
-            unsafe { _PyErr_WriteUnraisableMsg(message.as_ptr(), target.as_ptr()) };
+            report_unraisable(py, exc, handler.context(), &handler.target(py));
             Vec::new()
         }
     }
+}
+
+/// Report an exception a callback cannot raise, as CPython's ctypes does:
+/// "Exception ignored {context}: {target!r}" and the traceback.
+pub(crate) fn report_unraisable(py: Python<'_>, exc: PyErr, context: &str, target: &Py<PyAny>) {
+    let message = CString::new(context).unwrap_or_default();
+    exc.restore(py);
+    // SAFETY: attached to the interpreter with an exception set, as the
+    // function requires; `message` and `target` outlive the call.
+    unsafe { _PyErr_WriteUnraisableMsg(message.as_ptr(), target.as_ptr()) };
 }

@@ -18,7 +18,7 @@ pub(crate) mod _rawffi {
     use pyo3::{PyTraverseError, PyVisit};
 
     use super::convert::{pack_call, parse_spec, unpack_result, SpecSource};
-    use crate::ffi::call::{Aggregate, CallSpec, ValueSpec};
+    use crate::ffi::call::{Aggregate, CallSpec, NoThreads, ValueSpec};
     use crate::ffi::errors::{OrRaise, SegfaultException};
     use crate::ffi::memory::read_string;
     use crate::ffi::platform::facts;
@@ -274,8 +274,8 @@ pub(crate) mod _rawffi {
                 call::Function::bind(&self.lib, utf8(name, NO_SURROGATES)?, &spec.signature)
                     .or_raise(py)?;
             Ok(FuncPtr {
-                function,
-                spec,
+                function: NoThreads(function),
+                spec: NoThreads(spec),
                 arg_shapes,
                 ret_shape,
             })
@@ -296,10 +296,13 @@ pub(crate) mod _rawffi {
 
     /// A native function: an address, a prepared signature, and how to turn
     /// Python values into arguments and the result back.
-    #[pyclass(name = "FuncPtr", unsendable)]
+    ///
+    /// Not `unsendable`: the guest has no threads ([`NoThreads`]), and PyO3's
+    /// thread check on every call is a measurable part of a call's cost.
+    #[pyclass(name = "FuncPtr")]
     struct FuncPtr {
-        function: call::Function,
-        spec: CallSpec,
+        function: NoThreads<call::Function>,
+        spec: NoThreads<CallSpec>,
         /// Shapes of struct arguments/result, for by-value conversion.
         arg_shapes: Vec<Option<Py<PyAny>>>,
         ret_shape: Option<Py<PyAny>>,
@@ -349,8 +352,8 @@ pub(crate) mod _rawffi {
             let (spec, arg_shapes, ret_shape) = FuncPtr::build(py, argtypes, restype, variadic)?;
             let function = call::Function::from_address(address, &spec.signature).or_raise(py)?;
             Ok(FuncPtr {
-                function,
-                spec,
+                function: NoThreads(function),
+                spec: NoThreads(spec),
                 arg_shapes,
                 ret_shape,
             })
