@@ -435,7 +435,8 @@ def _cdata_set(dst, tp, addr, value, index, size=None):
 
 
 class _CData(_CDataBase):
-    __slots__ = ("_b_addr_", "_b_block_", "_b_base_", "_b_index_", "_objects",
+    # _b_addr_ is the Rust base's (its hot paths read it)
+    __slots__ = ("_b_block_", "_b_base_", "_b_index_", "_objects",
                  "_b_hidden_", "_b_size_", "__weakref__")
     __hash__ = None
 

@@ -1,10 +1,16 @@
 
 # ------------------------------------------------------- function pointers
 
+_MAX_ARGCOUNT = 1024  # CPython's CTYPES_MAX_ARGCOUNT
+
+
 def _check_argtypes(argtypes):
     if argtypes is None:
         return None
     argtypes = tuple(argtypes)
+    if len(argtypes) > _MAX_ARGCOUNT:
+        raise ArgumentError("_argtypes_ has too many arguments (%d), maximum is %d"
+                            % (len(argtypes), _MAX_ARGCOUNT))
     for i, t in enumerate(argtypes):
         if getattr(t, "from_param", None) is None:
             raise TypeError("item %d in _argtypes_ has no from_param method" % (i + 1))
@@ -31,6 +37,8 @@ class PyCFuncPtrType(_CDataType):
         info.argtypes = _check_argtypes(getattr(cls, "_argtypes_", None))
         info.restype = _check_restype(getattr(cls, "_restype_", None))
         cls._stginfo_ = info
+        if cls.__call__ is CFuncPtr.__call__:
+            _fast_install(cls)
         return cls
 
 
@@ -153,15 +161,19 @@ _checkers = {}
 
 def _checker_of(restype):
     """restype._check_retval_, looked up once per type (a missing
-    attribute costs an exception each time)."""
+    attribute costs an exception each time). Keyed by id, holding the
+    type weakly: a call must not keep its result type alive
+    (test_refcounts counts the references)."""
+    entry = _checkers.get(id(restype))
+    if entry is not None and entry[0]() is restype:
+        return entry[1]
+    checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
     try:
-        return _checkers[restype]
-    except KeyError:
-        checker = getattr(restype, "_check_retval_", None) if isinstance(restype, type) else None
-        _checkers[restype] = checker
-        return checker
+        ref = _weakref_ref(restype, lambda _, key=id(restype): _checkers.pop(key, None))
     except TypeError:
-        return getattr(restype, "_check_retval_", None)
+        return checker
+    _checkers[id(restype)] = (ref, checker)
+    return checker
 
 
 def _native_pyobjects(descs, raws, keep):
@@ -286,10 +298,12 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
 
     @argtypes.setter
     def argtypes(self, value):
+        _set_plan(self, None)
         self.__dict__["_fp_argtypes"] = _check_argtypes(value)
 
     @argtypes.deleter
     def argtypes(self):
+        _set_plan(self, None)
         self.__dict__["_fp_argtypes"] = None
 
     @property
@@ -299,10 +313,12 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
 
     @restype.setter
     def restype(self, value):
+        _set_plan(self, None)
         self.__dict__["_fp_restype"] = _check_restype(value)
 
     @restype.deleter
     def restype(self):
+        _set_plan(self, None)
         self.__dict__["_fp_restype"] = _NO_ERRCHECK
 
     @property
@@ -311,12 +327,14 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
 
     @errcheck.setter
     def errcheck(self, value):
+        _set_plan(self, None)
         if value is not None and not callable(value):
             raise TypeError("the errcheck attribute must be callable")
         self.__dict__["_fp_errcheck"] = value
 
     @errcheck.deleter
     def errcheck(self):
+        _set_plan(self, None)
         self.__dict__["_fp_errcheck"] = None
 
     def __call__(self, *args, **kw):
@@ -334,6 +352,9 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             args, outputs = _build_callargs(paramflags, argtypes, args, kw)
         elif kw:
             raise TypeError("this function takes no keyword arguments")
+        if len(args) > _MAX_ARGCOUNT:
+            raise ArgumentError("too many arguments (%d), maximum is %d"
+                                % (len(args), _MAX_ARGCOUNT))
         descs, raws, keep = _convert_args(argtypes, args, info.flags)
         if _shadows:
             _sync_all()
@@ -349,14 +370,16 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             if "O" in descs:
                 _native_pyobjects(descs, raws, keep)
             fixed = len(argtypes) if argtypes is not None and len(args) > len(argtypes) else None
-            # bound functions by (argument types, result type, fixed)
-            key = (tuple(descs), restype, fixed)
+            # bound functions by signature (argument and result codes,
+            # fixed): not by restype, which a call must not keep alive
+            rdesc = _ret_desc(restype)
+            key = (tuple(descs), rdesc, fixed)
             bound = d.get("_fp_bound")
             if bound is None:
                 bound = d["_fp_bound"] = {}
             fn = bound.get(key)
             if fn is None:
-                sig = _signature(descs, _ret_desc(restype), fixed)
+                sig = _signature(descs, rdesc, fixed)
                 fn = bound[key] = self._bind(sig)
             if info.flags & FUNCFLAG_USE_ERRNO:
                 raw = fn(*raws)
@@ -371,6 +394,9 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         if _shadows:
             _sync_all()
         errcheck = d.get("_fp_errcheck", None)
+        if errcheck is None and direct is None and outputs is None and paramflags is None \
+                and not kw:
+            _plan_call(self, fn, argtypes, restype, descs, info.flags)
         if errcheck is not None:
             result = errcheck(result, self, args)
             if outputs is None or result is not args:
@@ -388,6 +414,38 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         if not addr:
             raise ValueError("NULL function pointer")
         return Function.at(addr, sig)
+
+
+def _plan_call(self, fn, argtypes, restype, descs, flags):
+    """After a full call: give the function a plan for the Rust fast path
+    (fast.rs) if its arguments and result are plain numbers. `fn` is
+    bound to this call's argument codes (`descs`): the plan must be too.
+    (Nothing is cached by type here: a call must not keep its argument
+    types alive, test_refcounts counts them.)"""
+    if _has_plan(self):
+        return  # the plan exists; this call's arguments were not its kind
+    plan = _call_plan_codes(argtypes, restype, len(descs))
+    if plan is not None and all(d == (c or "i") for d, c in zip(descs, plan[0])):
+        _set_plan(self, CallPlan(fn, plan[0], plan[1], bool(flags & FUNCFLAG_USE_ERRNO)))
+
+
+def _call_plan_codes(argtypes, restype, nargs):
+    if argtypes is None:
+        codes = [None] * nargs
+    else:
+        if len(argtypes) != nargs:
+            return None
+        codes = list(_plan(argtypes))
+        if None in codes:
+            return None
+    if restype is None:
+        return codes, None
+    info = _info_of(restype)
+    if (info is None or type(restype) is not PyCSimpleType or info.swapped
+            or _simple_instance(restype) or _checker_of(restype) is not None
+            or info.code not in "bBhHiIlLqQnNfd?P"):
+        return None
+    return codes, info.code
 
 
 def _check_paramflags(info, paramflags):
@@ -443,6 +501,11 @@ def _build_callargs(paramflags, argtypes, args, kw):
 def _make_thunk(argtypes, restype, func):
     """The Python side of a callback: raw C arguments to what CPython's
     ctypes hands the function, and its result back."""
+    if all(_number_code(t) is not None for t in argtypes) and (
+            restype is None or _number_code(restype) is not None):
+        # plain numbers both ways: Rust's raw values are ctypes' (calls.rs
+        # turns a ctypes instance returned into its value)
+        return func
     convs = []
     for t in argtypes:
         info = _need_info(t)
@@ -643,4 +706,6 @@ class _UtilFinder:
 if _UtilFinder not in _sys.meta_path:
     _sys.meta_path.insert(0, _UtilFinder)
 
+_fast_setup(CFuncPtr.__call__, _shadows, _sync_all)
+_fast_install(CFuncPtr)
 _bootstrapping = False

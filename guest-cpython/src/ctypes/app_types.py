@@ -98,6 +98,12 @@ class PyCSimpleType(_CDataType):
         info.desc = {"O": "P", "v": "h"}.get(code, code)
         info.swapped = bool(ns.get("_swapped_"))
         cls._stginfo_ = info
+        if "value" not in ns:
+            # each simple type's own `value`, which the Rust base reads
+            # and writes itself for plain numbers
+            value = _SimpleValue()
+            value._set_fast(0, _number_code(cls))
+            type.__setattr__(cls, "value", value)
         if meta is PyCSimpleType and not info.swapped and code in _SWAP_FORMATS:
             swapped_ns = dict(ns)
             swapped_ns["_swapped_"] = True
@@ -248,10 +254,28 @@ class _SimpleCData(_CData, metaclass=PyCSimpleType):
         return self.value
 
 
+_SIMPLE_VALUE = _SimpleCData.__dict__["value"]
+
+
+class _SimpleValue(_FieldBase):
+    """`value` of a simple type: the Rust base for plain numbers, else the
+    generic property above."""
+
+    __slots__ = ()
+
+    def _get(self, obj):
+        return _SIMPLE_VALUE.fget(obj)
+
+    def _set(self, obj, value):
+        _SIMPLE_VALUE.fset(obj, value)
+
+
 # ------------------------------------------------------ structs and unions
 
-class CField:
-    """A field descriptor, as CPython's CField."""
+class CField(_FieldBase):
+    """A field descriptor, as CPython's CField. The Rust base reads and
+    writes plain number fields itself (`_set_fast`); `_get` and `_set`
+    are everything else."""
 
     __slots__ = ("_offset", "_size", "_type", "_index", "_bits", "_name", "_anonymous")
 
@@ -263,10 +287,10 @@ class CField:
         self._index = index
         self._bits = bits  # (bit offset, bit size) or None
         self._anonymous = False  # named in its class's _anonymous_
+        if bits is None:
+            self._set_fast(offset, _number_code(tp))
 
-    def __get__(self, obj, cls=None):
-        if obj is None:
-            return self
+    def _get(self, obj):
         if _shadows:
             _sync_all()
         addr = _ADDR(obj) + self.offset
@@ -277,7 +301,7 @@ class CField:
             return _char_array_value(info, addr)
         return _cdata_get(self._type, addr, obj, self._index)
 
-    def __set__(self, obj, value):
+    def _set(self, obj, value):
         addr = _ADDR(obj) + self.offset
         if _shadows:
             _sync_all()
@@ -322,14 +346,21 @@ class CField:
     def type(self):
         return self._type
 
-    def __delete__(self, obj):
-        raise TypeError("can't delete attribute")
-
     def __repr__(self):
         if self._bits is not None:
             return "<Field type=%s, ofs=%d:%d, bits=%d>" % (
                 self._type.__name__, self.offset, self._bits[0], self._bits[1])
         return "<Field type=%s, ofs=%d, size=%d>" % (self._type.__name__, self.offset, self.size)
+
+
+def _number_code(tp):
+    """The code of a fundamental number type the Rust fast paths may read
+    and write directly (no subclass, no byte swapping), else None."""
+    info = _info_of(tp)
+    if (type(tp) is PyCSimpleType and info is not None and not info.swapped
+            and info.code in "bBhHiIlLqQnNfd?" and not _simple_instance(tp)):
+        return info.code
+    return None
 
 
 def _bitfield_order(info):

@@ -8,16 +8,25 @@
 //! type info).
 
 use std::ffi::{c_int, c_void, CString};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
+use super::fast::Plan;
 use crate::ffi::memory::{read, write};
 
-/// `_ctypes._CDataBase`: what makes `memoryview(c_int())` work.
-#[pyclass(name = "_CDataBase", subclass, unsendable, module = "_ctypes")]
-pub struct CDataBase;
+/// `_ctypes._CDataBase`: the Rust half of every ctypes instance. It holds
+/// what the hot paths read without going through Python: the address of
+/// the object's memory (`_b_addr_`) and, for function pointers, the call
+/// plan (`super::fast`). It also makes `memoryview(c_int())` work.
+#[pyclass(name = "_CDataBase", subclass, module = "_ctypes")]
+#[derive(Default)]
+pub struct CDataBase {
+    pub addr: u64,
+    pub plan: Option<Arc<Plan>>,
+}
 
 /// One export's storage, owned by the Py_buffer (`internal`).
 struct Export {
@@ -36,7 +45,18 @@ impl CDataBase {
         _args: &Bound<'_, pyo3::types::PyTuple>,
         _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> Self {
-        CDataBase
+        CDataBase::default()
+    }
+
+    /// The host address of the object's memory: what `addressof()` gives.
+    #[getter(_b_addr_)]
+    fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    #[setter(_b_addr_)]
+    fn set_addr(&mut self, addr: u64) {
+        self.addr = addr;
     }
 
     /// # Safety

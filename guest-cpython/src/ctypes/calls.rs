@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::buffer::CDataBase;
 use super::native::{bytes_like, decode_raw, prim_of};
 use crate::ffi::call::{invoke, Aggregate, CallSpec, ValueSpec};
 use crate::ffi::callback::{self, Handler};
@@ -88,8 +90,8 @@ impl Signature {
 /// A native function bound to a signature.
 #[pyclass(name = "Function", unsendable, frozen)]
 pub struct Function {
-    function: call::Function,
-    spec: Rc<CallSpec>,
+    pub(super) function: call::Function,
+    pub(super) spec: Rc<CallSpec>,
 }
 
 #[pymethods]
@@ -186,21 +188,17 @@ impl Handler for RawHandler {
             });
         }
         let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
-        match &self.spec.ret {
-            None => Ok(Vec::new()),
-            Some(ValueSpec::Prim(p)) => match encode(*p, &result)? {
-                Encoded::Bits(bits) => Ok(bits.to_le_bytes()[..(p.size as usize).min(8)].to_vec()),
-                Encoded::Bytes(bytes) => Ok(bytes),
-                Encoded::Temporary(_) => Err(PyTypeError::new_err(
-                    "a callback cannot return a string by value",
-                )),
-            },
-            Some(ValueSpec::Aggregate(a)) => {
-                let mut bytes = bytes_like(&result)?;
-                bytes.resize(a.layout.size as usize, 0);
-                Ok(bytes)
-            }
-        }
+        self.result_bytes(py, result).or_else(|err| {
+            // as CPython: reported with its own wording, and C gets zero
+            let size = self.spec.ret.as_ref().map_or(0, ValueSpec::size);
+            callback::report_unraisable(
+                py,
+                err,
+                "on converting result of ctypes callback function",
+                &self.target,
+            );
+            Ok(vec![0; size as usize])
+        })
     }
 
     fn target(&self, py: Python<'_>) -> Py<PyAny> {
@@ -214,6 +212,39 @@ impl Handler for RawHandler {
     fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.callable)?;
         visit.call(&self.target)
+    }
+}
+
+impl RawHandler {
+    /// The callback's Python result as C's result bytes.
+    fn result_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        mut result: Bound<'py, PyAny>,
+    ) -> PyResult<Vec<u8>> {
+        match &self.spec.ret {
+            None => Ok(Vec::new()),
+            Some(ValueSpec::Prim(p)) => match encode(*p, &result).or_else(|err| {
+                // a ctypes instance returned stands for its value
+                if result.is_instance_of::<CDataBase>() {
+                    result = result.getattr(intern!(py, "value"))?;
+                    encode(*p, &result)
+                } else {
+                    Err(err)
+                }
+            })? {
+                Encoded::Bits(bits) => Ok(bits.to_le_bytes()[..(p.size as usize).min(8)].to_vec()),
+                Encoded::Bytes(bytes) => Ok(bytes),
+                Encoded::Temporary(_) => Err(PyTypeError::new_err(
+                    "a callback cannot return a string by value",
+                )),
+            },
+            Some(ValueSpec::Aggregate(a)) => {
+                let mut bytes = bytes_like(&result)?;
+                bytes.resize(a.layout.size as usize, 0);
+                Ok(bytes)
+            }
+        }
     }
 }
 

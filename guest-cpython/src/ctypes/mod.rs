@@ -37,6 +37,7 @@
 
 mod buffer;
 mod calls;
+mod fast;
 mod native;
 
 #[pyo3::pymodule]
@@ -55,6 +56,8 @@ pub(crate) mod _ctypes {
     use super::calls::{
         _dlopen, _find_library, dlclose, dlsym, Callback, Function, Layout, Signature,
     };
+    #[pymodule_export]
+    use super::fast::{_fast_install, _fast_setup, _has_plan, _set_plan, CallPlan, FieldBase};
     #[pymodule_export]
     use super::native::{
         _copy, _fill, _load, _read, _store, _string_at, _write, _wstring_at, Block,

@@ -1,0 +1,368 @@
+//! The hot paths of `_ctypes` in Rust: calling a function pointer, and
+//! reading or writing a simple field (or a simple object's `value`).
+//!
+//! Each is a *plan* that the app-level Python computes once, when it has
+//! checked with ctypes' full rules that nothing but plain numbers is
+//! involved (fundamental simple types with their own `from_param`, no
+//! `errcheck`, no `paramflags`, no byte swapping), and that Rust then runs
+//! without entering Python. Anything the plan does not cover — another
+//! argument type, a keyword, a shadowed `from_buffer` object, a bool where
+//! an int was planned — falls back to the Python implementation, which
+//! gives the exact ctypes behaviour, errors included. Nothing is converted
+//! before the fallback is decided, so taking it has no side effect.
+//!
+//! A function pointer's call is CPython's `tp_call` slot of each
+//! `CFuncPtr` class, set here (`_fast_install`), as C ctypes' own
+//! `PyCFuncPtr_call` is: no Python frame and no bound method per call.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat, PyInt, PySet, PyTuple, PyType};
+
+use super::buffer::CDataBase;
+use super::calls::Function;
+use super::native::{decode_raw, prim_of};
+use crate::ffi::call::invoke;
+use crate::ffi::errors::OrRaise;
+use crate::ffi::prim::{decode_bits, encode, Kind, Prim};
+use crate::ffi::wit::memory;
+
+/// What app.py gives the fast paths to fall back on and to keep
+/// `from_buffer` shadows in step (see app.py's `_sync_all`).
+struct Hooks {
+    slow_call: Py<PyAny>,
+    shadows: Py<PySet>,
+    sync_all: Py<PyAny>,
+}
+
+thread_local! {
+    static HOOKS: RefCell<Option<Rc<Hooks>>> = const { RefCell::new(None) };
+}
+
+fn hooks() -> PyResult<Rc<Hooks>> {
+    HOOKS
+        .with(|h| h.borrow().clone())
+        .ok_or_else(|| PyValueError::new_err("_ctypes fast paths used before _fast_setup"))
+}
+
+/// Copy `from_buffer` shadows back and forth, as the Python paths do
+/// around every access, when there are any.
+fn sync_shadows(py: Python<'_>, hooks: &Hooks) -> PyResult<()> {
+    if hooks.shadows.bind(py).len() > 0 {
+        hooks.sync_all.call0(py)?;
+    }
+    Ok(())
+}
+
+/// Called once by app.py: the full Python call (`CFuncPtr.__call__`), and
+/// the shadow set and its synchroniser.
+#[pyfunction]
+pub fn _fast_setup(slow_call: Py<PyAny>, shadows: Py<PySet>, sync_all: Py<PyAny>) {
+    HOOKS.with(|h| {
+        *h.borrow_mut() = Some(Rc::new(Hooks {
+            slow_call,
+            shadows,
+            sync_all,
+        }))
+    });
+}
+
+/// Make calls of `cls`'s instances go through [`call_slot`]. app.py does
+/// this for every function pointer class that does not define its own
+/// `__call__` (the class's `__call__` attribute stays the Python one, which
+/// is also the fallback).
+#[pyfunction]
+pub fn _fast_install(cls: &Bound<'_, PyType>) -> PyResult<()> {
+    if !cls.is_subclass_of::<CDataBase>()? {
+        return Err(PyTypeError::new_err("not a ctypes type"));
+    }
+    let tp = cls.as_type_ptr();
+    // SAFETY: `tp` is a live heap type (it is a subclass of ours); setting
+    // a slot and announcing it with PyType_Modified is how the C API lets
+    // a slot change after creation.
+    unsafe {
+        (*tp).tp_call = Some(call_slot);
+        ffi::PyType_Modified(tp);
+    }
+    Ok(())
+}
+
+/// Set (or, with None, forget) a function pointer's call plan. app.py
+/// forgets it whenever `argtypes`, `restype` or `errcheck` change.
+#[pyfunction]
+pub fn _set_plan(obj: &Bound<'_, CDataBase>, plan: Option<&Bound<'_, CallPlan>>) {
+    obj.borrow_mut().plan = plan.map(|p| p.borrow().0.clone());
+}
+
+/// Whether `obj` has a call plan.
+#[pyfunction]
+pub fn _has_plan(obj: &Bound<'_, CDataBase>) -> bool {
+    obj.borrow().plan.is_some()
+}
+
+/// How one argument crosses when the plan applies.
+#[derive(Clone, Copy)]
+enum ArgPlan {
+    /// An argtype that is a fundamental integer or float type: an exact
+    /// `int` (or, for floats, `float` or `int`) as that C type.
+    Number(Prim),
+    /// No argtypes: an exact `int` as C `int`, if it fits 64 bits (ctypes'
+    /// own range check is the fallback's).
+    Int(Prim),
+}
+
+enum RetPlan {
+    Void,
+    Number(Prim),
+    /// `c_void_p`: an int, or None for NULL.
+    Pointer(Prim),
+}
+
+pub struct Plan {
+    function: Py<Function>,
+    args: Vec<ArgPlan>,
+    ret: RetPlan,
+    use_errno: bool,
+}
+
+/// A call plan, made by app.py after a call that took the full path.
+#[pyclass(name = "CallPlan", frozen, module = "_ctypes")]
+pub struct CallPlan(Arc<Plan>);
+
+const NUMBER_CODES: &str = "bBhHiIlLqQnNfd?";
+
+#[pymethods]
+impl CallPlan {
+    /// `args`: per argument an argtype's code, or None for "no argtypes:
+    /// C int"; `ret`: the restype's code or None for void.
+    #[new]
+    fn new(
+        function: Py<Function>,
+        args: Vec<Option<String>>,
+        ret: Option<&str>,
+        use_errno: bool,
+    ) -> PyResult<Self> {
+        let args = args
+            .iter()
+            .map(|code| match code {
+                Some(code) if NUMBER_CODES.contains(code.as_str()) => {
+                    Ok(ArgPlan::Number(prim_of(code)?))
+                }
+                None => Ok(ArgPlan::Int(prim_of("i")?)),
+                Some(code) => Err(PyValueError::new_err(format!(
+                    "no call plan for argument type {code:?}"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let ret = match ret {
+            None => RetPlan::Void,
+            Some("P") => RetPlan::Pointer(prim_of("P")?),
+            Some(code) if NUMBER_CODES.contains(code) => RetPlan::Number(prim_of(code)?),
+            Some(code) => {
+                return Err(PyValueError::new_err(format!(
+                    "no call plan for result type {code:?}"
+                )))
+            }
+        };
+        Ok(CallPlan(Arc::new(Plan {
+            function,
+            args,
+            ret,
+            use_errno,
+        })))
+    }
+}
+
+/// Whether `value` is what `plan` converts without Python.
+fn fits(plan: ArgPlan, value: &Bound<'_, PyAny>) -> bool {
+    match plan {
+        ArgPlan::Number(p) if p.kind == Kind::Float => {
+            value.is_exact_instance_of::<PyFloat>()
+                || (value.is_exact_instance_of::<PyInt>()
+                    && value.extract::<f64>().is_ok_and(f64::is_finite))
+        }
+        ArgPlan::Number(_) => value.is_exact_instance_of::<PyInt>(),
+        ArgPlan::Int(_) => {
+            value.is_exact_instance_of::<PyInt>()
+                && (value.extract::<i64>().is_ok() || value.extract::<u64>().is_ok())
+        }
+    }
+}
+
+/// Run `plan` with `args`, or None when the arguments are not the plan's.
+fn run_plan<'py>(
+    py: Python<'py>,
+    hooks: &Hooks,
+    plan: &Plan,
+    args: &Bound<'py, PyTuple>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if args.len() != plan.args.len() {
+        return Ok(None);
+    }
+    for (index, arg) in plan.args.iter().enumerate() {
+        if !fits(*arg, &args.get_borrowed_item(index)?.to_owned()) {
+            return Ok(None);
+        }
+    }
+    let function = plan.function.borrow(py);
+    let spec = &function.spec;
+    let mut buffer = spec.buffer();
+    for (index, arg) in plan.args.iter().enumerate() {
+        let (ArgPlan::Number(p) | ArgPlan::Int(p)) = *arg;
+        let value = args.get_borrowed_item(index)?;
+        buffer.put(spec.offsets[index], p, encode(p, &value)?);
+    }
+    sync_shadows(py, hooks)?;
+    // Only use_errno functions touch ctypes' private errno copy.
+    let saved = crate::ffi::errno();
+    let returned = invoke(py, &function.function, buffer);
+    if !plan.use_errno {
+        crate::ffi::set_errno(saved);
+    }
+    let returned = returned?;
+    sync_shadows(py, hooks)?;
+    Ok(Some(match plan.ret {
+        RetPlan::Void => py.None().into_bound(py),
+        RetPlan::Number(p) => decode_raw(py, p, &returned.value.to_le_bytes())?,
+        RetPlan::Pointer(_) if returned.value == 0 => py.None().into_bound(py),
+        RetPlan::Pointer(p) => decode_raw(py, p, &returned.value.to_le_bytes())?,
+    }))
+}
+
+fn call<'py>(
+    py: Python<'py>,
+    slf: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let hooks = hooks()?;
+    let no_keywords = kwargs.is_none_or(|k| k.is_empty());
+    if no_keywords {
+        let plan = slf
+            .cast::<CDataBase>()
+            .ok()
+            .and_then(|data| data.borrow().plan.clone());
+        if let Some(plan) = plan {
+            if let Some(result) = run_plan(py, &hooks, &plan, args)? {
+                return Ok(result);
+            }
+        }
+    }
+    let mut full = Vec::with_capacity(args.len() + 1);
+    full.push(slf.clone());
+    full.extend(args.iter());
+    hooks
+        .slow_call
+        .bind(py)
+        .call(PyTuple::new(py, full)?, kwargs)
+}
+
+/// `tp_call` of function pointer classes.
+unsafe extern "C" fn call_slot(
+    slf: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: the interpreter calls tp_call attached to it, with a live
+    // object, a tuple of positional arguments and a dict or NULL.
+    let py = unsafe { Python::assume_attached() };
+    let (slf, args, kwargs) = unsafe {
+        (
+            Bound::from_borrowed_ptr(py, slf),
+            Bound::from_borrowed_ptr(py, args).cast_into_unchecked::<PyTuple>(),
+            Bound::from_borrowed_ptr_or_opt(py, kwargs).map(|k| k.cast_into_unchecked::<PyDict>()),
+        )
+    };
+    match call(py, &slf, &args, kwargs.as_ref()) {
+        Ok(result) => result.into_ptr(),
+        Err(err) => {
+            err.restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The Rust base of `CField` (and of the `value` of simple types): a data
+/// descriptor whose plan, when app.py set one, reads and writes a plain
+/// number at the owner's address plus an offset. Everything else goes to
+/// the subclass's `_get(obj)` / `_set(obj, value)`.
+#[pyclass(name = "_FieldBase", subclass, module = "_ctypes")]
+#[derive(Default)]
+pub struct FieldBase {
+    fast: Option<(u64, Prim)>,
+}
+
+#[pymethods]
+impl FieldBase {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        FieldBase::default()
+    }
+
+    /// Plan the field as the number type `code` at `offset` (None: no plan).
+    fn _set_fast(&mut self, offset: u64, code: Option<&str>) -> PyResult<()> {
+        self.fast = match code {
+            Some(code) if NUMBER_CODES.contains(code) => Some((offset, prim_of(code)?)),
+            Some(code) => {
+                return Err(PyValueError::new_err(format!(
+                    "no field plan for type {code:?}"
+                )))
+            }
+            None => None,
+        };
+        Ok(())
+    }
+
+    fn __get__<'py>(
+        slf: &Bound<'py, Self>,
+        obj: Option<&Bound<'py, PyAny>>,
+        _owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let Some(obj) = obj.filter(|o| !o.is_none()) else {
+            return Ok(slf.clone().into_any());
+        };
+        if let (Some((offset, p)), Ok(data)) = (slf.borrow().fast, obj.cast::<CDataBase>()) {
+            let hooks = hooks()?;
+            if hooks.shadows.bind(py).len() == 0 {
+                let addr = data.borrow().addr.wrapping_add(offset);
+                return decode_bits(py, p, memory::load(addr, p.scalar).or_raise(py)?);
+            }
+        }
+        slf.call_method1(intern!(py, "_get"), (obj,))
+    }
+
+    fn __set__(
+        slf: &Bound<'_, Self>,
+        obj: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        if let (Some((offset, p)), Ok(data)) = (slf.borrow().fast, obj.cast::<CDataBase>()) {
+            if fits(ArgPlan::Number(p), value) {
+                let hooks = hooks()?;
+                if hooks.shadows.bind(py).len() == 0 {
+                    let addr = data.borrow().addr.wrapping_add(offset);
+                    let bits = match encode(p, value)? {
+                        crate::ffi::prim::Encoded::Bits(bits) => bits,
+                        _ => return Err(PyTypeError::new_err("not a number type")),
+                    };
+                    return memory::store(addr, p.scalar, bits).or_raise(py);
+                }
+            }
+        }
+        slf.call_method1(intern!(py, "_set"), (obj, value))
+            .map(drop)
+    }
+
+    fn __delete__(&self, _obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err("can't delete attribute"))
+    }
+}
