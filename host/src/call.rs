@@ -6,6 +6,7 @@
 //! touch it.
 
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use libffi::middle::{Cif, Type};
@@ -415,13 +416,87 @@ impl Staging<'_> {
         }
     }
 
-    fn into_owned(self) -> Vec<u128> {
+    /// Move the staged (and relocated) arguments where a coroutine can
+    /// own them. Only a borrowed buffer moves, and it holds no relocated
+    /// pointer (a call with scratch is staged on the heap).
+    fn into_staged(self, retain: bool) -> Staged {
         match self {
+            Staging::Borrowed(bytes) if bytes.len() <= STACK_WORDS * 16 => {
+                let mut words = [MaybeUninit::<u128>::uninit(); STACK_WORDS];
+                // SAFETY: `bytes.len()` bytes fit in the array.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        bytes.as_ptr(),
+                        words.as_mut_ptr().cast::<u8>(),
+                        bytes.len(),
+                    )
+                };
+                Staged::Inline(words)
+            }
             Staging::Borrowed(bytes) => match Staging::owned(bytes) {
-                Staging::Owned(words, _) => words,
+                Staging::Owned(words, _) => Staged::Heap { words, retain },
                 Staging::Borrowed(_) => unreachable!(),
             },
-            Staging::Owned(words, _) => words,
+            Staging::Owned(words, _) => Staged::Heap { words, retain },
+        }
+    }
+}
+
+/// A call's arguments owned by the coroutine it runs on: inline when they
+/// fit (nothing to allocate per call), else on the heap, kept after the call
+/// when they hold scratch a result may point into (see `retain_scratch`).
+pub(crate) enum Staged {
+    Inline([MaybeUninit<u128>; STACK_WORDS]),
+    Heap { words: Vec<u128>, retain: bool },
+}
+
+impl Staged {
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+        match self {
+            Staged::Inline(words) => words.as_mut_ptr().cast(),
+            Staged::Heap { words, .. } => words.as_mut_ptr().cast(),
+        }
+    }
+
+    /// After the call: keep the scratch if there is any.
+    pub(crate) fn finish(self) {
+        if let Staged::Heap {
+            words,
+            retain: true,
+        } = self
+        {
+            retain_scratch(words);
+        }
+    }
+}
+
+/// A call's result buffer: inline unless the result is big.
+pub(crate) enum RetWords {
+    Inline([u128; STACK_RESULT_WORDS]),
+    Heap(Vec<u128>),
+}
+
+impl RetWords {
+    pub(crate) fn new(sig: &Prepared) -> RetWords {
+        let words = sig.ret.buffer_size().div_ceil(16);
+        if words <= STACK_RESULT_WORDS {
+            RetWords::Inline([0; STACK_RESULT_WORDS])
+        } else {
+            RetWords::Heap(vec![0; words])
+        }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u128 {
+        match self {
+            RetWords::Inline(words) => words.as_mut_ptr(),
+            RetWords::Heap(words) => words.as_mut_ptr(),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u128] {
+        match self {
+            RetWords::Inline(words) => words,
+            RetWords::Heap(words) => words,
         }
     }
 }
@@ -689,9 +764,10 @@ impl HostState {
                 function.name.clone(),
                 function.guard.clone(),
             );
-            let step =
-                self.callbacks
-                    .start(sig.clone(), address, name, staging.into_owned(), errno);
+            let staged = staging.into_staged(!relocations.is_empty());
+            let step = self
+                .callbacks
+                .start(sig.clone(), address, name, staged, errno);
             self.memory.hold_freed(self.callbacks.in_flight());
             if let (Some(guard), Ok(Step::Done(done))) = (&guard, &step) {
                 let args = ArgView {
@@ -702,15 +778,7 @@ impl HostState {
             }
             return self.note_crash(step);
         }
-        let ret_words = sig.ret.buffer_size().div_ceil(16);
-        let mut stack_ret = [0u128; STACK_RESULT_WORDS];
-        let mut heap_ret = Vec::new();
-        let ret: &mut [u128] = if ret_words <= STACK_RESULT_WORDS {
-            &mut stack_ret[..ret_words]
-        } else {
-            heap_ret.resize(ret_words, 0);
-            &mut heap_ret
-        };
+        let mut ret = RetWords::new(sig);
         // SAFETY: `relocate` checked the buffer against the signature; `ret`
         // is sized for its result.
         let outcome = unsafe {
@@ -722,6 +790,7 @@ impl HostState {
                 errno,
             )
         };
+        let ret = ret.as_slice();
         if let Staging::Owned(words, _) = staging {
             if !relocations.is_empty() {
                 // Strings passed by value: a result may point into them.

@@ -24,7 +24,9 @@ use wasmtime::component::Resource;
 
 use crate::bindings::wasmffi::ffi::call::HostCallback;
 use crate::bindings::{FfiError, Scalar};
-use crate::call::{call_native, crash_report, finish, Prepared, Return, Signature, Step};
+use crate::call::{
+    call_native, crash_report, finish, Prepared, RetWords, Return, Signature, Staged, Step,
+};
 use crate::memory::scalar_bits;
 use crate::state::HostState;
 
@@ -92,7 +94,7 @@ impl Bytes {
 }
 /// What a finished native call produces: its result words and errno, or
 /// the signal that crashed it.
-type Finished = (Vec<u128>, Result<i32, i32>);
+type Finished = (RetWords, Result<i32, i32>);
 
 type NativeCall = Coroutine<Reply, Request, Finished, DefaultStack>;
 
@@ -214,7 +216,7 @@ impl Callbacks {
         sig: Arc<Prepared>,
         address: u64,
         name: Arc<str>,
-        mut staged: Vec<u128>,
+        mut staged: Staged,
         errno: Option<i32>,
     ) -> Result<Step, FfiError> {
         self.check_thread()?;
@@ -233,20 +235,20 @@ impl Callbacks {
         let call =
             Coroutine::with_stack(stack, move |yielder: &Yielder<Reply, Request>, _: Reply| {
                 ACTIVE.with(|a| a.borrow_mut().push(yielder as *const _));
-                let mut ret = vec![0u128; call_sig.ret.buffer_size().div_ceil(16)];
-                // SAFETY: `staged` was checked against `call_sig` by `stage`, and
-                // `ret` is sized for its result.
+                let mut ret = RetWords::new(&call_sig);
+                // SAFETY: `staged` was checked against `call_sig` and
+                // relocated where it now lies, and `ret` is sized for its result.
                 let outcome = unsafe {
                     call_native(
                         &call_sig,
                         address,
-                        staged.as_mut_ptr().cast(),
+                        staged.as_mut_ptr(),
                         ret.as_mut_ptr(),
                         errno,
                     )
                 };
                 ACTIVE.with(|a| a.borrow_mut().pop());
-                crate::call::retain_scratch(staged);
+                staged.finish();
                 (ret, outcome)
             });
         self.drive(call, sig, name, Bytes::zeroed(0))
@@ -278,7 +280,7 @@ impl Callbacks {
                     self.stacks.push(call.into_stack());
                 }
                 match outcome {
-                    Ok(errno) => Ok(Step::Done(finish(&sig, &ret, errno))),
+                    Ok(errno) => Ok(Step::Done(finish(&sig, ret.as_slice(), errno))),
                     Err(signal) => Err(FfiError::Crashed(crash_report(&name, signal))),
                 }
             }

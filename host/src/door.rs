@@ -216,9 +216,9 @@ fn invoke(
     }
     let data = args.data.as_le_slice(&store);
     let mut stack = [MaybeUninit::<u128>::uninit(); STACK_WORDS];
-    let on_stack = args.relocations.is_empty()
-        && state.callbacks.live() == 0
-        && data.len() <= STACK_WORDS * 16;
+    // A call that may call back moves this onto its coroutine (no pointer
+    // into it exists without relocations).
+    let on_stack = args.relocations.is_empty() && data.len() <= STACK_WORDS * 16;
     let staging = if on_stack {
         // SAFETY: `data.len()` bytes of the stack buffer, written before
         // they are read; u128 storage keeps the slots 16-byte aligned.
