@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyInt, PyString};
 
 use super::_rawffi::StructLayoutObj;
 use crate::ffi::call::{check_usable, ArgBuffer, CallSpec, Returned, ValueSpec};
@@ -62,12 +62,16 @@ fn at_argument(py: Python<'_>, index: usize, err: PyErr) -> PyErr {
     PyTypeError::new_err(format!("argument {}: {message}", index + 1))
 }
 
-pub fn pack_call(
-    py: Python<'_>,
+/// Pack a call's arguments (a tuple's items, or a vectorcall's array).
+pub fn pack_call<'py, A>(
+    py: Python<'py>,
     spec: &CallSpec,
     shapes: &[Option<Py<PyAny>>],
-    args: &Bound<'_, PyTuple>,
-) -> PyResult<ArgBuffer> {
+    args: impl ExactSizeIterator<Item = A>,
+) -> PyResult<ArgBuffer>
+where
+    A: std::ops::Deref<Target = Bound<'py, PyAny>>,
+{
     if args.len() != spec.args.len() {
         return Err(PyTypeError::new_err(format!(
             "this function takes {} argument{} ({} given)",
@@ -77,11 +81,12 @@ pub fn pack_call(
         )));
     }
     let mut buffer = spec.buffer();
-    for (index, (arg, ty)) in args.iter().zip(&spec.args).enumerate() {
+    for (index, (arg, ty)) in args.zip(&spec.args).enumerate() {
+        let arg: &Bound<'py, PyAny> = &arg;
         let offset = spec.offsets[index];
         match ty {
             ValueSpec::Prim(prim) => {
-                let value = encode(*prim, &arg).map_err(|e| at_argument(py, index, e))?;
+                let value = encode(*prim, arg).map_err(|e| at_argument(py, index, e))?;
                 buffer.put(offset, *prim, value);
             }
             ValueSpec::Aggregate(aggregate) => {
@@ -105,7 +110,7 @@ pub fn pack_call(
                             "argument {}: expected a {} instance, not {}",
                             index + 1,
                             shape.map_or("struct".to_owned(), |s| type_name(s.bind(py))),
-                            type_name(&arg)
+                            type_name(arg)
                         ))
                     })?;
                     memory::read(py, address, size)?

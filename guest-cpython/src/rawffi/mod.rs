@@ -15,7 +15,7 @@ pub(crate) mod _rawffi {
     use pyo3::prelude::*;
     use pyo3::types::code::PyCodeInput;
     use pyo3::types::{PyBytes, PyCode, PyCodeMethods, PyDict, PyList, PyString, PyTuple};
-    use pyo3::{PyTraverseError, PyVisit};
+    use pyo3::{ffi, PyTraverseError, PyVisit};
 
     use super::convert::{pack_call, parse_spec, unpack_result, SpecSource};
     use crate::ffi::call::{Aggregate, CallSpec, NoThreads, ValueSpec};
@@ -268,17 +268,12 @@ pub(crate) mod _rawffi {
             argtypes: &Bound<'_, PyAny>,
             restype: &Bound<'_, PyAny>,
             variadic: Option<u32>,
-        ) -> PyResult<FuncPtr> {
-            let (spec, arg_shapes, ret_shape) = FuncPtr::build(py, argtypes, restype, variadic)?;
+        ) -> PyResult<Py<FuncPtr>> {
+            let unbound = FuncPtr::build(py, argtypes, restype, variadic)?;
             let function =
-                call::Function::bind(&self.lib, utf8(name, NO_SURROGATES)?, &spec.signature)
+                call::Function::bind(&self.lib, utf8(name, NO_SURROGATES)?, &unbound.0.signature)
                     .or_raise(py)?;
-            Ok(FuncPtr {
-                function: NoThreads(function),
-                spec: NoThreads(spec),
-                arg_shapes,
-                ret_shape,
-            })
+            Ok(FuncPtr::new_bound(py, function, unbound)?.unbind())
         }
 
         fn getaddressindll(&self, py: Python<'_>, name: &Bound<'_, PyString>) -> PyResult<u64> {
@@ -297,15 +292,136 @@ pub(crate) mod _rawffi {
     /// A native function: an address, a prepared signature, and how to turn
     /// Python values into arguments and the result back.
     ///
+    /// Called through CPython's vectorcall protocol (PEP 590, see
+    /// [`enable_vectorcall`]): no argument tuple is built per call.
+    ///
     /// Not `unsendable`: the guest has no threads ([`NoThreads`]), and PyO3's
     /// thread check on every call is a measurable part of a call's cost.
     #[pyclass(name = "FuncPtr")]
     struct FuncPtr {
+        /// CPython reads this at `tp_vectorcall_offset` in the object.
+        vectorcall: ffi::vectorcallfunc,
         function: NoThreads<call::Function>,
         spec: NoThreads<CallSpec>,
         /// Shapes of struct arguments/result, for by-value conversion.
         arg_shapes: Vec<Option<Py<PyAny>>>,
         ret_shape: Option<Py<PyAny>>,
+    }
+
+    fn no_keywords() -> PyErr {
+        PyTypeError::new_err("native functions take no keyword arguments")
+    }
+
+    impl FuncPtr {
+        fn new_bound<'py>(
+            py: Python<'py>,
+            function: call::Function,
+            (spec, arg_shapes, ret_shape): Unbound,
+        ) -> PyResult<Bound<'py, FuncPtr>> {
+            let f = Bound::new(py, FuncPtr::unbound(function, spec, arg_shapes, ret_shape))?;
+            enable_vectorcall(&f);
+            Ok(f)
+        }
+
+        fn unbound(
+            function: call::Function,
+            spec: CallSpec,
+            arg_shapes: Vec<Option<Py<PyAny>>>,
+            ret_shape: Option<Py<PyAny>>,
+        ) -> FuncPtr {
+            FuncPtr {
+                vectorcall: funcptr_vectorcall(),
+                function: NoThreads(function),
+                spec: NoThreads(spec),
+                arg_shapes,
+                ret_shape,
+            }
+        }
+
+        fn call<'py, A>(
+            &self,
+            py: Python<'py>,
+            args: impl ExactSizeIterator<Item = A>,
+        ) -> PyResult<Bound<'py, PyAny>>
+        where
+            A: std::ops::Deref<Target = Bound<'py, PyAny>>,
+        {
+            let buffer = pack_call(py, &self.spec, &self.arg_shapes, args)?;
+            let returned = crate::ffi::call::invoke(py, &self.function, buffer)?;
+            unpack_result(py, &self.spec, self.ret_shape.as_ref(), returned)
+        }
+    }
+
+    /// Whether `FuncPtr`'s type calls its instances through `vectorcall`.
+    static VECTORCALL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    /// Point `FuncPtr`'s type at the `vectorcall` field of its instances
+    /// (PyO3 has no vectorcall support). Its offset is only known from an
+    /// instance, so the first one sets it; until then calls go through
+    /// `tp_call`, which reaches the same code. Python subclasses (mutable
+    /// types) do not inherit the flag, so a `__call__` they define wins.
+    fn enable_vectorcall(f: &Bound<'_, FuncPtr>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if VECTORCALL.load(Relaxed) || !f.is_exact_instance_of::<FuncPtr>() {
+            return;
+        }
+        let field = &f.borrow().vectorcall as *const ffi::vectorcallfunc as isize;
+        let offset = field - f.as_ptr() as isize;
+        let tp = <FuncPtr as pyo3::PyTypeInfo>::type_object_raw(f.py());
+        // SAFETY: the type object of a class whose every instance holds a
+        // valid function at `offset`; attached to the interpreter.
+        unsafe {
+            (*tp).tp_vectorcall_offset = offset as ffi::Py_ssize_t;
+            (*tp).tp_flags |= ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+            ffi::PyType_Modified(tp);
+        }
+        VECTORCALL.store(true, Relaxed);
+    }
+
+    fn funcptr_vectorcall() -> ffi::vectorcallfunc {
+        let f = pyo3::impl_::trampoline::get_trampoline_function!(
+            fastcall_cfunction_with_keywords,
+            vectorcall_impl
+        );
+        // SAFETY: the same C signature but for the count's signedness
+        // (`size_t nargsf` against `Py_ssize_t nargs`); `vectorcall_impl`
+        // reads it as `nargsf`.
+        unsafe {
+            std::mem::transmute::<
+                unsafe extern "C" fn(
+                    *mut ffi::PyObject,
+                    *const *mut ffi::PyObject,
+                    ffi::Py_ssize_t,
+                    *mut ffi::PyObject,
+                ) -> *mut ffi::PyObject,
+                ffi::vectorcallfunc,
+            >(f)
+        }
+    }
+
+    /// A call of a `FuncPtr` by vectorcall, inside PyO3's trampoline
+    /// (attached, panics and errors turned into exceptions).
+    unsafe fn vectorcall_impl(
+        py: Python<'_>,
+        callable: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargsf: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+    ) -> PyResult<*mut ffi::PyObject> {
+        // SAFETY: CPython passes the callable, `nargs` arguments (plus the
+        // PY_VECTORCALL_ARGUMENTS_OFFSET flag in `nargsf`) and a tuple of
+        // keyword names or NULL, all borrowed for the call.
+        unsafe {
+            let nargs = ffi::PyVectorcall_NARGS(nargsf as usize) as usize;
+            if !kwnames.is_null() && ffi::PyTuple_GET_SIZE(kwnames) > 0 {
+                return Err(no_keywords());
+            }
+            let callable = pyo3::Borrowed::from_ptr(py, callable);
+            let this = callable.cast::<FuncPtr>()?.try_borrow()?;
+            let args = std::slice::from_raw_parts(args, nargs);
+            let args = args.iter().map(|&a| pyo3::Borrowed::from_ptr(py, a));
+            Ok(this.call(py, args)?.into_ptr())
+        }
     }
 
     /// The parts of a FuncPtr that do not depend on its address.
@@ -351,29 +467,21 @@ pub(crate) mod _rawffi {
         ) -> PyResult<Self> {
             let (spec, arg_shapes, ret_shape) = FuncPtr::build(py, argtypes, restype, variadic)?;
             let function = call::Function::from_address(address, &spec.signature).or_raise(py)?;
-            Ok(FuncPtr {
-                function: NoThreads(function),
-                spec: NoThreads(spec),
-                arg_shapes,
-                ret_shape,
-            })
+            Ok(FuncPtr::unbound(function, spec, arg_shapes, ret_shape))
         }
 
+        /// The slow way in: `tp_call`, until [`enable_vectorcall`] has run.
         #[pyo3(signature = (*args, **kwargs))]
         fn __call__<'py>(
-            &self,
-            py: Python<'py>,
+            slf: &Bound<'py, Self>,
             args: &Bound<'py, PyTuple>,
             kwargs: Option<&Bound<'py, PyDict>>,
         ) -> PyResult<Bound<'py, PyAny>> {
             if kwargs.is_some_and(|k| !k.is_empty()) {
-                return Err(PyTypeError::new_err(
-                    "native functions take no keyword arguments",
-                ));
+                return Err(no_keywords());
             }
-            let buffer = pack_call(py, &self.spec, &self.arg_shapes, args)?;
-            let returned = crate::ffi::call::invoke(py, &self.function, buffer)?;
-            unpack_result(py, &self.spec, self.ret_shape.as_ref(), returned)
+            enable_vectorcall(slf);
+            slf.borrow().call(slf.py(), args.iter_borrowed())
         }
 
         #[getter]
