@@ -40,6 +40,7 @@ mod sqlite;
 mod sqlite_budget;
 mod sqlite_guard;
 mod sqlite_vfs;
+mod staging;
 mod state;
 mod types;
 mod worker;
