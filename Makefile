@@ -9,11 +9,11 @@ demo: setup
 	cargo run --release -- run --allow-lib libc.so.6 --allow-lib libm.so.6 examples/libm_demo.py
 
 # The whole test suite: unit tests and Python programs run in the guest
-# against real native libraries; then the same suite against the CPython
-# guest (issue 11), which replaces RustPython.
+# (CPython) against real native libraries; then the same suite against the
+# RustPython guest, which CPython replaces (issue 11).
 test: setup
 	cargo nextest run --release --no-fail-fast
-	WASMFFI_GUEST=cpython cargo nextest run --release --no-fail-fast
+	WASMFFI_GUEST=rustpython cargo nextest run --release --no-fail-fast
 
 # Side by side with CPython's ctypes on this machine (not a test).
 bench: setup

@@ -1,6 +1,7 @@
-//! The CPython guest (`--guest cpython`, guest-cpython/): its runtime, its
+//! The CPython guest (the default, guest-cpython/): its runtime, its
 //! read-only standard library, and how a run chooses its interpreter. The
-//! rest of the suite runs against it with `WASMFFI_GUEST=cpython`.
+//! rest of the suite runs against it too (and against RustPython with
+//! `WASMFFI_GUEST=rustpython`).
 
 mod common;
 

@@ -2,8 +2,8 @@
 //! libraries.
 //!
 //! The guest is a Python interpreter compiled to a `wasm32-wasip2` component:
-//! RustPython by default, CPython 3.11 with [`Guest::CPython`]
-//! ([`Runtime::with_guest`], or `$WASMFFI_GUEST=cpython`), which replaces it.
+//! CPython 3.11 by default; RustPython, which it replaces, with
+//! [`Guest::RustPython`] ([`Runtime::with_guest`], or `$WASMFFI_GUEST=rustpython`).
 //! The only door between it and native code is the WIT package in `wit/`,
 //! implemented here one interface per module. Embed it like this:
 //!

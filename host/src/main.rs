@@ -108,9 +108,8 @@ struct RunArgs {
     /// Set an environment variable in the guest.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
-    /// The Python interpreter: rustpython (the default for now) or cpython
-    /// (3.11; its modules are being ported, see guest-cpython/README.md).
-    /// Also `$WASMFFI_GUEST`.
+    /// The Python interpreter: cpython (3.11, the default) or rustpython
+    /// (which it replaces). Also `$WASMFFI_GUEST`.
     #[arg(long = "guest", value_name = "NAME")]
     guest: Option<wasmffi::Guest>,
     #[command(flatten)]
