@@ -342,19 +342,6 @@ def _value_set(info, addr, value):
 
 # ------------------------------------------------------ instance machinery
 
-def _new_instance(cls, addr, block, base=None, index=0):
-    # slot setters, not setattr: a subclass may define __setattr__
-    self = _CDataBase.__new__(cls)
-    _S_ADDR(self, addr)
-    _S_BLOCK(self, block)
-    _S_BASE(self, base)
-    _S_INDEX(self, index)
-    _S_OBJECTS(self, None)
-    _S_HIDDEN(self, None)
-    _S_SIZE(self, None)
-    return self
-
-
 def _alloc_instance(cls):
     info = _need_info(cls)
     info.final = True
@@ -435,9 +422,9 @@ def _cdata_set(dst, tp, addr, value, index, size=None):
 
 
 class _CData(_CDataBase):
-    # _b_addr_ is the Rust base's (its hot paths read it)
-    __slots__ = ("_b_block_", "_b_base_", "_b_index_", "_objects",
-                 "_b_hidden_", "_b_size_", "__weakref__")
+    # the instance's state (_b_addr_, _b_base_, _objects, ...) is the
+    # Rust base's: its hot paths read it
+    __slots__ = ("__weakref__",)
     __hash__ = None
 
     def __new__(cls, *args, **kw):

@@ -127,7 +127,11 @@ class Array(_CData, metaclass=PyCArrayType):
             raise IndexError("invalid index")
         return index
 
-    def __getitem__(self, index):
+    # items that are plain numbers in Rust (fast.rs), the rest here
+    __getitem__ = _CDataBase._item_get
+    __setitem__ = _CDataBase._item_set
+
+    def _getitem(self, index):
         info = _info_of(self)
         if isinstance(index, slice):
             items = [self[i] for i in range(*index.indices(info.length))]
@@ -143,7 +147,7 @@ class Array(_CData, metaclass=PyCArrayType):
             _sync_all()
         return _cdata_get(info.proto, _ADDR(self) + index * size, self, index)
 
-    def __setitem__(self, index, value):
+    def _setitem(self, index, value):
         info = _info_of(self)
         if isinstance(index, slice):
             indices = range(*index.indices(info.length))

@@ -275,7 +275,7 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
         if restype is not None and (rinfo is None or rinfo.kind != "simple"):
             raise TypeError("invalid result type for callback function")
         sig = _signature([_desc(_need_info(t)) for t in argtypes], _ret_desc(restype), None)
-        thunk = Callback(sig, _make_thunk(argtypes, restype, first), first)
+        thunk = Callback(sig, *_make_thunk(argtypes, restype, first), first)
         d["_fp_thunk"] = thunk
         d["_fp_callable"] = first
         _store(_ADDR(self), "P", thunk.address)
@@ -499,13 +499,24 @@ def _build_callargs(paramflags, argtypes, args, kw):
 
 
 def _make_thunk(argtypes, restype, func):
-    """The Python side of a callback: raw C arguments to what CPython's
-    ctypes hands the function, and its result back."""
-    if all(_number_code(t) is not None for t in argtypes) and (
-            restype is None or _number_code(restype) is not None):
-        # plain numbers both ways: Rust's raw values are ctypes' (calls.rs
-        # turns a ctypes instance returned into its value)
-        return func
+    """The Python side of a callback, and the argument types Rust makes
+    instances of: (callable, holders). When every argument is a plain
+    number or a pointer and the result a number (or void), the callable is
+    the user's function itself and `holders` names, per argument, the
+    pointer type Rust makes an instance of over the argument's bytes (None:
+    the number as it is); calls.rs turns a ctypes instance returned into
+    its value. Otherwise the callable converts in Python."""
+    if restype is None or _number_code(restype) is not None:
+        holders = []
+        for t in argtypes:
+            if _number_code(t) is not None:
+                holders.append(None)
+            elif type(t) is PyCPointerType and _need_info(t).proto is not None:
+                holders.append((t, _need_info(t).align))
+            else:
+                break
+        else:
+            return func, holders
     convs = []
     for t in argtypes:
         info = _need_info(t)
@@ -532,7 +543,7 @@ def _make_thunk(argtypes, restype, func):
             return id(result)
         return result
 
-    return thunk
+    return thunk, None
 
 
 _direct_keep = []
@@ -706,6 +717,18 @@ class _UtilFinder:
 if _UtilFinder not in _sys.meta_path:
     _sys.meta_path.insert(0, _UtilFinder)
 
-_fast_setup(CFuncPtr.__call__, _shadows, _sync_all)
+def _elem_plan(cls):
+    """For fast.rs: an array or pointer type's (item size, item code,
+    array length or None) when its items are plain numbers, else None."""
+    info = _info_of(cls)
+    if info is None or info.kind not in ("array", "pointer") or info.proto is None:
+        return None
+    code = _number_code(info.proto)
+    if code is None:
+        return None
+    return _need_info(info.proto).size, code, info.length if info.kind == "array" else None
+
+
+_fast_setup(CFuncPtr.__call__, _shadows, _sync_all, _elem_plan)
 _fast_install(CFuncPtr)
 _bootstrapping = False

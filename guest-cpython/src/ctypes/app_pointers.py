@@ -24,6 +24,7 @@ class PyCPointerType(_CDataType):
             raise TypeError("_type_ must have storage info")
         _need_info(cls).proto = tp
         type.__setattr__(cls, "_type_", tp)
+        _forget_elem(cls)
 
     def from_param(cls, value):
         if value is None:
@@ -74,7 +75,11 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         _keep_ref(self, 1, value)
         _keep_ref(self, 0, _container_objects(value))
 
-    def __getitem__(self, index):
+    # items that are plain numbers in Rust (fast.rs), the rest here
+    __getitem__ = _CDataBase._item_get
+    __setitem__ = _CDataBase._item_set
+
+    def _getitem(self, index):
         proto = self._proto()
         size = _need_info(proto).size
         if isinstance(index, slice):
@@ -100,7 +105,7 @@ class _Pointer(_CData, metaclass=PyCPointerType):
         index = _index(index)
         return _cdata_get(proto, addr + index * size, self, index)
 
-    def __setitem__(self, index, value):
+    def _setitem(self, index, value):
         proto = self._proto()
         addr = _load(_ADDR(self), "P")
         if not addr:

@@ -12,11 +12,11 @@ use std::rc::Rc;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::buffer::CDataBase;
-use super::native::{bytes_like, decode_raw, prim_of};
+use super::buffer::{_new_instance, CDataBase};
+use super::native::{bytes_like, decode_raw, prim_of, Block};
 use crate::ffi::call::{invoke, Aggregate, CallSpec, ValueSpec};
 use crate::ffi::callback::{self, Handler};
 use crate::ffi::errors::OrRaise;
@@ -172,6 +172,9 @@ struct RawHandler {
     callable: Py<PyAny>,
     target: Py<PyAny>,
     spec: Rc<CallSpec>,
+    /// Per argument: the pointer type an instance is made of over the
+    /// argument's bytes, with its alignment (None: the raw value).
+    holders: Vec<Option<(Py<PyType>, u32)>>,
 }
 
 impl Handler for RawHandler {
@@ -182,9 +185,22 @@ impl Handler for RawHandler {
             let bytes = packed
                 .get(offset..offset + ty.size() as usize)
                 .ok_or_else(|| PyValueError::new_err("callback arguments too short"))?;
-            args.push(match ty {
-                ValueSpec::Prim(p) => decode_raw(py, *p, bytes)?,
-                ValueSpec::Aggregate(_) => PyBytes::new(py, bytes).into_any(),
+            args.push(match (ty, self.holders.get(index)) {
+                (_, Some(Some((cls, align)))) => {
+                    let block = Block::holding_bytes(py, bytes, *align)?;
+                    let addr = block.addr;
+                    let block = Py::new(py, block)?;
+                    _new_instance(
+                        cls.bind(py),
+                        addr,
+                        Some(block.into_bound(py).into_any()),
+                        None,
+                        0,
+                    )?
+                    .into_any()
+                }
+                (ValueSpec::Prim(p), _) => decode_raw(py, *p, bytes)?,
+                (ValueSpec::Aggregate(_), _) => PyBytes::new(py, bytes).into_any(),
             });
         }
         let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
@@ -211,7 +227,11 @@ impl Handler for RawHandler {
 
     fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.callable)?;
-        visit.call(&self.target)
+        visit.call(&self.target)?;
+        for (cls, _) in self.holders.iter().flatten() {
+            visit.call(cls)?;
+        }
+        Ok(())
     }
 }
 
@@ -257,17 +277,20 @@ pub struct Callback {
 
 #[pymethods]
 impl Callback {
+    /// `holders`: see `RawHandler::holders` (None: raw values only).
     #[new]
     fn new(
         py: Python<'_>,
         sig: &Signature,
         callable: Py<PyAny>,
+        holders: Option<Vec<Option<(Py<PyType>, u32)>>>,
         target: Py<PyAny>,
     ) -> PyResult<Self> {
         let handler = Rc::new(RawHandler {
             callable,
             target,
             spec: sig.spec.clone(),
+            holders: holders.unwrap_or_default(),
         });
         Ok(Callback {
             callback: callback::create(py, &sig.spec, handler)?,

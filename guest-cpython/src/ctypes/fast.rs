@@ -16,10 +16,11 @@
 //! `PyCFuncPtr_call` is: no Python frame and no bound method per call.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -39,6 +40,7 @@ struct Hooks {
     slow_call: Py<PyAny>,
     shadows: Py<PySet>,
     sync_all: Py<PyAny>,
+    elem_plan: Py<PyAny>,
 }
 
 thread_local! {
@@ -60,15 +62,22 @@ fn sync_shadows(py: Python<'_>, hooks: &Hooks) -> PyResult<()> {
     Ok(())
 }
 
-/// Called once by app.py: the full Python call (`CFuncPtr.__call__`), and
-/// the shadow set and its synchroniser.
+/// Called once by app.py: the full Python call (`CFuncPtr.__call__`), the
+/// shadow set and its synchroniser, and `_elem_plan(cls)`: an array or
+/// pointer type's (item size, item code, array length or None), or None.
 #[pyfunction]
-pub fn _fast_setup(slow_call: Py<PyAny>, shadows: Py<PySet>, sync_all: Py<PyAny>) {
+pub fn _fast_setup(
+    slow_call: Py<PyAny>,
+    shadows: Py<PySet>,
+    sync_all: Py<PyAny>,
+    elem_plan: Py<PyAny>,
+) {
     HOOKS.with(|h| {
         *h.borrow_mut() = Some(Rc::new(Hooks {
             slow_call,
             shadows,
             sync_all,
+            elem_plan,
         }))
     });
 }
@@ -365,4 +374,135 @@ impl FieldBase {
     fn __delete__(&self, _obj: &Bound<'_, PyAny>) -> PyResult<()> {
         Err(PyTypeError::new_err("can't delete attribute"))
     }
+}
+
+/// Element access of arrays and pointers whose items are plain numbers.
+#[derive(Clone, Copy)]
+struct ElemPlan {
+    size: u64,
+    prim: Prim,
+    /// An array's length (None: a pointer, unbounded).
+    length: Option<i64>,
+}
+
+/// Bounded: array types are made on the fly (`c_char * n`).
+const ELEM_PLANS_MAX: usize = 1024;
+
+thread_local! {
+    /// Per array or pointer type (kept alive here, so its address is not
+    /// reused while it is a key): its element plan, or None.
+    static ELEM_PLANS: RefCell<HashMap<usize, (Py<PyType>, Option<ElemPlan>)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The element plan of `cls`, asked of app.py's `_elem_plan` once.
+fn elem_plan(cls: &Bound<'_, PyType>) -> PyResult<Option<ElemPlan>> {
+    let key = cls.as_ptr() as usize;
+    if let Some(plan) = ELEM_PLANS.with(|m| m.borrow().get(&key).map(|(_, plan)| *plan)) {
+        return Ok(plan);
+    }
+    let py = cls.py();
+    let answer = hooks()?.elem_plan.call1(py, (cls,))?;
+    let plan = match answer.extract::<Option<(u64, String, Option<i64>)>>(py)? {
+        Some((size, code, length)) if NUMBER_CODES.contains(code.as_str()) => Some(ElemPlan {
+            size,
+            prim: prim_of(&code)?,
+            length,
+        }),
+        _ => None,
+    };
+    ELEM_PLANS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= ELEM_PLANS_MAX {
+            m.clear();
+        }
+        m.insert(key, (cls.clone().unbind(), plan));
+    });
+    Ok(plan)
+}
+
+/// Forget `cls`'s element plan (a pointer type completed by `set_type`).
+#[pyfunction]
+pub fn _forget_elem(cls: &Bound<'_, PyType>) {
+    let key = cls.as_ptr() as usize;
+    let _gone = ELEM_PLANS.with(|m| m.borrow_mut().remove(&key));
+}
+
+/// The address of item `index` of `obj` if the fast path applies to it:
+/// an exact int index, a planned element type, no shadows to sync.
+fn item_address(
+    obj: &Bound<'_, CDataBase>,
+    index: &Bound<'_, PyAny>,
+) -> PyResult<Option<(u64, ElemPlan)>> {
+    let py = obj.py();
+    if !index.is_exact_instance_of::<PyInt>() {
+        return Ok(None);
+    }
+    let Some(plan) = elem_plan(&obj.get_type())? else {
+        return Ok(None);
+    };
+    if hooks()?.shadows.bind(py).len() > 0 {
+        return Ok(None);
+    }
+    let Ok(mut i) = index.extract::<i64>() else {
+        return Ok(None);
+    };
+    let own = obj.borrow().addr;
+    let start = match plan.length {
+        Some(length) => {
+            // CPython's Array_subscript and Array_item
+            if i < 0 {
+                i += length;
+            }
+            if i < 0 || i >= length {
+                return Err(PyIndexError::new_err("invalid index"));
+            }
+            own
+        }
+        None => {
+            let pointer = prim_of("P")?;
+            let target = memory::load(own, pointer.scalar).or_raise(py)?;
+            if target == 0 {
+                return Err(PyValueError::new_err("NULL pointer access"));
+            }
+            target
+        }
+    };
+    let offset = (i as u64).wrapping_mul(plan.size);
+    Ok(Some((start.wrapping_add(offset), plan)))
+}
+
+/// `obj[index]` of an array or pointer (app.py's `_getitem` otherwise).
+pub fn item_get<'py>(
+    obj: &Bound<'py, CDataBase>,
+    index: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = obj.py();
+    if let Some((addr, plan)) = item_address(obj, index)? {
+        let p = plan.prim;
+        return decode_bits(py, p, memory::load(addr, p.scalar).or_raise(py)?);
+    }
+    obj.call_method1(intern!(py, "_getitem"), (index,))
+}
+
+/// `obj[index] = value` of an array or pointer (app.py's `_setitem`
+/// otherwise).
+pub fn item_set(
+    obj: &Bound<'_, CDataBase>,
+    index: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let py = obj.py();
+    let number =
+        elem_plan(&obj.get_type())?.is_some_and(|plan| fits(ArgPlan::Number(plan.prim), value));
+    if number {
+        if let Some((addr, plan)) = item_address(obj, index)? {
+            let p = plan.prim;
+            if let crate::ffi::prim::Encoded::Bits(bits) = encode(p, value)? {
+                return memory::store(addr, p.scalar, bits).or_raise(py);
+            }
+        }
+    }
+    obj.call_method1(intern!(py, "_setitem"), (index, value))
+        .map(drop)
 }

@@ -51,13 +51,15 @@ pub(crate) mod _ctypes {
     use crate::ffi::platform::facts;
 
     #[pymodule_export]
-    use super::buffer::CDataBase;
+    use super::buffer::{_new_instance, CDataBase};
     #[pymodule_export]
     use super::calls::{
         _dlopen, _find_library, dlclose, dlsym, Callback, Function, Layout, Signature,
     };
     #[pymodule_export]
-    use super::fast::{_fast_install, _fast_setup, _has_plan, _set_plan, CallPlan, FieldBase};
+    use super::fast::{
+        _fast_install, _fast_setup, _forget_elem, _has_plan, _set_plan, CallPlan, FieldBase,
+    };
     #[pymodule_export]
     use super::native::{
         _copy, _fill, _load, _read, _store, _string_at, _write, _wstring_at, Block,

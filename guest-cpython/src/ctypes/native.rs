@@ -20,7 +20,7 @@ use crate::ffi::wit::memory;
 #[pyclass(name = "Block", unsendable, frozen)]
 pub struct Block {
     #[pyo3(get)]
-    addr: u64,
+    pub(crate) addr: u64,
     #[pyo3(get)]
     size: u64,
 }
@@ -38,8 +38,13 @@ impl Block {
     #[staticmethod]
     #[pyo3(signature = (data, align=16))]
     fn holding(py: Python<'_>, data: &Bound<'_, PyAny>, align: u32) -> PyResult<Self> {
-        let bytes = bytes_like(data)?;
-        let addr = arena::alloc_with(py, &bytes, align.max(1))?;
+        Block::holding_bytes(py, &bytes_like(data)?, align)
+    }
+}
+
+impl Block {
+    pub fn holding_bytes(py: Python<'_>, bytes: &[u8], align: u32) -> PyResult<Self> {
+        let addr = arena::alloc_with(py, bytes, align.max(1))?;
         Ok(Block {
             addr,
             size: bytes.len() as u64,
