@@ -9,11 +9,9 @@ demo: setup
 	cargo run --release -- run --allow-lib libc.so.6 --allow-lib libm.so.6 examples/libm_demo.py
 
 # The whole test suite: unit tests and Python programs run in the guest
-# (CPython) against real native libraries; then the same suite against the
-# RustPython guest, which CPython replaces (issue 11).
+# against real native libraries.
 test: setup
 	cargo nextest run --release --no-fail-fast
-	WASMFFI_GUEST=rustpython cargo nextest run --release --no-fail-fast
 
 # Side by side with CPython's ctypes on this machine (not a test).
 bench: setup

@@ -1,8 +1,8 @@
 """The interpreter's own speed, in ns per operation (median of 5 rounds):
-the same program under the machine's CPython and in each guest, so that the
+the same program under the machine's CPython and in the guest, so that the
 interpreter's share of every FFI figure is visible.
 
-    python3 bench/interp.py [N]        wasmffi run [--guest cpython] bench/interp.py [N]
+    python3 bench/interp.py [N]        wasmffi run bench/interp.py [N]
 """
 import functools
 import sys

@@ -4,8 +4,7 @@
 #   bench/run.sh [path/to/wasmffi]     (default: target/release/wasmffi; build it first)
 #
 # Environment: N (calls per loop, default 200000), RUNS (start-up runs, default 20),
-# PYTHON (default python3), WASMFFI_GUEST (the guest the "guest" figures use: cpython, the
-# default, or rustpython; the interpreter and warm-start rows show both).  Builds nothing.
+# PYTHON (default python3).  Builds nothing.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -92,19 +91,17 @@ PYEOF
 }
 
 guest_ms="$(mean_ms "$WASMFFI" run -c pass)"
-rp_guest_ms="$(mean_ms "$WASMFFI" run --guest rustpython -c pass)"
 cpython_ms="$(mean_ms "$PY" -c pass)"
-echo "warm start ms (mean of $RUNS): guest=$guest_ms rustpython-guest=$rp_guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x rustpython-guest-ratio=$(ratio "$rp_guest_ms" "$cpython_ms")x"
+echo "warm start ms (mean of $RUNS): guest=$guest_ms cpython=$cpython_ms ratio=$(ratio "$guest_ms" "$cpython_ms")x"
 
 # ---------------------------------------------------------------- interpreters
-# The interpreter's own speed (bench/interp.py): the machine's CPython, the
-# RustPython guest and the CPython guest, net ns per operation.
+# The interpreter's own speed (bench/interp.py): the guest and the machine's
+# CPython, net ns per operation.
 native_i="$("$PY" "$HERE/interp.py")"
-rp_i="$("$WASMFFI" run --guest rustpython "$HERE/interp.py")"
-cp_i="$("$WASMFFI" run --guest cpython "$HERE/interp.py")"
+guest_i="$("$WASMFFI" run "$HERE/interp.py")"
 for key in loop_add_ns builtin_call_ns python_call_ns method_call_ns attribute_read_ns sorted_cmp_20k_ms; do
-    n="$(figure "$native_i" "$key")"; r="$(figure "$rp_i" "$key")"; c="$(figure "$cp_i" "$key")"
-    echo "interpreter $key: rustpython-guest=$r cpython-guest=$c cpython=$n cpython-guest-ratio=$(ratio "$c" "$n")x"
+    n="$(figure "$native_i" "$key")"; g="$(figure "$guest_i" "$key")"
+    echo "interpreter $key: guest=$g cpython=$n ratio=$(ratio "$g" "$n")x"
 done
 
 # ------------------------------------------------------------------- callbacks

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # zlib, 64 MiB compressed and decompressed once: the guest's host-backed zlib
-# (host libz) against RustPython's in-guest zlib (_zlib_guest), and CPython's
-# zlib natively for reference.
+# (host libz) against CPython's zlib natively.
 #
 #   bench/zlib_bench.sh [path/to/wasmffi] [SIZE_MIB]   (default: target/release/wasmffi, 64)
 set -euo pipefail

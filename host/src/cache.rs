@@ -9,54 +9,10 @@ use wasmtime::error::Context;
 use wasmtime::Engine;
 use wasmtime::Result;
 
-/// The Python interpreter a runtime runs: both guest components are built by
-/// `build.rs`. CPython 3.11 is the default; RustPython, which it replaces
-/// (issue 11), is still there until it is deleted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Guest {
-    RustPython,
-    #[default]
-    CPython,
-}
-
-impl Guest {
-    /// `$WASMFFI_GUEST` (`rustpython` or `cpython`), else the default.
-    pub fn from_env() -> Result<Self> {
-        match std::env::var("WASMFFI_GUEST") {
-            Ok(name) => name
-                .parse()
-                .map_err(|err| wasmtime::Error::msg(format!("WASMFFI_GUEST: {err}"))),
-            Err(_) => Ok(Guest::default()),
-        }
-    }
-
-    fn wasm(self) -> &'static [u8] {
-        match self {
-            Guest::RustPython => include_bytes!(env!("WASMFFI_GUEST_WASM")),
-            Guest::CPython => include_bytes!(env!("WASMFFI_CPYTHON_GUEST_WASM")),
-        }
-    }
-
-    fn hash(self) -> &'static str {
-        match self {
-            Guest::RustPython => env!("WASMFFI_GUEST_HASH"),
-            Guest::CPython => env!("WASMFFI_CPYTHON_GUEST_HASH"),
-        }
-    }
-}
-
-impl std::str::FromStr for Guest {
-    type Err = String;
-    fn from_str(name: &str) -> std::result::Result<Self, String> {
-        match name {
-            "rustpython" => Ok(Guest::RustPython),
-            "cpython" => Ok(Guest::CPython),
-            other => Err(format!(
-                "unknown guest {other:?}: expected rustpython or cpython"
-            )),
-        }
-    }
-}
+/// The guest component (CPython 3.11 and wasmffi's modules, built by
+/// `build.rs`), and its content hash, which keys the compiled artifact.
+static GUEST_WASM: &[u8] = include_bytes!(env!("WASMFFI_GUEST_WASM"));
+const GUEST_HASH: &str = env!("WASMFFI_GUEST_HASH");
 
 /// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
 pub fn default_dir() -> PathBuf {
@@ -71,14 +27,10 @@ pub fn default_dir() -> PathBuf {
 }
 
 /// Load the guest compiled for `engine`, compiling and caching it on first use.
-pub fn load_guest(engine: &Engine, dir: &std::path::Path, guest: Guest) -> Result<Component> {
+pub fn load_guest(engine: &Engine, dir: &std::path::Path) -> Result<Component> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let path = dir.join(format!(
-        "guest-{}-{:016x}.cwasm",
-        guest.hash(),
-        hasher.finish()
-    ));
+    let path = dir.join(format!("guest-{GUEST_HASH}-{:016x}.cwasm", hasher.finish()));
 
     if path.exists() {
         // SAFETY: the file was written by `precompile_component` of an engine
@@ -101,7 +53,7 @@ pub fn load_guest(engine: &Engine, dir: &std::path::Path, guest: Guest) -> Resul
     );
     let started = std::time::Instant::now();
     let compiled = engine
-        .precompile_component(guest.wasm())
+        .precompile_component(GUEST_WASM)
         .context("compiling the guest component")?;
     eprintln!(
         "wasmffi: compiled in {:.1}s",
@@ -137,12 +89,12 @@ fn store(dir: &std::path::Path, path: &std::path::Path, compiled: &[u8]) -> Resu
     Ok(())
 }
 
-/// The CPython guest's standard library (a stored zip of sources and
-/// precompiled bytecode), built with the host.
+/// The guest's standard library (a stored zip of sources and precompiled
+/// bytecode), built with the host.
 static CPYTHON_STDLIB: &[u8] = include_bytes!(env!("WASMFFI_CPYTHON_STDLIB"));
 const CPYTHON_STDLIB_HASH: &str = env!("WASMFFI_CPYTHON_STDLIB_HASH");
 
-/// The guest path the CPython guest imports its standard library from:
+/// The guest path the guest imports its standard library from:
 /// `python311.zip` in it (guest-cpython/src/main.rs).
 pub const CPYTHON_STDLIB_GUEST_DIR: &str = "/usr/local/lib";
 

@@ -1,9 +1,9 @@
 //! wasmffi: run Python inside wasmtime with policy-controlled access to native
 //! libraries.
 //!
-//! The guest is a Python interpreter compiled to a `wasm32-wasip2` component:
-//! CPython 3.11 by default; RustPython, which it replaces, with
-//! [`Guest::RustPython`] ([`Runtime::with_guest`], or `$WASMFFI_GUEST=rustpython`).
+//! The guest is CPython 3.11 compiled to a `wasm32-wasip2` component, with
+//! wasmffi's modules (`_rawffi`, `_ctypes`, `zlib`, `_probe`, `_sqlite3`)
+//! built in and its standard library served read-only.
 //! The only door between it and native code is the WIT package in `wit/`,
 //! implemented here one interface per module. Embed it like this:
 //!
@@ -57,10 +57,10 @@ pub use isolate::WORKER_ARG as NATIVE_WORKER_ARG;
 pub fn native_worker_main(args: &[String]) -> ! {
     worker::main(args)
 }
-/// Where compiled guests and the CPython guest's standard library are cached:
+/// Where the compiled guest and its standard library are cached:
 /// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
 pub fn cache_dir() -> std::path::PathBuf {
     cache::default_dir()
 }
 
-pub use runtime::{parse_preopen, Guest, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};
+pub use runtime::{parse_preopen, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};

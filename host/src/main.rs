@@ -108,10 +108,6 @@ struct RunArgs {
     /// Set an environment variable in the guest.
     #[arg(long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
-    /// The Python interpreter: cpython (3.11, the default) or rustpython
-    /// (which it replaces). Also `$WASMFFI_GUEST`.
-    #[arg(long = "guest", value_name = "NAME")]
-    guest: Option<wasmffi::Guest>,
     #[command(flatten)]
     policy: PolicyArgs,
     /// The script, then its arguments (with -c/-m: only arguments).
@@ -198,11 +194,7 @@ fn run_program(args: RunArgs) -> Result<i32> {
             .with_context(|| format!("--env expects KEY=VALUE, got {pair:?}"))?;
         options.env.push((key.to_owned(), value.to_owned()));
     }
-    let guest = match args.guest {
-        Some(guest) => guest,
-        None => wasmffi::Guest::from_env()?,
-    };
-    let runtime = Runtime::with_guest(policy, &wasmffi::cache_dir(), guest)?;
+    let runtime = Runtime::with_cache_dir(policy, &wasmffi::cache_dir())?;
     Ok(runtime.run(&program, &options)?.status)
 }
 

@@ -13,7 +13,6 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::bindings::Ffi;
-pub use crate::cache::Guest;
 use crate::policy::Policy;
 use crate::state::HostState;
 
@@ -33,9 +32,9 @@ pub const MEMORY_LIMIT_STATUS: i32 = 125;
 /// Captured output is limited to this many bytes per stream.
 const CAPTURE_LIMIT: usize = 64 << 20;
 
-/// RustPython needs a deep wasm stack to reach its own recursion limit
-/// (1000 frames) and raise RecursionError instead of trapping; wasm runs on
-/// the host thread's stack, so each run gets a thread with room for it.
+/// A deep wasm stack lets the interpreter reach its own recursion limit and
+/// raise RecursionError instead of trapping; wasm runs on the host thread's
+/// stack, so each run gets a thread with room for it.
 const WASM_STACK: usize = 256 << 20;
 const RUN_THREAD_STACK: usize = WASM_STACK + (16 << 20);
 
@@ -96,9 +95,8 @@ pub struct Runtime {
     policy: Arc<Policy>,
     /// Also where mixed modules cache (the probe's answers).
     cache_dir: PathBuf,
-    /// The host directory mounted read-only as the CPython guest's standard
-    /// library (none for RustPython, whose library is frozen in).
-    stdlib_dir: Option<PathBuf>,
+    /// The host directory mounted read-only as the guest's standard library.
+    stdlib_dir: PathBuf,
 }
 
 impl Runtime {
@@ -107,12 +105,9 @@ impl Runtime {
         Self::with_cache_dir(policy, &crate::cache::default_dir())
     }
 
+    /// A runtime with the given policy, caching the compiled guest (and the
+    /// standard library it mounts) in `cache_dir`.
     pub fn with_cache_dir(policy: Policy, cache_dir: &Path) -> Result<Self> {
-        Self::with_guest(policy, cache_dir, Guest::from_env()?)
-    }
-
-    /// A runtime running the given Python interpreter.
-    pub fn with_guest(policy: Policy, cache_dir: &Path, guest: Guest) -> Result<Self> {
         // Policies built in Rust are finished here (files and the CLI check
         // it as they load).
         if let Err(err) = policy.validate_raw_memory() {
@@ -157,11 +152,8 @@ impl Runtime {
         // After wasmtime's own signal handlers, so that ours come first and
         // hand wasm traps on.
         crate::fault::install();
-        let component = crate::cache::load_guest(&engine, cache_dir, guest)?;
-        let stdlib_dir = match guest {
-            Guest::RustPython => None,
-            Guest::CPython => Some(crate::cache::cpython_stdlib_dir(cache_dir)?),
-        };
+        let component = crate::cache::load_guest(&engine, cache_dir)?;
+        let stdlib_dir = crate::cache::cpython_stdlib_dir(cache_dir)?;
         tracing::debug!(elapsed = ?started.elapsed(), "guest component loaded");
 
         let mut linker = Linker::<HostState>::new(&engine);
@@ -248,14 +240,12 @@ impl Runtime {
                 .with_context(|| format!("cannot preopen directory {}", dir.host.display()))?;
             guest_dirs.extend(guest_dir(&dir.host, &dir.guest, dir.writable));
         }
-        if let Some(stdlib) = &self.stdlib_dir {
-            wasi.preopened_dir(
-                stdlib,
-                crate::cache::CPYTHON_STDLIB_GUEST_DIR,
-                FsPerms::ReadOnly,
-            )
-            .context("mounting the standard library")?;
-        }
+        wasi.preopened_dir(
+            &self.stdlib_dir,
+            crate::cache::CPYTHON_STDLIB_GUEST_DIR,
+            FsPerms::ReadOnly,
+        )
+        .context("mounting the standard library")?;
         match &options.stdin {
             Stdio::Inherit => {
                 wasi.inherit_stdin();

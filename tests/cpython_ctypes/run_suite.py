@@ -1,6 +1,6 @@
 # CPython 3.11's own ctypes tests (Debian's libpython3.11-testsuite), run in the
-# wasmffi guest against the guest's ctypes (the RustPython guest: CPython 3.14's
-# Lib/ctypes on the Rust `_ctypes`; the CPython guest: 3.11's own package). Run by tests/cpython_ctypes.rs; by hand (see STATUS.md):
+# wasmffi guest against the guest's ctypes (CPython 3.11's own package on the
+# guest's `_ctypes`). Run by tests/cpython_ctypes.rs; by hand (see STATUS.md):
 #
 #   wasmffi run --allow-lib libc.so.6 --allow-lib libm.so.6 \
 #       --allow-lib $CTYPES_TEST_SO --allow-lib $PYSTUB \
@@ -13,8 +13,7 @@
 # `_ctypes_test` module whose `__file__` is the real helper library (loading
 # the C-API stub with RTLD_GLOBAL first so that it dlopens), runs every
 # test_*.py module with unittest, and reports. Tests listed in skips.toml (whole
-# groups that do not apply to this runtime, or to this guest, each with its
-# reason) are not run.
+# groups that do not apply to this runtime, each with its reason) are not run.
 #
 # Output: one line per module, the failures with their tracebacks, the skip
 # reasons, then the summary line `Summary: N passed, N failed, N skipped`.
@@ -76,8 +75,7 @@ def parse_args(argv):
 class PackageFinder:
     """Maps exactly the packages `ctypes.test` and `test` to directories.
 
-    The guest's `ctypes` is a frozen package whose `__path__` names no
-    directory in the guest, and the frozen standard library has no `test`
+    The guest's standard library zip leaves out `ctypes.test` and the `test`
     package; this finder answers for the two package names only, and their
     submodules are then found the ordinary way through the packages'
     `__path__`."""
@@ -126,13 +124,8 @@ def install_ctypes_test_module(so_path, stub_path):
     sys.modules["_ctypes_test"] = mod
 
 
-GUESTS = ("cpython", "rustpython")
-
-
 def load_skips(path):
-    """skips.toml: [[group]] name, reason, tests = [patterns], and optionally
-    guests = [names]: the group applies only to those guests (the guest is
-    `sys.implementation.name`: "cpython" or "rustpython"). A pattern is a
+    """skips.toml: [[group]] name, reason, tests = [patterns]. A pattern is a
     module (`test_python_api`), a class (`test_x.SomeTestCase`), a test
     (`test_x.SomeTestCase.test_y`) or an fnmatch pattern over test ids."""
     with open(path, "rb") as f:
@@ -142,12 +135,10 @@ def load_skips(path):
         for key in ("name", "reason", "tests"):
             if key not in g:
                 raise SystemExit(f"run_suite.py: {path}: a [[group]] lacks {key!r}")
-        guests = g.get("guests", GUESTS)
-        unknown = [name for name in guests if name not in GUESTS]
+        unknown = set(g) - {"name", "reason", "tests"}
         if unknown:
-            raise SystemExit(f"run_suite.py: {path}: group {g['name']!r}: unknown guests {unknown}")
-        if sys.implementation.name in guests:
-            groups.append(g)
+            raise SystemExit(f"run_suite.py: {path}: group {g['name']!r}: unknown keys {sorted(unknown)}")
+        groups.append(g)
     return groups
 
 

@@ -1,5 +1,5 @@
-# What CPython's runtime gives a program that RustPython's did not (issue 11):
-# each check does real work with the module, not just an import.
+# What CPython's runtime gives a program in the guest: each check does real
+# work with the module, not just an import.
 import sys
 
 assert sys.implementation.name == "cpython", sys.implementation
@@ -46,7 +46,7 @@ with lock:
     assert lock.locked()
 assert threading.current_thread() is threading.main_thread()
 
-# __class__ assignment between a __slots__ class and its subclass (refused by RustPython).
+# __class__ assignment between a __slots__ class and its subclass.
 class Slotted:
     __slots__ = ("a",)
 

@@ -142,8 +142,7 @@ for _ in range(4):
     walk = walk.next[0]
 assert seen == [b"foo", b"bar", b"foo", b"bar"]
 
-# attribute access keeps Python's rules when a class customises it (classes that do not get
-# object's native attribute slots: see the rustpython-vm patch in vendor/README.md)
+# attribute access keeps Python's rules when a class customises it
 class WithFallback(Structure):
     _fields_ = [("v", c_int)]
     def __getattr__(self, name):

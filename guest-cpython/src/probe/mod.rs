@@ -3,7 +3,7 @@
 //! wit/probe.wit). Off unless the policy allows it (`--allow-probe`). The
 //! Rust part carries queries and answers; `app.py` is the user-facing API
 //! (sizeof, offsetof, constants, configure(CConfig), struct layouts for
-//! `_rawffi.Structure` and `ctypes.Structure`), as in the RustPython guest.
+//! `_rawffi.Structure` and `ctypes.Structure`).
 
 #[pyo3::pymodule]
 pub(crate) mod _probe {
@@ -55,8 +55,8 @@ pub(crate) mod _probe {
         headers: &Bound<'py, PyAny>,
         queries: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        // Any iterable, as the RustPython guest takes them (PyO3's Vec
-        // would refuse a `str` of headers instead of checking each name).
+        // Any iterable (PyO3's Vec would refuse a `str` of headers instead
+        // of checking each name).
         let headers = headers
             .try_iter()?
             .map(|h| text(&h?))

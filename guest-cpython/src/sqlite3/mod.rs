@@ -1,8 +1,8 @@
 //! `_sqlite3`, done by the host's libsqlite3 through the typed interface
 //! `wasmffi:ffi/sqlite` (see wit/sqlite.wit). The standard library's
 //! `sqlite3` package (`from _sqlite3 import *`) sits on top unchanged. The
-//! Rust part moves rows and parameters across; `app.py` (the same file as
-//! the RustPython guest's) is the DB-API in CPython's shape.
+//! Rust part moves rows and parameters across; `app.py` is the DB-API in
+//! CPython's shape.
 
 #[pyo3::pymodule]
 pub(crate) mod _sqlite3 {

