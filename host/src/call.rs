@@ -49,6 +49,47 @@ pub struct Prepared {
     pub(crate) ret_long_double: bool,
     /// The types again, as the --isolate-native helper receives them.
     pub(crate) shape: SigShape,
+    /// Set when the call needs no libffi (see [`direct_words`]): each
+    /// argument's slot offset and type.
+    direct: Option<Box<[(u32, Scalar)]>>,
+}
+
+/// Whether a call can skip libffi: not variadic, at most six arguments,
+/// each an integer or a pointer, and an integer, pointer or void result.
+/// These pass in the first integer registers on the targets this is
+/// compiled for, however the function is declared.
+fn direct_words(
+    kinds: &[ArgKind],
+    offsets: &[u32],
+    ret: Return,
+    variadic: bool,
+) -> Option<Box<[(u32, Scalar)]>> {
+    let word = |s: Scalar| {
+        !matches!(
+            s,
+            Scalar::Void | Scalar::Float32 | Scalar::Float64 | Scalar::LongDouble
+        )
+    };
+    let ret_ok = match ret {
+        Return::Void => true,
+        Return::Scalar(s, _) => word(s),
+        Return::Bytes(_) => false,
+    };
+    if variadic
+        || !ret_ok
+        || kinds.len() > 6
+        || !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+    {
+        return None;
+    }
+    kinds
+        .iter()
+        .zip(offsets)
+        .map(|(kind, &offset)| match kind {
+            ArgKind::Scalar(s) if word(*s) => Some((offset, *s)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An argument as checked mode sees it.
@@ -213,7 +254,9 @@ pub(crate) fn assemble(
     .map_err(|e| {
         FfiError::InvalidArgument(format!("libffi cannot prepare this signature: {e:?}"))
     })?;
+    let direct = direct_words(&kinds, &arg_offsets, ret_kind, fixed_args.is_some());
     Ok(Prepared {
+        direct,
         cif: FfiCif(cif),
         arg_offsets,
         slots_size: cursor as u32,
@@ -378,6 +421,27 @@ pub(crate) unsafe fn call_native(
     ret: *mut u128,
     errno: Option<i32>,
 ) -> Result<i32, i32> {
+    let code: unsafe extern "C" fn() = std::mem::transmute(address as usize);
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    if let Some(direct) = &sig.direct {
+        let mut words = [0u64; 6];
+        for (word, &(offset, kind)) in words.iter_mut().zip(direct.iter()) {
+            let slot = std::slice::from_raw_parts(
+                staged.add(offset as usize),
+                crate::types::scalar_size(kind),
+            );
+            // Widened as libffi widens: sign- or zero-extended.
+            *word = scalar_bits(kind, slot);
+        }
+        let errno_slot = libc::__errno_location();
+        if let Some(value) = errno {
+            *errno_slot = value;
+        }
+        let value = crate::fault::guarded_words_call(code, &words)?;
+        // As libffi leaves it: a full register (`finish` keeps the C width).
+        ret.cast::<u64>().write(value);
+        return Ok(*errno_slot);
+    }
     let mut stack_ptrs = [std::ptr::null_mut::<c_void>(); STACK_ARGS];
     let mut heap_ptrs = Vec::new();
     let arg_ptrs: &mut [*mut c_void] = if sig.arg_offsets.len() <= STACK_ARGS {
@@ -389,7 +453,6 @@ pub(crate) unsafe fn call_native(
     for (ptr, &offset) in arg_ptrs.iter_mut().zip(&sig.arg_offsets) {
         *ptr = staged.add(offset as usize).cast();
     }
-    let code: unsafe extern "C" fn() = std::mem::transmute(address as usize);
     let errno_slot = libc::__errno_location();
     if let Some(value) = errno {
         *errno_slot = value;

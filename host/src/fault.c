@@ -23,6 +23,27 @@ int wasmffi_guarded_ffi_call(ffi_cif *cif, void (*fn)(void), void *rvalue, void 
     return signal;
 }
 
+/* The same for a function whose arguments are at most six integers or
+ * pointers and whose result is one or nothing, called without libffi: on
+ * x86-64 and AArch64 these travel in the first integer registers whatever the
+ * prototype, and a callee ignores the registers it does not read. */
+typedef unsigned long long wasmffi_word;
+typedef wasmffi_word (*wasmffi_words_fn)(wasmffi_word, wasmffi_word, wasmffi_word,
+                                         wasmffi_word, wasmffi_word, wasmffi_word);
+
+int wasmffi_guarded_words_call(wasmffi_words_fn fn, const wasmffi_word *args,
+                               wasmffi_word *result) {
+    sigjmp_buf here;
+    sigjmp_buf *outer = wasmffi_fault_target;
+    int signal = sigsetjmp(here, 0);
+    if (signal == 0) {
+        wasmffi_fault_target = &here;
+        *result = fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+    }
+    wasmffi_fault_target = outer;
+    return signal;
+}
+
 /* Called by the signal handler: leave the faulting native call, if this
  * thread is in one. Returns only when it is not. */
 void wasmffi_fault_escape(int signal) {

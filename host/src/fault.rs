@@ -21,6 +21,11 @@ extern "C" {
         result: *mut c_void,
         args: *mut *mut c_void,
     ) -> c_int;
+    fn wasmffi_guarded_words_call(
+        function: unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> u64,
+        args: *const u64,
+        result: *mut u64,
+    ) -> c_int;
     fn wasmffi_fault_escape(signal: c_int);
     fn wasmffi_fault_disarm() -> *mut c_void;
     fn wasmffi_fault_rearm(target: *mut c_void);
@@ -154,6 +159,28 @@ pub unsafe fn guarded_call(
 ) -> Result<(), c_int> {
     match wasmffi_guarded_ffi_call(cif, Some(function), result, args) {
         0 => Ok(()),
+        signal => Err(signal),
+    }
+}
+
+/// A call of a function whose arguments are at most six integer or pointer
+/// words and whose result is one (or void), without libffi, under the same
+/// fault containment as [`guarded_call`].
+///
+/// # Safety
+/// `function` must take at most six integer or pointer arguments, not be
+/// variadic, and return an integer, a pointer or nothing; `args` holds each
+/// argument widened to 64 bits as the ABI expects (sign- or zero-extended).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub unsafe fn guarded_words_call(
+    function: unsafe extern "C" fn(),
+    args: &[u64; 6],
+) -> Result<u64, c_int> {
+    let function: unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> u64 =
+        std::mem::transmute(function);
+    let mut result = 0u64;
+    match wasmffi_guarded_words_call(function, args.as_ptr(), &mut result) {
+        0 => Ok(result),
         signal => Err(signal),
     }
 }
