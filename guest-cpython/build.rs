@@ -3,7 +3,49 @@
 //! laid out by `scripts/cpython_wasi.py` in `$WASMFFI_CPYTHON_WASI/lib`.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Application-level halves compiled to bytecode here (src/app_code.rs):
+/// per output, the sources that run as one namespace, in order.
+const APP_CODE: &[(&str, &str, &[&str])] = &[(
+    "_ctypes.app.marshal",
+    "_ctypes/app.py",
+    &[
+        "src/ctypes/app.py",
+        "src/ctypes/app_types.py",
+        "src/ctypes/app_arrays.py",
+        "src/ctypes/app_pointers.py",
+        "src/ctypes/app_calls.py",
+    ],
+)];
+
+/// Compile `sources` (concatenated) with python3.11 into marshalled code
+/// named `filename` in tracebacks.
+fn compile_app(out: &Path, filename: &str, sources: &[&str]) {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let paths: Vec<PathBuf> = sources.iter().map(|s| manifest.join(s)).collect();
+    for path in &paths {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    const SCRIPT: &str = "import sys, marshal\n\
+        assert sys.version_info[:2] == (3, 11), 'the guest runs CPython 3.11 bytecode'\n\
+        out, name, *paths = sys.argv[1:]\n\
+        src = ''.join(open(p, encoding='utf-8').read() for p in paths)\n\
+        code = compile(src, name, 'exec', dont_inherit=True, optimize=0)\n\
+        open(out, 'wb').write(marshal.dumps(code))\n";
+    let status = Command::new("python3.11")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(out)
+        .arg(filename)
+        .args(&paths)
+        .status()
+        .expect(
+            "running python3.11 to compile the app-level Python (scripts/setup.sh installs it)",
+        );
+    assert!(status.success(), "python3.11 could not compile {sources:?}");
+}
 
 fn main() {
     println!("cargo:rerun-if-env-changed=WASMFFI_CPYTHON_WASI");
@@ -35,4 +77,9 @@ fn main() {
     // wrappers that keep the number (src/wasi_libc.rs).
     println!("cargo:rustc-link-arg-bins=--wrap=_Exit");
     println!("cargo:rustc-link-arg-bins=--wrap=_exit");
+
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for (output, filename, sources) in APP_CODE {
+        compile_app(&out.join(output), filename, sources);
+    }
 }

@@ -3,6 +3,7 @@
 //! read-only at `/usr/local/lib/python311.zip`, and the modules that reach
 //! native code through the host are Rust on CPython's C API (PyO3).
 
+mod app_code;
 mod bindings;
 mod ctypes;
 mod ffi;

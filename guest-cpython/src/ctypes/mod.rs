@@ -42,11 +42,8 @@ mod native;
 
 #[pyo3::pymodule]
 pub(crate) mod _ctypes {
-    use std::ffi::CStr;
-
     use pyo3::prelude::*;
-    use pyo3::types::code::PyCodeInput;
-    use pyo3::types::{PyCode, PyCodeMethods, PyDict};
+    use pyo3::types::PyDict;
 
     use crate::ffi::platform::facts;
 
@@ -63,24 +60,6 @@ pub(crate) mod _ctypes {
     #[pymodule_export]
     use super::native::{
         _copy, _fill, _load, _read, _store, _string_at, _write, _wstring_at, Block,
-    };
-
-    /// The application-level half (five files, one namespace: the core,
-    /// the data types, arrays, pointers, the calls), NUL-terminated for the
-    /// compiler.
-    const APP: &CStr = match CStr::from_bytes_with_nul(
-        concat!(
-            include_str!("app.py"),
-            include_str!("app_types.py"),
-            include_str!("app_arrays.py"),
-            include_str!("app_pointers.py"),
-            include_str!("app_calls.py"),
-            "\0"
-        )
-        .as_bytes(),
-    ) {
-        Ok(code) => code,
-        Err(_) => panic!("app.py contains a NUL byte"),
     };
 
     #[pymodule_init]
@@ -110,9 +89,9 @@ pub(crate) mod _ctypes {
         if dict.contains("__all__")? {
             dict.del_item("__all__")?;
         }
-        let code = PyCode::compile(py, APP, c"_ctypes/app.py", PyCodeInput::File)?;
-        code.run(Some(&dict), None)?;
-        Ok(())
+        // app.py, app_types.py, app_arrays.py, app_pointers.py and
+        // app_calls.py, compiled by build.rs
+        crate::app_code::exec(py, crate::app_code::CTYPES, &dict)
     }
 
     /// The guest's copy of C errno, in the host's numbering (app.py

@@ -1,0 +1,35 @@
+//! The application-level halves of the modules (their `app*.py`),
+//! compiled to bytecode when the guest is built (build.rs runs the build
+//! machine's python3.11, the guest's bytecode version) rather than each
+//! time a program imports them: `import ctypes` spent ~100 ms of a
+//! 250 ms start compiling its 2,500 lines.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// `marshal`led code of `_ctypes`' app-level half (app.py, app_types.py,
+/// app_arrays.py, app_pointers.py, app_calls.py: one namespace).
+pub const CTYPES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/_ctypes.app.marshal"));
+
+/// Run marshalled `code` in `globals`.
+pub fn exec(py: Python<'_>, code: &[u8], globals: &Bound<'_, PyDict>) -> PyResult<()> {
+    let len = pyo3::ffi::Py_ssize_t::try_from(code.len())
+        .map_err(|_| pyo3::exceptions::PyValueError::new_err("app code too large"))?;
+    // SAFETY: `code` is a live byte slice of `len` bytes; the call returns a
+    // new reference or NULL with an exception set.
+    let code = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyMarshal_ReadObjectFromString(code.as_ptr().cast(), len),
+        )?
+    };
+    // SAFETY: `code` is a code object (build.rs marshalled one), `globals`
+    // a dict; the result is a new reference or NULL with an exception set.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyEval_EvalCode(code.as_ptr(), globals.as_ptr(), globals.as_ptr()),
+        )
+    }
+    .map(drop)
+}
