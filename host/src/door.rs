@@ -24,7 +24,8 @@ use wasmtime::component::{ComponentType, Lift, Linker, Lower, Resource, WasmList
 use wasmtime::StoreContextMut;
 
 use crate::bindings::wasmffi::ffi::call::{CallArgs, CallDone, CallStep, CallbackRequest, Host};
-use crate::bindings::FfiError;
+use crate::bindings::wasmffi::ffi::memory::Host as MemoryHost;
+use crate::bindings::{FfiError, Scalar};
 use crate::call::{Function, Staging, Step, STACK_WORDS};
 use crate::callback::Bytes;
 use crate::state::HostState;
@@ -189,14 +190,69 @@ unsafe impl Lower for Answer {
     }
 }
 
-const INTERFACE: &str = "wasmffi:ffi/call@0.1.0";
+/// What `memory.load` returns: `result<u64, ffi-error>`, a value written in
+/// one go (a callback that reads its pointer arguments makes two per call).
+struct Loaded(Result<u64, FfiError>);
 
-/// Link `invoke` and `resume` over the generated ones.
+type LoadResult = Result<u64, FfiError>;
+
+// SAFETY: the same canonical ABI type as `LoadResult`.
+unsafe impl ComponentType for Loaded {
+    type Lower = <LoadResult as ComponentType>::Lower;
+    const ABI: CanonicalAbiInfo = <LoadResult as ComponentType>::ABI;
+
+    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+        <LoadResult as ComponentType>::typecheck(ty, types)
+    }
+}
+
+// SAFETY: writes what `LoadResult`'s lowering writes for the same value.
+unsafe impl Lower for Loaded {
+    fn linear_lower_to_flat<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        dst: &mut MaybeUninit<Self::Lower>,
+    ) -> wasmtime::Result<()> {
+        self.0.linear_lower_to_flat(cx, ty, dst)
+    }
+
+    fn linear_lower_to_memory<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        offset: usize,
+    ) -> wasmtime::Result<()> {
+        let Ok(value) = self.0 else {
+            return self.0.linear_lower_to_memory(cx, ty, offset);
+        };
+        let at = <LoadResult as ComponentVariant>::PAYLOAD_OFFSET32;
+        let out = guest_bytes(cx, offset, <LoadResult as ComponentType>::SIZE32)?;
+        out[0] = 0; // ok
+        out[at..][..8].copy_from_slice(&value.to_le_bytes());
+        Ok(())
+    }
+}
+
+fn load(
+    mut store: StoreContextMut<'_, HostState>,
+    (address, kind): (u64, Scalar),
+) -> wasmtime::Result<(Loaded,)> {
+    let loaded = MemoryHost::load(store.data_mut(), address, kind);
+    Ok((Loaded(loaded),))
+}
+
+const CALL: &str = "wasmffi:ffi/call@0.1.0";
+const MEMORY: &str = "wasmffi:ffi/memory@0.1.0";
+
+/// Link `call.invoke`, `call.resume` and `memory.load` over the generated ones.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    let mut call = linker.instance(INTERFACE)?;
+    let mut call = linker.instance(CALL)?;
     call.func_wrap("invoke", invoke)?;
     call.func_wrap("resume", resume)?;
+    let mut memory = linker.instance(MEMORY)?;
+    memory.func_wrap("load", load)?;
     linker.allow_shadowing(false);
     Ok(())
 }
