@@ -6,7 +6,7 @@ use std::rc::Rc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
-use pyo3::{PyTraverseError, PyVisit};
+use pyo3::{ffi, PyTraverseError, PyVisit};
 
 use crate::ffi::call::{CallSpec, ValueSpec};
 use crate::ffi::callback::Handler;
@@ -21,26 +21,93 @@ pub struct RawHandler {
 
 impl Handler for RawHandler {
     fn call(&self, py: Python<'_>, packed: &[u8]) -> PyResult<Vec<u8>> {
-        let mut args = Vec::with_capacity(self.spec.args.len());
-        for (index, ty) in self.spec.args.iter().enumerate() {
-            let offset = self.spec.offsets[index] as usize;
-            let bytes = packed
-                .get(offset..offset + ty.size() as usize)
-                .ok_or_else(|| {
-                    PyValueError::new_err("callback arguments are shorter than the signature")
-                })?;
-            args.push(match ty {
-                ValueSpec::Prim(prim) => decode_bytes(py, *prim, bytes)?,
-                ValueSpec::Aggregate(_) => {
-                    let data = PyBytes::new(py, bytes);
-                    match self.arg_shapes.get(index).and_then(Option::as_ref) {
-                        Some(shape) => shape.bind(py).call_method1("_from_bytes", (data,))?,
-                        None => data.into_any(),
-                    }
-                }
-            });
+        let result = if self.spec.args.len() <= INLINE_ARGS {
+            self.call_inline(py, packed)?
+        } else {
+            let mut args = Vec::with_capacity(self.spec.args.len());
+            for index in 0..self.spec.args.len() {
+                args.push(self.argument(py, packed, index)?);
+            }
+            self.callable.bind(py).call1(PyTuple::new(py, args)?)?
+        };
+        self.reply(py, result)
+    }
+
+    fn target(&self, py: Python<'_>) -> Py<PyAny> {
+        self.callable.clone_ref(py)
+    }
+
+    fn context(&self) -> &'static str {
+        "on calling _rawffi callback function"
+    }
+
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.callable)?;
+        for shape in self.arg_shapes.iter().flatten() {
+            visit.call(shape)?;
         }
-        let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
+        Ok(())
+    }
+}
+
+/// Callbacks of up to this many arguments call the Python function through
+/// vectorcall from an array on the stack (no argument tuple).
+const INLINE_ARGS: usize = 8;
+
+impl RawHandler {
+    /// Argument `index` of the packed native arguments, as a Python value.
+    fn argument<'py>(
+        &self,
+        py: Python<'py>,
+        packed: &[u8],
+        index: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ty = &self.spec.args[index];
+        let offset = self.spec.offsets[index] as usize;
+        let bytes = packed
+            .get(offset..offset + ty.size() as usize)
+            .ok_or_else(|| {
+                PyValueError::new_err("callback arguments are shorter than the signature")
+            })?;
+        Ok(match ty {
+            ValueSpec::Prim(prim) => decode_bytes(py, *prim, bytes)?,
+            ValueSpec::Aggregate(_) => {
+                let data = PyBytes::new(py, bytes);
+                match self.arg_shapes.get(index).and_then(Option::as_ref) {
+                    Some(shape) => shape.bind(py).call_method1("_from_bytes", (data,))?,
+                    None => data.into_any(),
+                }
+            }
+        })
+    }
+
+    fn call_inline<'py>(&self, py: Python<'py>, packed: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        let count = self.spec.args.len();
+        let mut args: [Option<Bound<'py, PyAny>>; INLINE_ARGS] = Default::default();
+        for (index, slot) in args.iter_mut().enumerate().take(count) {
+            *slot = Some(self.argument(py, packed, index)?);
+        }
+        let mut ptrs = [std::ptr::null_mut::<ffi::PyObject>(); INLINE_ARGS];
+        for (ptr, arg) in ptrs.iter_mut().zip(&args) {
+            if let Some(arg) = arg {
+                *ptr = arg.as_ptr();
+            }
+        }
+        // SAFETY: `count` live objects (owned by `args` until after the
+        // call), no keywords; attached to the interpreter.
+        unsafe {
+            let result = ffi::PyObject_Vectorcall(
+                self.callable.as_ptr(),
+                ptrs.as_ptr(),
+                count,
+                std::ptr::null_mut(),
+            );
+            Bound::from_owned_ptr_or_err(py, result)
+        }
+    }
+
+    /// The Python result as the native result's bytes.
+    fn reply(&self, py: Python<'_>, result: Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         match &self.spec.ret {
             None => Ok(Vec::new()),
             Some(ValueSpec::Prim(prim)) if prim.kind == Kind::Void => Ok(Vec::new()),
@@ -68,21 +135,5 @@ impl Handler for RawHandler {
                 memory::read(py, address, size)
             }
         }
-    }
-
-    fn target(&self, py: Python<'_>) -> Py<PyAny> {
-        self.callable.clone_ref(py)
-    }
-
-    fn context(&self) -> &'static str {
-        "on calling _rawffi callback function"
-    }
-
-    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.callable)?;
-        for shape in self.arg_shapes.iter().flatten() {
-            visit.call(shape)?;
-        }
-        Ok(())
     }
 }
