@@ -132,29 +132,51 @@ fn guest_bytes<'a, T>(
     }
 }
 
-// SAFETY: the same canonical ABI type as `Generic`, whose ABI, flat
-// representation and type check it uses.
-unsafe impl ComponentType for Answer {
-    type Lower = <Generic as ComponentType>::Lower;
-    const ABI: CanonicalAbiInfo = <Generic as ComponentType>::ABI;
+/// Implement `ComponentType` and `Lower` for `$ty` as the canonical ABI type
+/// of `$generic`, given `$ty::generic` (the same value as a `$generic`) and
+/// `$ty::lower_to_memory` (which writes what `$generic`'s lowering writes).
+macro_rules! lowered_as {
+    ($ty:ty, $generic:ty) => {
+        // SAFETY: the same canonical ABI type as `$generic`, whose ABI, flat
+        // representation and type check it uses.
+        unsafe impl ComponentType for $ty {
+            type Lower = <$generic as ComponentType>::Lower;
+            const ABI: CanonicalAbiInfo = <$generic as ComponentType>::ABI;
 
-    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
-        <Generic as ComponentType>::typecheck(ty, types)
-    }
+            fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+                <$generic as ComponentType>::typecheck(ty, types)
+            }
+        }
+
+        // SAFETY: `lower_to_memory` writes what `$generic`'s lowering writes
+        // for the same value, and the flat form is `$generic`'s.
+        unsafe impl Lower for $ty {
+            fn linear_lower_to_flat<T>(
+                &self,
+                cx: &mut LowerContext<'_, T>,
+                ty: InterfaceType,
+                dst: &mut MaybeUninit<Self::Lower>,
+            ) -> wasmtime::Result<()> {
+                self.generic().linear_lower_to_flat(cx, ty, dst)
+            }
+
+            fn linear_lower_to_memory<T>(
+                &self,
+                cx: &mut LowerContext<'_, T>,
+                ty: InterfaceType,
+                offset: usize,
+            ) -> wasmtime::Result<()> {
+                self.lower_to_memory(cx, ty, offset)
+            }
+        }
+    };
 }
 
-// SAFETY: writes what `Generic`'s lowering writes for the same value.
-unsafe impl Lower for Answer {
-    fn linear_lower_to_flat<T>(
-        &self,
-        cx: &mut LowerContext<'_, T>,
-        ty: InterfaceType,
-        dst: &mut MaybeUninit<Self::Lower>,
-    ) -> wasmtime::Result<()> {
-        self.generic().linear_lower_to_flat(cx, ty, dst)
-    }
+lowered_as!(Answer, Generic);
+lowered_as!(Loaded, LoadResult);
 
-    fn linear_lower_to_memory<T>(
+impl Answer {
+    fn lower_to_memory<T>(
         &self,
         cx: &mut LowerContext<'_, T>,
         ty: InterfaceType,
@@ -196,28 +218,12 @@ struct Loaded(Result<u64, FfiError>);
 
 type LoadResult = Result<u64, FfiError>;
 
-// SAFETY: the same canonical ABI type as `LoadResult`.
-unsafe impl ComponentType for Loaded {
-    type Lower = <LoadResult as ComponentType>::Lower;
-    const ABI: CanonicalAbiInfo = <LoadResult as ComponentType>::ABI;
-
-    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
-        <LoadResult as ComponentType>::typecheck(ty, types)
-    }
-}
-
-// SAFETY: writes what `LoadResult`'s lowering writes for the same value.
-unsafe impl Lower for Loaded {
-    fn linear_lower_to_flat<T>(
-        &self,
-        cx: &mut LowerContext<'_, T>,
-        ty: InterfaceType,
-        dst: &mut MaybeUninit<Self::Lower>,
-    ) -> wasmtime::Result<()> {
-        self.0.linear_lower_to_flat(cx, ty, dst)
+impl Loaded {
+    fn generic(&self) -> LoadResult {
+        self.0.clone()
     }
 
-    fn linear_lower_to_memory<T>(
+    fn lower_to_memory<T>(
         &self,
         cx: &mut LowerContext<'_, T>,
         ty: InterfaceType,
