@@ -5,6 +5,7 @@
 #include <ffi.h>
 #include <setjmp.h>
 #include <stddef.h>
+#include <string.h>
 
 /* The jump target of the native call running on this thread, if any. */
 static __thread sigjmp_buf *wasmffi_fault_target;
@@ -39,6 +40,27 @@ int wasmffi_guarded_words_call(wasmffi_words_fn fn, const wasmffi_word *args,
     if (signal == 0) {
         wasmffi_fault_target = &here;
         *result = fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+    }
+    wasmffi_fault_target = outer;
+    return signal;
+}
+
+/* Copy `len` bytes between host addresses the runtime cannot vouch for:
+ * returns 0, or the signal (SIGSEGV, SIGBUS) that an unmapped or protected
+ * page raised. memcpy holds no lock and leaves no state behind, so leaving
+ * it halfway is harmless (unlike leaving arbitrary native code). */
+int wasmffi_guarded_copy(void *dst, const void *src, size_t len) {
+    sigjmp_buf here;
+    sigjmp_buf *outer = wasmffi_fault_target;
+    int signal = sigsetjmp(here, 0);
+    if (signal == 0) {
+        wasmffi_fault_target = &here;
+        /* memcpy is a builtin the compiler knows reads no global: without
+         * these barriers it may drop the store above or move the copy
+         * across it, and the handler would find no target. */
+        __asm__ volatile("" ::: "memory");
+        memcpy(dst, src, len);
+        __asm__ volatile("" ::: "memory");
     }
     wasmffi_fault_target = outer;
     return signal;

@@ -9,7 +9,7 @@
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Once;
 
 use libffi::low::ffi_cif;
@@ -26,6 +26,7 @@ extern "C" {
         args: *const u64,
         result: *mut u64,
     ) -> c_int;
+    fn wasmffi_guarded_copy(dst: *mut c_void, src: *const c_void, len: usize) -> c_int;
     fn wasmffi_fault_escape(signal: c_int);
     fn wasmffi_fault_disarm() -> *mut c_void;
     fn wasmffi_fault_rearm(target: *mut c_void);
@@ -42,6 +43,9 @@ const SIGNALS: [c_int; 5] = [
 /// The handlers that were installed before ours, to chain to.
 static mut PREVIOUS: [libc::sigaction; SIGNALS.len()] = unsafe { std::mem::zeroed() };
 
+/// Set once the handlers are installed (not in the --isolate-native helper).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
 /// Install the handlers (once per process). Call after wasmtime has set up
 /// its own, so that ours runs first and passes non-native faults on.
 pub fn install() {
@@ -57,7 +61,26 @@ pub fn install() {
             let previous = std::ptr::addr_of_mut!(PREVIOUS[index]);
             libc::sigaction(signal, &action, previous);
         }
+        INSTALLED.store(true, Ordering::Release);
     });
+}
+
+/// Copy `len` bytes from `src` to `dst`, either of which may be an address
+/// nobody vouches for: a fault comes back as its signal instead of ending
+/// the process. `None` where the handlers are not installed (the caller then
+/// asks the kernel to copy, which is a system call or two per access).
+///
+/// # Safety
+/// `dst` and `src` must not overlap; whatever memory they name may be read
+/// or written (that is the caller's policy decision).
+pub unsafe fn guarded_copy(dst: *mut u8, src: *const u8, len: usize) -> Option<Result<(), c_int>> {
+    if !INSTALLED.load(Ordering::Acquire) {
+        return None;
+    }
+    Some(match wasmffi_guarded_copy(dst.cast(), src.cast(), len) {
+        0 => Ok(()),
+        signal => Err(signal),
+    })
 }
 
 /// Runs going on in this process.

@@ -492,7 +492,9 @@ enum Direction {
 }
 
 /// Copy between our buffer and an address we cannot vouch for, without
-/// faulting: the kernel reports unmapped or protected memory as EFAULT.
+/// dying of it: a copy under the fault handlers (a fault is an error), or,
+/// where they are not installed, the kernel's copy, which reports unmapped
+/// or protected memory as EFAULT.
 fn foreign_transfer(
     address: u64,
     local: *mut u8,
@@ -501,6 +503,26 @@ fn foreign_transfer(
 ) -> Result<(), FfiError> {
     if len == 0 {
         return Ok(());
+    }
+    let verb = match dir {
+        Direction::Read => "read",
+        Direction::Write => "write",
+    };
+    // SAFETY: the local buffer is valid for `len` bytes and distinct from
+    // the foreign range; a fault in the foreign range is caught.
+    let guarded = unsafe {
+        match dir {
+            Direction::Read => crate::fault::guarded_copy(local, address as *const u8, len),
+            Direction::Write => crate::fault::guarded_copy(address as *mut u8, local, len),
+        }
+    };
+    if let Some(outcome) = guarded {
+        return outcome.map_err(|signal| {
+            FfiError::BadPointer(format!(
+                "cannot {verb} {len} bytes at {address:#x}: {}",
+                crate::fault::signal_name(signal)
+            ))
+        });
     }
     let local_iov = libc::iovec {
         iov_base: local.cast(),
@@ -522,10 +544,6 @@ fn foreign_transfer(
     if done == len as isize {
         return Ok(());
     }
-    let verb = match dir {
-        Direction::Read => "read",
-        Direction::Write => "write",
-    };
     let reason = if done < 0 {
         std::io::Error::last_os_error().to_string()
     } else {
