@@ -8,17 +8,31 @@ use std::process::Command;
 
 /// Application-level halves compiled to bytecode here (src/app_code.rs):
 /// per output, the sources that run as one namespace, in order.
-const APP_CODE: &[(&str, &str, &[&str])] = &[(
-    "_ctypes.app.marshal",
-    "_ctypes/app.py",
-    &[
-        "src/ctypes/app.py",
-        "src/ctypes/app_types.py",
-        "src/ctypes/app_arrays.py",
-        "src/ctypes/app_pointers.py",
-        "src/ctypes/app_calls.py",
-    ],
-)];
+const APP_CODE: &[(&str, &str, &[&str])] = &[
+    (
+        "_ctypes.app.marshal",
+        "_ctypes/app.py",
+        &[
+            "src/ctypes/app.py",
+            "src/ctypes/app_types.py",
+            "src/ctypes/app_arrays.py",
+            "src/ctypes/app_pointers.py",
+            "src/ctypes/app_calls.py",
+        ],
+    ),
+    (
+        "_rawffi.app.marshal",
+        "_rawffi/app.py",
+        &["src/rawffi/app.py"],
+    ),
+    ("zlib.app.marshal", "zlib/app.py", &["src/zlib/app.py"]),
+    ("_probe.app.marshal", "_probe/app.py", &["src/probe/app.py"]),
+    (
+        "_sqlite3.app.marshal",
+        "_sqlite3/app.py",
+        &["src/sqlite3/app.py"],
+    ),
+];
 
 /// Compile `sources` (concatenated) with python3.11 into marshalled code
 /// named `filename` in tracebacks.

@@ -7,8 +7,6 @@
 
 use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
-use pyo3::types::code::PyCodeInput;
-use pyo3::types::{PyCode, PyCodeMethods};
 
 use crate::bindings::types::FfiError;
 
@@ -29,20 +27,14 @@ pub fn enable(py: Python<'_>, module: &str, policy_name: &str) -> PyResult<()> {
     }
 }
 
-/// Runs a module's application-level half in its namespace, and drops the
-/// `__all__` PyO3 made while adding the Rust half's names (the CPython
-/// modules these mirror have none).
-pub fn run_app(
-    module: &Bound<'_, PyModule>,
-    code: &std::ffi::CStr,
-    file: &std::ffi::CStr,
-) -> PyResult<()> {
-    let py = module.py();
+/// Runs a module's application-level half (`crate::app_code`, compiled when
+/// the guest was built) in its namespace, and drops the `__all__` PyO3 made
+/// while adding the Rust half's names (the CPython modules these mirror
+/// have none).
+pub fn run_app(module: &Bound<'_, PyModule>, code: &[u8]) -> PyResult<()> {
     let dict = module.dict();
     if dict.contains("__all__")? {
         dict.del_item("__all__")?;
     }
-    let code = PyCode::compile(py, code, file, PyCodeInput::File)?;
-    code.run(Some(&dict), None)?;
-    Ok(())
+    crate::app_code::exec(module.py(), code, &dict)
 }

@@ -7,7 +7,6 @@
 
 #[pyo3::pymodule]
 pub(crate) mod _probe {
-    use std::ffi::CStr;
 
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
@@ -16,17 +15,10 @@ pub(crate) mod _probe {
     use crate::bindings::probe as host;
     use crate::bindings::probe::{Answer, Kind, Query};
 
-    /// The application-level half, NUL-terminated for the compiler.
-    const APP: &CStr =
-        match CStr::from_bytes_with_nul(concat!(include_str!("app.py"), "\0").as_bytes()) {
-            Ok(code) => code,
-            Err(_) => panic!("app.py contains a NUL byte"),
-        };
-
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::mixed::enable(module.py(), "_probe", "probe")?;
-        crate::mixed::run_app(module, APP, c"_probe/app.py")
+        crate::mixed::run_app(module, crate::app_code::PROBE)
     }
 
     fn kind_name(k: Kind) -> &'static str {

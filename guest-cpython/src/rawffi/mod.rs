@@ -8,13 +8,11 @@ mod convert;
 
 #[pyo3::pymodule]
 pub(crate) mod _rawffi {
-    use std::ffi::CStr;
     use std::rc::Rc;
 
     use pyo3::exceptions::{PyBufferError, PyTypeError};
     use pyo3::prelude::*;
-    use pyo3::types::code::PyCodeInput;
-    use pyo3::types::{PyBytes, PyCode, PyCodeMethods, PyDict, PyList, PyString, PyTuple};
+    use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
     use pyo3::{ffi, PyTraverseError, PyVisit};
 
     use super::convert::{pack_call, parse_spec, unpack_result, SpecSource};
@@ -26,13 +24,6 @@ pub(crate) mod _rawffi {
         decode_bits, decode_bytes, decode_wide, encode, prim_from_str, utf8, Encoded, Kind,
     };
     use crate::ffi::wit::{call, library, memory};
-
-    /// The application-level half, NUL-terminated for the compiler.
-    const APP: &CStr =
-        match CStr::from_bytes_with_nul(concat!(include_str!("app.py"), "\0").as_bytes()) {
-            Ok(code) => code,
-            Err(_) => panic!("app.py contains a NUL byte"),
-        };
 
     /// How a lone surrogate in a name or type code is reported (the
     /// RustPython guest's wording).
@@ -53,10 +44,9 @@ pub(crate) mod _rawffi {
         if dict.contains("__all__")? {
             dict.del_item("__all__")?;
         }
-        // The application-level half of this mixed module, in its namespace.
-        let code = PyCode::compile(py, APP, c"_rawffi/app.py", PyCodeInput::File)?;
-        code.run(Some(&dict), None)?;
-        Ok(())
+        // The application-level half of this mixed module, in its namespace
+        // (compiled when the guest was built).
+        crate::app_code::exec(py, crate::app_code::RAWFFI, &dict)
     }
 
     fn platform(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {

@@ -15,12 +15,10 @@ pub(crate) mod _sqlite3 {
     use crate::bindings::sqlite as host;
     use crate::bindings::sqlite::{OpenOptions, SqliteError, Value};
 
-    const APP: &std::ffi::CStr = pyo3::ffi::c_str!(include_str!("app.py"));
-
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::mixed::enable(module.py(), "_sqlite3", "sqlite3")?;
-        crate::mixed::run_app(module, APP, c"_sqlite3/app.py")
+        crate::mixed::run_app(module, crate::app_code::SQLITE3)
     }
 
     /// An exception made by one of app.py's factories.

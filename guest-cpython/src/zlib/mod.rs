@@ -75,7 +75,6 @@ mod exception {
 
 #[pyo3::pymodule]
 pub(crate) mod zlib {
-    use std::ffi::CStr;
 
     use pyo3::exceptions::{PyMemoryError, PyValueError};
     use pyo3::prelude::*;
@@ -86,13 +85,6 @@ pub(crate) mod zlib {
     use crate::bindings::zlib as host;
     use crate::bindings::zlib::ZlibError;
 
-    /// The application-level half, NUL-terminated for the compiler.
-    const APP: &CStr =
-        match CStr::from_bytes_with_nul(concat!(include_str!("app.py"), "\0").as_bytes()) {
-            Ok(code) => code,
-            Err(_) => panic!("app.py contains a NUL byte"),
-        };
-
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
         let py = module.py();
@@ -101,7 +93,7 @@ pub(crate) mod zlib {
         let (built, runtime) = host::versions();
         module.add("ZLIB_VERSION", built)?;
         module.add("ZLIB_RUNTIME_VERSION", runtime)?;
-        crate::mixed::run_app(module, APP, c"zlib/app.py")
+        crate::mixed::run_app(module, crate::app_code::ZLIB)
     }
 
     fn raise(py: Python<'_>, err: ZlibError) -> PyErr {
