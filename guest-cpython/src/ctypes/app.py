@@ -577,7 +577,7 @@ class _Shadow:
     """from_buffer() over guest memory (a bytearray, an array.array):
     native code cannot see it, so the ctypes object works on a host copy
     kept coherent with the buffer, synchronised around every ctypes access,
-    foreign call, memmove and memset (the RustPython guest's shadow.rs).
+    foreign call, memmove and memset.
     Each synchronisation is a three-way merge against the contents at the
     last one, so changes made on either side survive. The memoryview pins
     the buffer (no resizing) while the ctypes object lives."""

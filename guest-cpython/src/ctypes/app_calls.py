@@ -688,8 +688,7 @@ if not hasattr(_struct.calcsize, "__wrapped_host__"):
 class _UtilFinder:
     """ctypes.util.find_library runs ldconfig and gcc, which the guest has
     not: once ctypes.util is loaded, its find_library asks the host
-    (among the libraries the policy allows), as the RustPython guest's
-    adapted package does."""
+    (among the libraries the policy allows)."""
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):

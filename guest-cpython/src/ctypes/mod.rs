@@ -3,37 +3,32 @@
 //!
 //! # Design
 //!
-//! The boundary is the RustPython guest's (guest/src/ctypes/): every ctypes
-//! buffer is host memory carved by the arena (`crate::ffi::arena`), so
-//! `addressof()` is what native code sees; structure layouts come from the
-//! host (`Layout`); calls cross once with a prepared signature and the
-//! callback suspend/resume loop of `crate::ffi::call`; callbacks are
-//! `crate::ffi::callback` closures; `get_errno` speaks the guest's numbers.
+//! Every ctypes buffer is host memory carved by the arena
+//! (`crate::ffi::arena`), so `addressof()` is what native code sees;
+//! structure layouts come from the host (`Layout`); calls cross once with a
+//! prepared signature and the callback suspend/resume loop of
+//! `crate::ffi::call`; callbacks are `crate::ffi::callback` closures;
+//! `get_errno` speaks the guest's numbers.
 //!
 //! What runs where:
-//! - **Rust (this directory)** is the door and nothing else: blocks that
-//!   free themselves (`native.rs`), byte/scalar access at an address,
-//!   C strings, layouts, signatures, bound functions, callbacks and the
-//!   library table (`calls.rs`). Values cross it already reduced to ints,
-//!   floats, bytes and str.
-//! - **Python (`app.py`, exec'd into this module at import)** is everything
-//!   with ctypes semantics: the metaclasses (`PyCSimpleType`,
-//!   `PyCStructType`, `UnionType`, `PyCArrayType`, `PyCPointerType`,
-//!   `PyCFuncPtrType`), which must be Python because PyO3 cannot make
-//!   metaclasses; and, for this first step, also `_CData` and its
-//!   subclasses, `CField`, argument conversion (`from_param`,
-//!   `_as_parameter_`, argtypes/restype/errcheck) and `_objects`.
-//!
-//! Why instances are Python too for now (the brief recommended Rust
-//! pyclasses for them): a Python class whose metaclass is a Python
-//! subclass of `type` and whose base is a PyO3 class works, but every
-//! semantic detail (keep-alive, `_b_base_`, field descriptors, the many
-//! conversion rules) would have to be written twice over the boundary
-//! before anything ran. In Python it was working in one step, and the
-//! hot paths (`CField.__get__/__set__`, `_SimpleCData.value`, the call's
-//! argument conversion) are small functions over the Rust primitives here,
-//! each of which can move into a `#[pyclass(subclass)]` base without
-//! changing the metaclasses or the boundary.
+//! - **Rust** is the door and the hot paths. `buffer.rs`: `_CDataBase`,
+//!   every instance's state (CPython's `CDataObject`: address, owning
+//!   block, base, `_objects`, ...) and PEP 3118; `native.rs`: blocks that
+//!   free themselves, byte/scalar access at an address, C strings;
+//!   `calls.rs`: layouts, signatures, bound functions, callbacks, the
+//!   library table; `fast.rs`: calls, fields, simple values and array or
+//!   pointer items whose values are plain numbers, run from plans without
+//!   entering Python.
+//! - **Python** (`app*.py`, compiled when the guest is built and run in
+//!   this module at import, one namespace) is everything with ctypes
+//!   semantics: the metaclasses (`PyCSimpleType`, `PyCStructType`,
+//!   `UnionType`, `PyCArrayType`, `PyCPointerType`, `PyCFuncPtrType`), which
+//!   must be Python because PyO3 cannot make metaclasses; `_CData`'s
+//!   methods, `CField`, argument conversion (`from_param`,
+//!   `_as_parameter_`, argtypes/restype/errcheck, paramflags), keep-alive.
+//!   It makes the plans `fast.rs` runs once it has checked a case with the
+//!   full rules, and is what every case a plan does not cover falls back
+//!   to, so the two never disagree on semantics.
 
 mod buffer;
 mod calls;

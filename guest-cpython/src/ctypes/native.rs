@@ -1,8 +1,8 @@
 //! The memory half of `_ctypes`' Rust core: buffers (arena blocks that free
 //! themselves), byte and scalar access at host addresses, and C strings.
-//! Every ctypes buffer is host memory, as in the RustPython guest, so
-//! `addressof()` is what native code sees; app.py keeps each object's
-//! `Block` (or, for memory it does not own, its base object) alive.
+//! Every ctypes buffer is host memory, so `addressof()` is what native code
+//! sees; each object keeps its `Block` (or, for memory it does not own, its
+//! base object) alive.
 
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::prelude::*;
