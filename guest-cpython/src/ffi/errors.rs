@@ -8,9 +8,8 @@ use pyo3::prelude::*;
 
 use super::wit::types::{FfiError, NativeCrash};
 
-// Every module that exposes the FFI raises this one type for bad pointers
-// (the RustPython guest looks it up in `_rawffi`); it lives in the core so a
-// `_ctypes` port can raise it too, and `_rawffi` exports it.
+// Every module that exposes the FFI raises this one type for bad pointers;
+// it lives in the core so `_ctypes` raises it too, and `_rawffi` exports it.
 pyo3::create_exception!(
     _rawffi,
     SegfaultException,

@@ -1,8 +1,7 @@
-//! The guest's FFI core on CPython (ported from the RustPython guest's
-//! guest/src/ffi/): platform facts, primitive C types and their
-//! conversions, native memory, prepared calls and callbacks. `_rawffi` uses
-//! it now; a `_ctypes` port can share it. Everything here talks to the host
-//! through the WIT bindings only.
+//! The guest's FFI core: platform facts, primitive C types and their
+//! conversions, native memory, prepared calls and callbacks, shared by
+//! `_rawffi` and `_ctypes`. Everything here talks to the host through the
+//! WIT bindings only.
 
 pub mod arena;
 pub mod call;
@@ -15,8 +14,7 @@ pub mod prim;
 
 use std::cell::Cell;
 
-/// The host interfaces this core speaks, under the names the RustPython
-/// guest's bindings re-export them by.
+/// The host interfaces this core speaks.
 pub mod wit {
     pub use crate::bindings::wasmffi::ffi::{call, library, memory, platform, types};
 }

@@ -139,7 +139,7 @@ pub fn prim_from_str(code: &str) -> PyResult<Prim> {
 }
 
 /// A Python `str` as UTF-8; a lone surrogate is a UnicodeEncodeError
-/// worded as the RustPython guest words it (`reason`).
+/// giving `reason`.
 pub fn utf8<'a>(s: &'a Bound<'_, PyString>, reason: &str) -> PyResult<&'a str> {
     s.to_str().map_err(|err| {
         let py = s.py();
@@ -227,8 +227,8 @@ pub fn float_of(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     }
 }
 
-/// A `str` as UTF-8 bytes, lone surrogates included (encoded as the
-/// RustPython guest's WTF-8 strings carry them).
+/// A `str` as UTF-8 bytes, lone surrogates included (encoded as WTF-8
+/// carries them).
 fn str_bytes(s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
     match s.to_str() {
         Ok(text) => Ok(text.as_bytes().to_vec()),

@@ -1,5 +1,5 @@
-//! `_rawffi`: the raw FFI layer (see guest/src/rawffi/README.md, which this
-//! module follows exactly), on CPython through PyO3. The interpreter-level
+//! `_rawffi`: the raw FFI layer (README.md beside this file is its API,
+//! which this module follows exactly), on CPython through PyO3. The interpreter-level
 //! part is here; the application-level part (`app.py`, the Structure/Array
 //! shapes) runs in the same module when it is imported.
 
@@ -25,8 +25,7 @@ pub(crate) mod _rawffi {
     };
     use crate::ffi::wit::{call, library, memory};
 
-    /// How a lone surrogate in a name or type code is reported (the
-    /// RustPython guest's wording).
+    /// How a lone surrogate in a name or type code is reported.
     const NO_SURROGATES: &str = "surrogates are not allowed here";
 
     #[pymodule_init]
