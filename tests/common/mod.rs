@@ -2,6 +2,8 @@
 //! collect its output with a time limit, and report everything on failure.
 #![allow(dead_code)]
 
+pub mod suite;
+
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

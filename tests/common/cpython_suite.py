@@ -1,19 +1,26 @@
-# CPython 3.11's own ctypes tests (Debian's libpython3.11-testsuite), run in the
-# wasmffi guest against the guest's ctypes (CPython 3.11's own package on the
-# guest's `_ctypes`). Run by tests/cpython_ctypes.rs; by hand (see STATUS.md):
+# Runs a package of CPython 3.11's own tests (Debian's libpython3.11-testsuite) in
+# the wasmffi guest: `ctypes.test` against the guest's ctypes (tests/cpython_ctypes.rs),
+# `test.test_zlib` against the guest's zlib (tests/cpython_zlib.rs). By hand:
 #
 #   wasmffi run --allow-lib libc.so.6 --allow-lib libm.so.6 \
 #       --allow-lib $CTYPES_TEST_SO --allow-lib $PYSTUB \
 #       --dir /usr/lib/python3.11 --dir $WORK::/work \
-#       tests/cpython_ctypes/run_suite.py --lib-root /usr/lib/python3.11 \
+#       tests/common/cpython_suite.py --lib-root /usr/lib/python3.11 \
+#       --skips tests/cpython_ctypes/skips.toml \
 #       --ctypes-test-so $CTYPES_TEST_SO --pystub $PYSTUB --workdir /work
 #
-# What it does, and nothing more: makes `ctypes.test` (and `test`, for
-# test.support) importable from the preopened Debian directory, stands up a
-# `_ctypes_test` module whose `__file__` is the real helper library (loading
-# the C-API stub with RTLD_GLOBAL first so that it dlopens), runs every
-# test_*.py module with unittest, and reports. Tests listed in skips.toml (whole
-# groups that do not apply to this runtime, each with its reason) are not run.
+#   wasmffi run --dir $LIB --dir $WORK::/work tests/common/cpython_suite.py \
+#       --lib-root $LIB --package test --only test_zlib --skips tests/cpython_zlib/skips.toml
+#
+# ($LIB: a copy of test/__init__.py, test/support/ and test/test_zlib.py.)
+#
+# What it does, and nothing more: makes the package (`ctypes.test` by default) and
+# `test` (for test.support) importable from the preopened directory; for ctypes,
+# stands up a `_ctypes_test` module whose `__file__` is the real helper library
+# (loading the C-API stub with RTLD_GLOBAL first so that it dlopens); runs every
+# test_*.py module of the package with unittest, and reports. Tests listed in the
+# skips file (whole groups that do not apply to this runtime, each with its
+# reason) are not run.
 #
 # Output: one line per module, the failures with their tracebacks, the skip
 # reasons, then the summary line `Summary: N passed, N failed, N skipped`.
@@ -32,8 +39,11 @@ import traceback
 import types
 import unittest
 
-USAGE = """usage: run_suite.py --lib-root DIR --ctypes-test-so PATH --pystub PATH
-                    [--skips FILE] [--workdir DIR] [--only MODULE[,MODULE...]] [-v] [--stream]
+USAGE = """usage: cpython_suite.py --lib-root DIR --skips FILE [--package PKG]
+                    [--ctypes-test-so PATH --pystub PATH]
+                    [--workdir DIR] [--only MODULE[,MODULE...]] [-v] [--stream]
+
+--package is the test package (default ctypes.test; `test` for test_zlib).
 
 --stream prints a machine-readable line per test as it happens (`@@ RUN id`, then
 `@@ PASS id`, `@@ FAIL id`, `@@ SKIP id :: reason` or `@@ N/A id :: group :: reason`),
@@ -45,7 +55,8 @@ def parse_args(argv):
         "lib_root": None,
         "ctypes_test_so": None,
         "pystub": None,
-        "skips": os.path.join(os.path.dirname(os.path.abspath(__file__)), "skips.toml"),
+        "package": "ctypes.test",
+        "skips": None,
         "workdir": None,
         "only": None,
         "verbose": False,
@@ -61,22 +72,25 @@ def parse_args(argv):
             continue
         key = arg.lstrip("-").replace("-", "_")
         if not arg.startswith("--") or key not in opts:
-            raise SystemExit(f"run_suite.py: unknown argument {arg!r}\n{USAGE}")
+            raise SystemExit(f"cpython_suite.py: unknown argument {arg!r}\n{USAGE}")
         try:
             opts[key] = next(it)
         except StopIteration:
-            raise SystemExit(f"run_suite.py: {arg} needs a value\n{USAGE}")
-    for key in ("lib_root", "ctypes_test_so", "pystub"):
+            raise SystemExit(f"cpython_suite.py: {arg} needs a value\n{USAGE}")
+    required = ["lib_root", "skips"]
+    if opts["package"] == "ctypes.test":
+        required += ["ctypes_test_so", "pystub"]
+    for key in required:
         if not opts[key]:
-            raise SystemExit(f"run_suite.py: --{key.replace('_', '-')} is required\n{USAGE}")
+            raise SystemExit(f"cpython_suite.py: --{key.replace('_', '-')} is required\n{USAGE}")
     return opts
 
 
 class PackageFinder:
-    """Maps exactly the packages `ctypes.test` and `test` to directories.
+    """Maps exactly the test package and `test` to directories.
 
     The guest's standard library zip leaves out `ctypes.test` and the `test`
-    package; this finder answers for the two package names only, and their
+    package; this finder answers for these package names only, and their
     submodules are then found the ordinary way through the packages'
     `__path__`."""
 
@@ -94,18 +108,18 @@ class PackageFinder:
         )
 
 
-def install_packages(lib_root):
-    ctypes_test_dir = os.path.join(lib_root, "ctypes", "test")
+def install_packages(lib_root, package):
+    package_dir = os.path.join(lib_root, *package.split("."))
     test_dir = os.path.join(lib_root, "test")
-    for d in (ctypes_test_dir, os.path.join(test_dir, "support")):
+    for d in (package_dir, os.path.join(test_dir, "support")):
         if not os.path.isfile(os.path.join(d, "__init__.py")):
             raise SystemExit(
-                f"run_suite.py: {d}/__init__.py is not visible in the guest: is "
+                f"cpython_suite.py: {d}/__init__.py is not visible in the guest: is "
                 "libpython3.11-testsuite installed (scripts/setup.sh) and its "
                 "directory preopened with --dir?"
             )
-    sys.meta_path.insert(0, PackageFinder({"ctypes.test": ctypes_test_dir, "test": test_dir}))
-    return ctypes_test_dir
+    sys.meta_path.insert(0, PackageFinder({package: package_dir, "test": test_dir}))
+    return package_dir
 
 
 def install_ctypes_test_module(so_path, stub_path):
@@ -134,10 +148,10 @@ def load_skips(path):
     for g in doc.get("group", []):
         for key in ("name", "reason", "tests"):
             if key not in g:
-                raise SystemExit(f"run_suite.py: {path}: a [[group]] lacks {key!r}")
+                raise SystemExit(f"cpython_suite.py: {path}: a [[group]] lacks {key!r}")
         unknown = set(g) - {"name", "reason", "tests"}
         if unknown:
-            raise SystemExit(f"run_suite.py: {path}: group {g['name']!r}: unknown keys {sorted(unknown)}")
+            raise SystemExit(f"cpython_suite.py: {path}: group {g['name']!r}: unknown keys {sorted(unknown)}")
         groups.append(g)
     return groups
 
@@ -158,10 +172,13 @@ def module_skipped(groups, module):
     return None
 
 
+PACKAGE = "ctypes.test"
+
+
 def short_id(test):
-    """test_x.Class.method, relative to ctypes.test."""
+    """test_x.Class.method, relative to the test package."""
     tid = test.id()
-    prefix = "ctypes.test."
+    prefix = PACKAGE + "."
     return tid[len(prefix):] if tid.startswith(prefix) else tid
 
 
@@ -260,7 +277,7 @@ def run_module(name, groups):
     """Import and run one test module; returns records (status, id, detail)."""
     records = []
     try:
-        module = importlib.import_module("ctypes.test." + name)
+        module = importlib.import_module(PACKAGE + "." + name)
     except unittest.SkipTest as e:
         stream(f"SKIP {name} :: module skipped: {e}")
         return [("skip", name, f"module skipped: {e}")]
@@ -307,22 +324,24 @@ def run_module(name, groups):
 
 
 def main():
-    global STREAM
+    global STREAM, PACKAGE
     opts = parse_args(sys.argv[1:])
     STREAM = opts["stream"]
+    PACKAGE = opts["package"]
     # The test directories are read-only or private copies; never write
     # bytecode next to them either way.
     sys.dont_write_bytecode = True
     groups = load_skips(opts["skips"])
-    ctypes_test_dir = install_packages(opts["lib_root"])
-    install_ctypes_test_module(opts["ctypes_test_so"], opts["pystub"])
+    package_dir = install_packages(opts["lib_root"], PACKAGE)
+    if opts["ctypes_test_so"]:
+        install_ctypes_test_module(opts["ctypes_test_so"], opts["pystub"])
     if opts["workdir"]:
         # os_helper.TESTFN and tempfile go here (a writable preopen)
         os.chdir(opts["workdir"])
         os.environ.setdefault("TMPDIR", opts["workdir"])
 
     modules = sorted(
-        f[:-3] for f in os.listdir(ctypes_test_dir) if f.startswith("test_") and f.endswith(".py")
+        f[:-3] for f in os.listdir(package_dir) if f.startswith("test_") and f.endswith(".py")
     )
     if opts["only"]:
         wanted = opts["only"].split(",")
@@ -333,7 +352,7 @@ def main():
     skip_reasons = {}  # reason -> [ids]
     na_groups = {}  # group name -> [ids]
     started = time.monotonic()
-    print(f"CPython ctypes tests from {ctypes_test_dir} ({len(modules)} modules)", flush=True)
+    print(f"CPython tests of {PACKAGE} from {package_dir} ({len(modules)} modules)", flush=True)
     for name in modules:
         t0 = time.monotonic()
         records = run_module(name, groups)
