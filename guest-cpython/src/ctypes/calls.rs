@@ -179,28 +179,49 @@ struct RawHandler {
 
 impl Handler for RawHandler {
     fn call(&self, py: Python<'_>, packed: &[u8]) -> PyResult<Vec<u8>> {
-        let mut args = Vec::with_capacity(self.spec.args.len());
-        for (index, ty) in self.spec.args.iter().enumerate() {
+        let slot = |index: usize, ty: &ValueSpec| {
             let offset = self.spec.offsets[index] as usize;
-            let bytes = packed
+            packed
                 .get(offset..offset + ty.size() as usize)
-                .ok_or_else(|| PyValueError::new_err("callback arguments too short"))?;
-            args.push(match (ty, self.holders.get(index)) {
-                (_, Some(Some((cls, align)))) => {
-                    let block = Block::holding_bytes(py, bytes, *align)?;
-                    let addr = block.addr;
-                    let block = Py::new(py, block)?;
-                    _new_instance(
+                .ok_or_else(|| PyValueError::new_err("callback arguments too short"))
+        };
+        // The pointer arguments' instances share one block, written by one
+        // crossing: each is a pointer-sized, pointer-aligned slot of it.
+        let mut held = Vec::new();
+        for (index, ty) in self.spec.args.iter().enumerate() {
+            if let Some(Some((_, align))) = self.holders.get(index) {
+                let at = held.len().next_multiple_of((*align).max(1) as usize);
+                held.resize(at, 0);
+                held.extend_from_slice(slot(index, ty)?);
+            }
+        }
+        let block = match held.is_empty() {
+            true => None,
+            false => {
+                let block = Block::holding_bytes(py, &held, 16)?;
+                let addr = block.addr;
+                Some((addr, Py::new(py, block)?.into_bound(py).into_any()))
+            }
+        };
+        let mut args = Vec::with_capacity(self.spec.args.len());
+        let mut at = 0usize;
+        for (index, ty) in self.spec.args.iter().enumerate() {
+            let bytes = slot(index, ty)?;
+            args.push(match (ty, self.holders.get(index), &block) {
+                (_, Some(Some((cls, align))), Some((addr, block))) => {
+                    at = at.next_multiple_of((*align).max(1) as usize);
+                    let instance = _new_instance(
                         cls.bind(py),
-                        addr,
-                        Some(block.into_bound(py).into_any()),
+                        addr + at as u64,
+                        Some(block.clone()),
                         None,
                         0,
-                    )?
-                    .into_any()
+                    )?;
+                    at += bytes.len();
+                    instance.into_any()
                 }
-                (ValueSpec::Prim(p), _) => decode_raw(py, *p, bytes)?,
-                (ValueSpec::Aggregate(_), _) => PyBytes::new(py, bytes).into_any(),
+                (ValueSpec::Prim(p), _, _) => decode_raw(py, *p, bytes)?,
+                (ValueSpec::Aggregate(_), _, _) => PyBytes::new(py, bytes).into_any(),
             });
         }
         let result = self.callable.bind(py).call1(PyTuple::new(py, args)?)?;
