@@ -28,10 +28,10 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PySet, PyTuple, PyType};
 
 use super::buffer::CDataBase;
 use super::calls::Function;
-use super::native::{decode_raw, prim_of};
+use super::native::prim_of;
 use crate::ffi::call::invoke;
 use crate::ffi::errors::OrRaise;
-use crate::ffi::prim::{decode_bits, encode, Kind, Prim};
+use crate::ffi::prim::{decode_bits, Kind, Prim};
 use crate::ffi::wit::memory;
 
 /// What app.py gives the fast paths to fall back on and to keep
@@ -130,7 +130,7 @@ enum RetPlan {
     Void,
     Number(Prim),
     /// `c_void_p`: an int, or None for NULL.
-    Pointer(Prim),
+    Pointer,
 }
 
 pub struct Plan {
@@ -171,7 +171,7 @@ impl CallPlan {
             .collect::<PyResult<Vec<_>>>()?;
         let ret = match ret {
             None => RetPlan::Void,
-            Some("P") => RetPlan::Pointer(prim_of("P")?),
+            Some("P") => RetPlan::Pointer,
             Some(code) if NUMBER_CODES.contains(code) => RetPlan::Number(prim_of(code)?),
             Some(code) => {
                 return Err(PyValueError::new_err(format!(
@@ -188,20 +188,36 @@ impl CallPlan {
     }
 }
 
-/// Whether `value` is what `plan` converts without Python.
-fn fits(plan: ArgPlan, value: &Bound<'_, PyAny>) -> bool {
-    match plan {
-        ArgPlan::Number(p) if p.kind == Kind::Float => {
-            value.is_exact_instance_of::<PyFloat>()
-                || (value.is_exact_instance_of::<PyInt>()
-                    && value.extract::<f64>().is_ok_and(f64::is_finite))
-        }
-        ArgPlan::Number(_) => value.is_exact_instance_of::<PyInt>(),
-        ArgPlan::Int(_) => {
-            value.is_exact_instance_of::<PyInt>()
-                && (value.extract::<i64>().is_ok() || value.extract::<u64>().is_ok())
-        }
+/// The C bits `plan` makes of `value`, or None when `value` is not what
+/// the plan converts without Python (the fallback then gives ctypes'
+/// answer, errors included): an exact `int` that fits 64 bits (for floats
+/// also an exact `float`, or an `int` a double holds).
+fn number_bits(plan: ArgPlan, value: &Bound<'_, PyAny>) -> Option<u64> {
+    let (ArgPlan::Number(p) | ArgPlan::Int(p)) = plan;
+    if p.kind == Kind::Float {
+        let f = if let Ok(f) = value.cast_exact::<PyFloat>() {
+            f.value()
+        } else if value.is_exact_instance_of::<PyInt>() {
+            value.extract::<f64>().ok().filter(|f| f.is_finite())?
+        } else {
+            return None;
+        };
+        return Some(match p.size {
+            4 => u64::from((f as f32).to_bits()),
+            _ => f.to_bits(),
+        });
     }
+    if !value.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    let bits = match value.extract::<i64>() {
+        Ok(v) => v as u64,
+        Err(_) => value.extract::<u64>().ok()?,
+    };
+    Some(match p.kind {
+        Kind::Bool => u64::from(bits != 0),
+        _ => bits,
+    })
 }
 
 /// Run `plan` with `args`, or None when the arguments are not the plan's.
@@ -214,18 +230,19 @@ fn run_plan<'py>(
     if args.len() != plan.args.len() {
         return Ok(None);
     }
-    for (index, arg) in plan.args.iter().enumerate() {
-        if !fits(*arg, &args.get_borrowed_item(index)?.to_owned()) {
-            return Ok(None);
-        }
-    }
     let function = plan.function.borrow(py);
     let spec = &function.spec;
     let mut buffer = spec.buffer();
     for (index, arg) in plan.args.iter().enumerate() {
-        let (ArgPlan::Number(p) | ArgPlan::Int(p)) = *arg;
         let value = args.get_borrowed_item(index)?;
-        buffer.put(spec.offsets[index], p, encode(p, &value)?);
+        let Some(bits) = number_bits(*arg, &value) else {
+            return Ok(None);
+        };
+        let (ArgPlan::Number(p) | ArgPlan::Int(p)) = *arg;
+        let size = p.size.min(8);
+        buffer
+            .slot(spec.offsets[index], size)
+            .copy_from_slice(&bits.to_le_bytes()[..size as usize]);
     }
     sync_shadows(py, hooks)?;
     // Only use_errno functions touch ctypes' private errno copy.
@@ -238,9 +255,9 @@ fn run_plan<'py>(
     sync_shadows(py, hooks)?;
     Ok(Some(match plan.ret {
         RetPlan::Void => py.None().into_bound(py),
-        RetPlan::Number(p) => decode_raw(py, p, &returned.value.to_le_bytes())?,
-        RetPlan::Pointer(_) if returned.value == 0 => py.None().into_bound(py),
-        RetPlan::Pointer(p) => decode_raw(py, p, &returned.value.to_le_bytes())?,
+        RetPlan::Number(p) => decode_bits(py, p, returned.value)?,
+        RetPlan::Pointer if returned.value == 0 => py.None().into_bound(py),
+        RetPlan::Pointer => PyInt::new(py, returned.value).into_any(),
     }))
 }
 
@@ -355,14 +372,10 @@ impl FieldBase {
     ) -> PyResult<()> {
         let py = slf.py();
         if let (Some((offset, p)), Ok(data)) = (slf.borrow().fast, obj.cast::<CDataBase>()) {
-            if fits(ArgPlan::Number(p), value) {
+            if let Some(bits) = number_bits(ArgPlan::Number(p), value) {
                 let hooks = hooks()?;
                 if hooks.shadows.bind(py).len() == 0 {
                     let addr = data.borrow().addr.wrapping_add(offset);
-                    let bits = match encode(p, value)? {
-                        crate::ffi::prim::Encoded::Bits(bits) => bits,
-                        _ => return Err(PyTypeError::new_err("not a number type")),
-                    };
                     return memory::store(addr, p.scalar, bits).or_raise(py);
                 }
             }
@@ -493,14 +506,10 @@ pub fn item_set(
     value: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let py = obj.py();
-    let number =
-        elem_plan(&obj.get_type())?.is_some_and(|plan| fits(ArgPlan::Number(plan.prim), value));
-    if number {
+    let plan = elem_plan(&obj.get_type())?;
+    if let Some(bits) = plan.and_then(|plan| number_bits(ArgPlan::Number(plan.prim), value)) {
         if let Some((addr, plan)) = item_address(obj, index)? {
-            let p = plan.prim;
-            if let crate::ffi::prim::Encoded::Bits(bits) = encode(p, value)? {
-                return memory::store(addr, p.scalar, bits).or_raise(py);
-            }
+            return memory::store(addr, plan.prim.scalar, bits).or_raise(py);
         }
     }
     obj.call_method1(intern!(py, "_setitem"), (index, value))
