@@ -10,9 +10,7 @@ use std::sync::Arc;
 use libz_sys as z;
 use wasmtime::component::Resource;
 
-use crate::bindings::wasmffi::ffi::zlib::{
-    Decompressed, Host, HostCompressor, HostDecompressor, ZlibError,
-};
+use crate::bindings::wasmffi::ffi::zlib::{Host, HostCompressor, HostDecompressor, ZlibError};
 use crate::state::HostState;
 
 pub mod budget;
@@ -210,33 +208,31 @@ impl Decompressor {
         }
     }
 
-    /// The call's result; the attributes are copied out (host copies and
-    /// guest copies, charged while they are made).
-    fn state(&mut self, data: Vec<u8>) -> Result<Decompressed, ZlibError> {
+    /// The call's output; the kept copies are charged as they are now.
+    fn output(&mut self, data: Vec<u8>) -> Result<Vec<u8>, ZlibError> {
         self.keep();
-        let copies = (self.unused_data.len() + self.unconsumed_tail.len()) as u64;
-        let _copies = self.stream.account().charge(2 * copies, DECOMPRESSING)?;
-        Ok(Decompressed {
-            data,
-            eof: self.eof,
-            unused_data: self.unused_data.clone(),
-            unconsumed_tail: self.unconsumed_tail.clone(),
-        })
+        Ok(data)
     }
 
-    fn decompress(&mut self, data: &[u8], max_length: u64) -> Result<Decompressed, ZlibError> {
+    /// `unused_data` or `unconsumed_tail` for the guest: the host's copy and
+    /// the guest's are charged while they are made.
+    fn hand_out(&self, kept: &[u8]) -> Result<Vec<u8>, ZlibError> {
+        let _copies = self
+            .stream
+            .account()
+            .charge(2 * kept.len() as u64, DECOMPRESSING)?;
+        Ok(kept.to_vec())
+    }
+
+    fn decompress(&mut self, data: &[u8], max_length: u64) -> Result<Vec<u8>, ZlibError> {
         let limit = (max_length > 0).then(|| max_length.min(isize::MAX as u64) as usize);
         let account = self.stream.account().clone();
         let _input = account.charge(data.len() as u64, DECOMPRESSING)?;
         let mut out = Output::new(&account, None, limit, true, DECOMPRESSING);
         let mut input = Input { data, pos: 0 };
+        // Once flush() has ended the stream, inflate() fails on it (its state
+        // is gone: Z_STREAM_ERROR) and the input is saved, as in CPython.
         let mut err = z::Z_OK;
-        if !self.stream.initialised {
-            // flush() ended the stream; CPython's inflate then fails.
-            return Err(ZlibError::Zlib(
-                "Error -2 while decompressing data: inconsistent stream state".into(),
-            ));
-        }
         'outer: loop {
             let left = input.arrange(&mut self.stream.strm);
             loop {
@@ -272,15 +268,15 @@ impl Decompressor {
                 "while decompressing data",
             ));
         }
-        self.state(out.finish())
+        self.output(out.finish())
     }
 
-    fn flush(&mut self, length: u64) -> Result<Decompressed, ZlibError> {
+    fn flush(&mut self, length: u64) -> Result<Vec<u8>, ZlibError> {
         if length == 0 {
             return Err(ZlibError::Value("length must be greater than zero".into()));
         }
         if !self.stream.initialised {
-            return self.state(Vec::new());
+            return self.output(Vec::new());
         }
         let account = self.stream.account().clone();
         let first = length.min(1 << 30) as usize;
@@ -338,7 +334,7 @@ impl Decompressor {
             unsafe { z::inflateEnd(&mut *self.stream.strm) };
             self.stream.initialised = false;
         }
-        self.state(out.finish())
+        self.output(out.finish())
     }
 }
 
@@ -576,22 +572,36 @@ impl HostDecompressor for HostState {
         this: Resource<Decompressor>,
         data: Vec<u8>,
         max_length: u64,
-    ) -> Result<Decompressed, ZlibError> {
+    ) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
         account(self);
         let d = self.table.get_mut(&this).map_err(stale)?;
         d.decompress(&data, max_length)
     }
 
-    fn flush(
-        &mut self,
-        this: Resource<Decompressor>,
-        length: u64,
-    ) -> Result<Decompressed, ZlibError> {
+    fn flush(&mut self, this: Resource<Decompressor>, length: u64) -> Result<Vec<u8>, ZlibError> {
         check(self)?;
         account(self);
         let d = self.table.get_mut(&this).map_err(stale)?;
         d.flush(length)
+    }
+
+    fn eof(&mut self, this: Resource<Decompressor>) -> bool {
+        self.table.get(&this).is_ok_and(|d| d.eof)
+    }
+
+    fn unused_data(&mut self, this: Resource<Decompressor>) -> Result<Vec<u8>, ZlibError> {
+        check(self)?;
+        account(self);
+        let d = self.table.get(&this).map_err(stale)?;
+        d.hand_out(&d.unused_data)
+    }
+
+    fn unconsumed_tail(&mut self, this: Resource<Decompressor>) -> Result<Vec<u8>, ZlibError> {
+        check(self)?;
+        account(self);
+        let d = self.table.get(&this).map_err(stale)?;
+        d.hand_out(&d.unconsumed_tail)
     }
 
     fn copy(&mut self, this: Resource<Decompressor>) -> Result<Resource<Decompressor>, ZlibError> {

