@@ -1,4 +1,4 @@
-//! Builds the Python guest (`guest-cpython/`: CPython 3.11 and wasmffi's
+//! Builds the Python guest (`guest/`: CPython 3.11 and wasmffi's
 //! modules) for `wasm32-wasip2` as part of the host's normal build, so
 //! `cargo build`/`cargo run` need no manual step.
 //!
@@ -20,7 +20,7 @@ use std::process::Command;
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
 /// The guest crate.
-const GUEST_PACKAGE: &str = "wasmffi-guest-cpython";
+const GUEST_PACKAGE: &str = "wasmffi-guest";
 /// A prebuilt guest instead of building it; also the `rustc-env` name the
 /// host reads (`include_bytes!`).
 const GUEST_WASM_VAR: &str = "WASMFFI_GUEST_WASM";
@@ -59,10 +59,10 @@ fn main() {
     }
 
     for input in [
-        "guest-cpython/src",
-        "guest-cpython/Cargo.toml",
-        "guest-cpython/build.rs",
-        "guest-cpython/pyo3-config.txt",
+        "guest/src",
+        "guest/Cargo.toml",
+        "guest/build.rs",
+        "guest/pyo3-config.txt",
         "wit",
         "Cargo.lock",
     ] {
@@ -79,10 +79,7 @@ fn main() {
         .args(["-p", GUEST_PACKAGE])
         .arg("--target-dir")
         .arg(&target_dir)
-        .env(
-            "PYO3_CONFIG_FILE",
-            root.join("guest-cpython/pyo3-config.txt"),
-        )
+        .env("PYO3_CONFIG_FILE", root.join("guest/pyo3-config.txt"))
         .env("WASMFFI_CPYTHON_WASI", &cpython);
     // The outer build's settings are for the host; none of them apply to the guest.
     for (key, _) in env::vars() {

