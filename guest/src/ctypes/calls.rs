@@ -16,10 +16,11 @@ use pyo3::types::{PyBytes, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::buffer::{_new_instance, CDataBase};
-use super::native::{bytes_like, decode_raw, prim_of, Block};
+use super::native::{decode_raw, prim_of, Block};
 use crate::ffi::call::{invoke, Aggregate, CallSpec, ValueSpec};
 use crate::ffi::callback::{self, Handler};
 use crate::ffi::errors::OrRaise;
+use crate::ffi::memory::bytes_like;
 use crate::ffi::prim::{encode, Encoded, Kind};
 use crate::ffi::wit::{call, library, types::FfiError};
 

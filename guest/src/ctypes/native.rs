@@ -4,13 +4,13 @@
 //! sees; each object keeps its `Block` (or, for memory it does not own, its
 //! base object) alive.
 
-use pyo3::exceptions::{PyBufferError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 use crate::ffi::arena;
 use crate::ffi::errors::OrRaise;
-use crate::ffi::memory::{read, read_string, write};
+use crate::ffi::memory::{bytes_like, read, read_string, write};
 use crate::ffi::platform::facts;
 use crate::ffi::prim::{decode_bits, decode_bytes, decode_wide, encode, prim, Encoded, Kind, Prim};
 use crate::ffi::wit::memory;
@@ -80,24 +80,6 @@ pub fn decode_raw<'py>(py: Python<'py>, p: Prim, bytes: &[u8]) -> PyResult<Bound
         }
         _ => decode_bytes(py, p, bytes),
     }
-}
-
-/// The bytes of any contiguous buffer.
-pub fn bytes_like(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(b) = data.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
-    }
-    let buffer = pyo3::buffer::PyUntypedBuffer::get(data)?;
-    if !buffer.is_c_contiguous() {
-        return Err(PyBufferError::new_err("a contiguous buffer is required"));
-    }
-    let len = buffer.len_bytes();
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    // SAFETY: a C-contiguous buffer of `len` bytes, held by `buffer`.
-    let bytes = unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>(), len) };
-    Ok(bytes.to_vec())
 }
 
 #[pyfunction]

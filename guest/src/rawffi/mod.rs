@@ -10,7 +10,7 @@ mod convert;
 pub(crate) mod _rawffi {
     use std::rc::Rc;
 
-    use pyo3::exceptions::{PyBufferError, PyTypeError};
+    use pyo3::exceptions::PyTypeError;
     use pyo3::prelude::*;
     use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
     use pyo3::{ffi, PyTraverseError, PyVisit};
@@ -113,29 +113,9 @@ pub(crate) mod _rawffi {
         ))
     }
 
-    /// The bytes of any contiguous buffer (`bytes`, `bytearray`,
-    /// `memoryview`, `array.array`, ...), whatever its item format.
-    fn bytes_like(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-        if let Ok(b) = data.cast::<PyBytes>() {
-            return Ok(b.as_bytes().to_vec());
-        }
-        let buffer = pyo3::buffer::PyUntypedBuffer::get(data)?;
-        if !buffer.is_c_contiguous() {
-            return Err(PyBufferError::new_err("memwrite needs a contiguous buffer"));
-        }
-        let len = buffer.len_bytes();
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        // SAFETY: a C-contiguous buffer of `len` bytes, held (and so kept
-        // alive and unmoved) by `buffer` while it is copied.
-        let bytes = unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>(), len) };
-        Ok(bytes.to_vec())
-    }
-
     #[pyfunction]
     fn memwrite(py: Python<'_>, address: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        crate::ffi::memory::write(py, address, &bytes_like(data)?)
+        crate::ffi::memory::write(py, address, &crate::ffi::memory::bytes_like(data)?)
     }
 
     #[pyfunction]
