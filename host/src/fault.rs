@@ -43,7 +43,8 @@ const SIGNALS: [c_int; 5] = [
 /// The handlers that were installed before ours, to chain to.
 static mut PREVIOUS: [libc::sigaction; SIGNALS.len()] = unsafe { std::mem::zeroed() };
 
-/// Set once the handlers are installed (not in the --isolate-native helper).
+/// Set once the handlers are installed (the host after wasmtime's, the
+/// --isolate-native helper at start).
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// Install the handlers (once per process). Call after wasmtime has set up
@@ -205,6 +206,23 @@ pub unsafe fn guarded_words_call(
     match wasmffi_guarded_words_call(function, args.as_ptr(), &mut result) {
         0 => Ok(result),
         signal => Err(signal),
+    }
+}
+
+/// End the process of `signal` as if no handler had caught it, so that
+/// whoever waits for it (the host, for the --isolate-native helper) sees the
+/// signal in its exit status.
+pub fn die_of(signal: c_int) -> ! {
+    // SAFETY: resetting a disposition and raising are async-signal-safe and
+    // leave no Rust state behind; the process ends here.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+        libc::_exit(128 + signal)
     }
 }
 

@@ -8,9 +8,12 @@
 //! has already handed to someone else. Any other address (memory that native code
 //! handed out, C globals) is refused unless the policy grants raw native
 //! memory (then the memory is *confined*: see `set_confined`); with the grant
-//! it is accessed through `process_vm_readv`/`writev` on our own process,
-//! which fail with EFAULT instead of faulting: a forged pointer becomes an
-//! error, not a crash.
+//! it is copied under the fault handlers (fault.c's guarded memcpy, in the
+//! host and in the --isolate-native helper alike), so reading or writing an
+//! unmapped or write-protected page is an error, not a crash, and a write
+//! never bypasses the page's protection. `process_vm_readv`/`writev` are
+//! only a fallback where no handler is installed (they are ENOSYS under
+//! qemu-user).
 
 use std::alloc::Layout;
 use std::collections::{BTreeMap, VecDeque};
@@ -25,7 +28,6 @@ use crate::types::scalar_size;
 const NULL_PAGE: u64 = 4096;
 /// Largest single transfer; bounds the host's temporary buffers.
 const MAX_TRANSFER: u64 = 1 << 30;
-const PAGE: u64 = 4096;
 /// Bytes of freed blocks kept reserved to catch use-after-free.
 const QUARANTINE_BYTES: u64 = 16 << 20;
 /// Freed blocks kept at most: small blocks churned by the million would
@@ -429,7 +431,8 @@ fn foreign_string_length(address: u64, element: u32, max: u64) -> Result<u64, Ff
         let mut chunk = Vec::new();
         loop {
             let at = address + scanned;
-            let to_page_end = PAGE - (at % PAGE);
+            let page = page_size();
+            let to_page_end = page - (at % page);
             let len = (to_page_end - to_page_end % element).max(element);
             chunk.resize(len as usize, 0);
             foreign_transfer(at, chunk.as_mut_ptr(), chunk.len(), Direction::Read)?;
@@ -447,6 +450,20 @@ fn foreign_string_length(address: u64, element: u32, max: u64) -> Result<u64, Ff
             }
         }
     }
+}
+
+/// The system's page size (4 KiB on x86-64; 16 or 64 KiB on some arm64 and
+/// ppc64 kernels), asked once.
+fn page_size() -> u64 {
+    static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        u64::try_from(size)
+            .ok()
+            .filter(|s| s.is_power_of_two())
+            .unwrap_or(4096)
+    })
 }
 
 impl Drop for NativeMemory {
@@ -730,5 +747,45 @@ mod tests {
             mem.load(local.as_ptr() as u64, Scalar::Uint8).unwrap(),
             u64::from(b'h')
         );
+    }
+
+    /// Raw writes go through the guarded copy: a write-protected page is an
+    /// error and stays unwritten, an unmapped one too, without the kernel's
+    /// process_vm_writev (ENOSYS under qemu-user).
+    #[test]
+    fn raw_writes_respect_protection_under_the_fault_handlers() {
+        crate::fault::install();
+        let mem = NativeMemory::new(1 << 20);
+        let page = page_size() as usize;
+        // SAFETY: a fresh anonymous mapping, unmapped at the end.
+        unsafe {
+            let base = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(base, libc::MAP_FAILED);
+            let at = base as u64;
+            mem.write(at, b"writable").unwrap();
+            libc::mprotect(base, page, libc::PROT_READ);
+            libc::munmap(base.cast::<u8>().add(page).cast(), page);
+            let refused = mem.write(at, b"XX");
+            assert!(
+                matches!(&refused, Err(FfiError::BadPointer(m)) if m.contains("SIGSEGV")),
+                "{refused:?}"
+            );
+            let mut back = [0u8; 8];
+            mem.read(at, &mut back).unwrap();
+            assert_eq!(&back, b"writable");
+            let unmapped = at + page as u64;
+            assert!(mem.write(unmapped, b"X").is_err());
+            assert!(mem.read(unmapped, &mut back).is_err());
+            assert!(mem.fill(unmapped - 2, 0, 4).is_err());
+            assert_eq!(mem.string_length(at, 1).unwrap(), 8);
+            libc::munmap(base, page);
+        }
     }
 }

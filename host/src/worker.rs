@@ -61,6 +61,9 @@ thread_local! {
 /// Entry point of `wasmffi __native-worker NATIVE_MEMORY_LIMIT`.
 pub fn main(args: &[String]) -> ! {
     let limit = args.first().and_then(|a| a.parse().ok()).unwrap_or(1 << 30);
+    // Foreign memory is copied under the fault handlers here too: the kernel's
+    // copy (process_vm_readv/writev) is ENOSYS under qemu-user.
+    crate::fault::install();
     // SAFETY: the host set up fds 3 and 4 for us (isolate.rs) and nothing
     // else owns them.
     let (input, output) = unsafe {
@@ -288,10 +291,9 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
                 errno: done.errno,
             }
         }
-        // No fault handler is installed here: a fatal signal ends the process.
-        Err(signal) => error(FfiError::Unsupported(format!(
-            "native code raised signal {signal}"
-        ))),
+        // Native state may be anything now: end the helper of the same
+        // signal, and the host reports the crash and starts a fresh one.
+        Err(signal) => crate::fault::die_of(signal),
     }
 }
 
@@ -357,7 +359,9 @@ unsafe extern "C" fn trampoline(
     if sent.is_err() {
         std::process::exit(0);
     }
-    match serve() {
+    // Requests served meanwhile are the host's, not the suspended call's:
+    // their faults must not unwind into it.
+    match crate::fault::outside_native(serve) {
         Some(reply) => write_result(slot.sig.ret, &reply, result),
         // The host went away mid-callback: nothing left to return to.
         None => std::process::exit(0),
