@@ -28,7 +28,6 @@ const GUEST_WASM_VAR: &str = "WASMFFI_GUEST_WASM";
 const GUEST_HASH_VAR: &str = "WASMFFI_GUEST_HASH";
 
 fn main() {
-    build_fault_shim();
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.parent().unwrap().to_path_buf();
 
@@ -169,26 +168,4 @@ fn ensure_rustup_target() {
         .status()
         .expect("failed to run rustup");
     assert!(status.success(), "rustup target add {GUEST_TARGET} failed");
-}
-
-/// The C half of native fault containment (see src/fault.c).
-fn build_fault_shim() {
-    println!("cargo:rerun-if-changed=src/fault.c");
-    let libffi = pkg_config_cflags("libffi");
-    let mut build = cc::Build::new();
-    build.file("src/fault.c").warnings(true);
-    for flag in libffi.split_whitespace() {
-        build.flag(flag);
-    }
-    build.compile("wasmffi_fault");
-}
-
-fn pkg_config_cflags(package: &str) -> String {
-    Command::new("pkg-config")
-        .args(["--cflags", package])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
 }

@@ -14,12 +14,15 @@
 //! Everything else (forged integers, freed blocks, out-of-bounds ranges) is
 //! `bad-pointer` and no native code runs.
 
-use crate::bindings::wasmffi::ffi::call::CallDone;
-use crate::bindings::{FfiError, Scalar};
-use crate::call::{ArgKind, ArgView, Prepared};
+use wasmffi_native::low::memory::{scalar_bits, NativeMemory};
+use wasmffi_native::middle::signature::{ArgKind, Done as CallDone, Prepared, Return};
+use wasmffi_native::middle::staging::ArgView;
+use wasmffi_native::middle::types::scalar_size;
+use wasmffi_native::Scalar;
+
+use crate::bindings::FfiError;
 use crate::csig::{CParam, CSignature};
 use crate::limits::Counters;
-use crate::memory::{scalar_bits, NativeMemory};
 
 /// What checking a function of a checked library needs.
 #[derive(Debug)]
@@ -36,9 +39,9 @@ pub fn matches_pinned(sig: &Prepared, pinned: &CSignature) -> Result<(), String>
         ArgKind::Struct { size, .. } => format!("struct of {size} bytes"),
     };
     let ret_ok = match (sig.ret, pinned.ret.scalar) {
-        (crate::call::Return::Void, Scalar::Void) => true,
-        (crate::call::Return::Scalar(s, _), p) => s == p,
-        (crate::call::Return::Bytes(_), Scalar::LongDouble) => sig.ret_long_double,
+        (Return::Void, Scalar::Void) => true,
+        (Return::Scalar(s, _), p) => s == p,
+        (Return::Bytes(_), Scalar::LongDouble) => sig.ret_long_double,
         _ => false,
     };
     if !ret_ok {
@@ -48,9 +51,9 @@ pub fn matches_pinned(sig: &Prepared, pinned: &CSignature) -> Result<(), String>
                 "long-double".to_owned()
             } else {
                 match sig.ret {
-                    crate::call::Return::Void => "void".to_owned(),
-                    crate::call::Return::Scalar(s, _) => crate::csig::scalar_name(s).to_owned(),
-                    crate::call::Return::Bytes(n) => format!("struct of {n} bytes"),
+                    Return::Void => "void".to_owned(),
+                    Return::Scalar(s, _) => crate::csig::scalar_name(s).to_owned(),
+                    Return::Bytes(n) => format!("struct of {n} bytes"),
                 }
             },
             crate::csig::scalar_name(pinned.ret.scalar)
@@ -142,7 +145,7 @@ impl Call<'_> {
         else {
             return u64::MAX;
         };
-        let size = crate::types::scalar_size(*kind);
+        let size = scalar_size(*kind);
         self.slot(off as usize, size)
             .map(|b| scalar_bits(*kind, b))
             .unwrap_or(u64::MAX)
@@ -529,7 +532,7 @@ pub fn after_call(
                 else {
                     return u64::MAX;
                 };
-                let size = crate::types::scalar_size(*kind);
+                let size = scalar_size(*kind);
                 args.data
                     .get(off as usize..off as usize + size)
                     .map(|b| scalar_bits(*kind, b))
@@ -551,7 +554,7 @@ pub fn check_callback(checked: bool, sig: &Prepared) -> Result<(), FfiError> {
     if !checked {
         return Ok(());
     }
-    let pointer_result = matches!(sig.ret, crate::call::Return::Scalar(Scalar::Pointer, _));
+    let pointer_result = matches!(sig.ret, Return::Scalar(Scalar::Pointer, _));
     if pointer_result {
         return Err(FfiError::NotPermitted(
             "a callback returning a pointer is refused in checked memory mode".into(),

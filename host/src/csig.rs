@@ -26,7 +26,7 @@
 
 use std::fmt;
 
-use crate::bindings::Scalar;
+use wasmffi_native::Scalar;
 
 /// A parsed, pinned C signature.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,7 +155,7 @@ fn base_type(words: &[&str]) -> Result<(Scalar, u64, bool), String> {
         ["double"] if signed.is_none() => (Scalar::Float64, 8),
         ["long", "double"] if signed.is_none() => (
             Scalar::LongDouble,
-            crate::types::scalar_size(Scalar::LongDouble) as u64,
+            wasmffi_native::middle::types::scalar_size(Scalar::LongDouble) as u64,
         ),
         ["_Bool" | "bool"] if signed.is_none() => (Scalar::Uint8, 1),
         [name] if signed.is_none() => match *name {

@@ -17,45 +17,41 @@
 
 mod bindings;
 mod cache;
-mod call;
-mod callback;
 mod checked;
 pub mod csig;
 mod door;
-mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
-mod isolate;
-mod library;
 mod limits;
-mod memory;
 mod mixed;
+mod native_helper;
 mod platform;
 pub mod policy;
 pub mod policy_file;
 mod probe;
-mod process;
 mod runtime;
 mod sqlite;
 mod sqlite_budget;
 mod sqlite_guard;
 mod sqlite_vfs;
-mod staging;
 mod state;
-mod types;
-mod worker;
 mod zlib;
+
+// The door's resources under the names `bindings.rs` maps them from, and the
+// native side's fault handling under the name the runtime installs it by.
+use door::{call, callback, library, types};
+use wasmffi_native::low::fault;
 
 pub use policy::Policy;
 
 /// The argument that makes the `wasmffi` executable an --isolate-native
 /// helper; an embedder that enables isolation must dispatch it to
 /// [`native_worker_main`] first thing in `main`.
-pub use isolate::WORKER_ARG as NATIVE_WORKER_ARG;
+pub use native_helper::WORKER_ARG as NATIVE_WORKER_ARG;
 
 /// Serve as the --isolate-native helper process (never returns).
 pub fn native_worker_main(args: &[String]) -> ! {
-    worker::main(args)
+    wasmffi_native::high::executor::serve_helper_fds(args)
 }
 /// Where the compiled guest and its standard library are cached:
 /// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.

@@ -31,7 +31,7 @@ pub struct Counters {
     /// The run's live callbacks by address, with their signatures: the only
     /// values checked mode accepts for a function-pointer parameter, and the
     /// only addresses a confined guest may call (with the same signature).
-    pub callback_addresses: HashMap<u64, crate::isolate::SigShape>,
+    pub callback_addresses: HashMap<u64, wasmffi_native::middle::signature::SigShape>,
 }
 
 impl Counters {

@@ -5,8 +5,14 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::callback::Callbacks;
-use crate::memory::NativeMemory;
+use wasmffi_native::high::client::Helper;
+use wasmffi_native::low::memory::NativeMemory;
+use wasmffi_native::middle::closure::Callbacks;
+use wasmffi_native::middle::signature::{Prepared, SigShape};
+use wasmffi_native::middle::types::{lay_out, Layout};
+use wasmffi_native::Ty;
+
+use crate::bindings::FfiError;
 use crate::policy::Policy;
 
 pub struct HostState {
@@ -21,7 +27,7 @@ pub struct HostState {
     /// Set once native code crashed in-process: no native call runs after.
     pub native_crash: Option<crate::bindings::wasmffi::ffi::types::NativeCrash>,
     /// The helper process native code runs in under --isolate-native.
-    pub isolated: Option<crate::isolate::Isolated>,
+    pub isolated: Option<Helper>,
     /// What the mixed modules' host halves need (preopens, cache directory).
     pub mixed: crate::mixed::MixedState,
     /// Live FFI handles against the policy's limits.
@@ -36,7 +42,8 @@ impl HostState {
         let raw = policy.raw_memory();
         memory.set_confined(!raw.granted(), raw.refusal());
         let isolated = policy.isolate_native.then(|| {
-            crate::isolate::Isolated::new(
+            Helper::new(
+                crate::native_helper::own_executable(),
                 policy.limits.native_memory,
                 (!raw.granted()).then(|| raw.refusal()),
             )
@@ -53,6 +60,18 @@ impl HostState {
             isolated,
             mixed: Default::default(),
         }
+    }
+}
+
+impl HostState {
+    /// A type laid out by the native executor's libffi.
+    pub fn lay_out(&mut self, tree: &Ty) -> Result<Layout, FfiError> {
+        Ok(lay_out(tree)?.layout)
+    }
+
+    /// A signature prepared for the native executor.
+    pub fn prepare(&mut self, shape: SigShape) -> Result<Prepared, FfiError> {
+        Ok(Prepared::new(shape)?)
     }
 }
 

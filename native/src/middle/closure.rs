@@ -1,13 +1,13 @@
-//! Callbacks: native code calling back into the guest without re-entering
-//! the component.
+//! Closures: native code calling back into the guest without re-entering
+//! it, in the same process.
 //!
 //! While the guest has live callbacks, every native call runs on a stackful
 //! coroutine on the calling OS thread (errno and thread-locals stay put).
 //! When native code calls a callback's C function pointer, the libffi
-//! closure packs the arguments and suspends the coroutine; `call.invoke`
-//! (or `call.resume`) then returns `call-step.callback` to the guest, which
-//! runs the Python function and answers with `call.resume`, resuming the
-//! coroutine exactly where the closure suspended it. A callback that calls
+//! closure packs the arguments and suspends the coroutine; the call then
+//! returns [`Step::Callback`] to its caller, which runs the guest's function
+//! and answers with [`Callbacks::resume`], resuming the coroutine exactly
+//! where the closure suspended it. A callback that calls
 //! native code again starts a nested coroutine, so the suspended calls form
 //! a stack that mirrors the nesting.
 
@@ -20,15 +20,20 @@ use std::sync::{Arc, Mutex};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use libffi::low::{ffi_cif, CodePtr};
-use wasmtime::component::Resource;
 
-use crate::bindings::wasmffi::ffi::call::HostCallback;
-use crate::bindings::{FfiError, Scalar};
-use crate::call::{
-    call_native, crash_report, finish, Prepared, RetWords, Return, Signature, Staged, Step,
+use crate::middle::signature::{
+    call_native, crash_report, finish, Done, Prepared, Return, SigShape,
 };
-use crate::memory::scalar_bits;
-use crate::state::HostState;
+use crate::middle::staging::{RetWords, Staged};
+use crate::middle::types::Scalar;
+use crate::Error as FfiError;
+
+/// How a native call's crossing ends: done, or calling back with a
+/// callback's arguments (kept inline when few).
+pub enum Step {
+    Done(Done),
+    Callback { id: u32, args: Bytes },
+}
 
 /// Native stacks for calls that may call back. Touched pages only are
 /// committed, so generous is cheap.
@@ -46,7 +51,7 @@ type Reply = Bytes;
 
 /// Bytes kept inline when they are few (a callback's arguments and result
 /// are mostly a few scalars), so delivering a callback allocates nothing.
-pub(crate) enum Bytes {
+pub enum Bytes {
     Inline { len: u8, data: [u8; INLINE] },
     Heap(Vec<u8>),
 }
@@ -54,7 +59,7 @@ pub(crate) enum Bytes {
 const INLINE: usize = 64;
 
 impl Bytes {
-    pub(crate) fn zeroed(len: usize) -> Bytes {
+    pub fn zeroed(len: usize) -> Bytes {
         if len <= INLINE {
             Bytes::Inline {
                 len: len as u8,
@@ -65,27 +70,27 @@ impl Bytes {
         }
     }
 
-    pub(crate) fn from_slice(bytes: &[u8]) -> Bytes {
+    pub fn from_slice(bytes: &[u8]) -> Bytes {
         let mut out = Bytes::zeroed(bytes.len());
         out.as_mut_slice().copy_from_slice(bytes);
         out
     }
 
-    pub(crate) fn as_slice(&self) -> &[u8] {
+    pub fn as_slice(&self) -> &[u8] {
         match self {
             Bytes::Inline { len, data } => &data[..*len as usize],
             Bytes::Heap(v) => v,
         }
     }
 
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         match self {
             Bytes::Inline { len, data } => &mut data[..*len as usize],
             Bytes::Heap(v) => v,
         }
     }
 
-    pub(crate) fn into_vec(self) -> Vec<u8> {
+    pub fn into_vec(self) -> Vec<u8> {
         match self {
             Bytes::Inline { .. } => self.as_slice().to_vec(),
             Bytes::Heap(v) => v,
@@ -98,18 +103,11 @@ type Finished = (RetWords, Result<i32, i32>);
 
 type NativeCall = Coroutine<Reply, Request, Finished, DefaultStack>;
 
-/// The WIT `callback` resource: a C function pointer into the guest.
-pub struct Callback {
-    /// `None` under --isolate-native: the closure lives in the helper.
-    slot: Option<&'static Slot>,
-    address: u64,
-}
-
 /// A callback's closure and what it needs. Never freed, so that a pointer
 /// native code kept stays callable (and harmless) forever; when its callback
 /// is dropped the slot goes to [`RETIRED`] and serves the next callback of
 /// the same signature, so create/drop churn does not grow the host.
-struct Slot {
+pub struct Slot {
     id: AtomicU32,
     sig: Arc<Prepared>,
     code: CodePtr,
@@ -122,8 +120,7 @@ struct Slot {
 /// new callback through the very signature it was made for, so native code
 /// gets what its type promised; a slot is never given another signature
 /// (its closure would then read or write arguments the caller never passed).
-static RETIRED: Mutex<Option<HashMap<crate::isolate::SigShape, Vec<&'static Slot>>>> =
-    Mutex::new(None);
+static RETIRED: Mutex<Option<HashMap<SigShape, Vec<&'static Slot>>>> = Mutex::new(None);
 /// Retired slots kept for reuse at most; past it they simply stay retired.
 const MAX_RETIRED: usize = 16384;
 
@@ -349,7 +346,7 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
     // SAFETY: the yielder belongs to the innermost native call running on
     // this thread, whose coroutine is executing us right now.
     // The guest runs while the call is suspended: its faults are not ours.
-    let reply = crate::fault::outside_native(|| {
+    let reply = crate::low::fault::outside_native(|| {
         (*yielder).suspend((slot.id.load(Ordering::Relaxed), packed))
     });
     write_result(sig.ret, reply.as_slice(), result);
@@ -359,7 +356,7 @@ unsafe fn deliver(slot: &Slot, result: *mut u8, args: *const *const c_void) {
 ///
 /// # Safety
 /// `args` must be the argument array libffi passed for `sig`.
-pub(crate) unsafe fn pack_args(sig: &Prepared, args: *const *const c_void) -> Vec<u8> {
+pub unsafe fn pack_args(sig: &Prepared, args: *const *const c_void) -> Vec<u8> {
     let mut packed = vec![0u8; sig.slots_size as usize];
     pack_args_into(sig, args, &mut packed);
     packed
@@ -371,24 +368,32 @@ pub(crate) unsafe fn pack_args(sig: &Prepared, args: *const *const c_void) -> Ve
 /// As [`pack_args`].
 unsafe fn pack_args_into(sig: &Prepared, args: *const *const c_void, packed: &mut [u8]) {
     debug_assert_eq!(packed.len(), sig.slots_size as usize);
-    for (index, (offset, size)) in sig.arg_offsets.iter().zip(sig.arg_sizes()).enumerate() {
+    for (index, (offset, &size)) in sig.arg_offsets.iter().zip(&sig.arg_sizes).enumerate() {
         let from = *args.add(index) as *const u8;
-        std::ptr::copy_nonoverlapping(from, packed.as_mut_ptr().add(*offset as usize), size);
+        std::ptr::copy_nonoverlapping(
+            from,
+            packed.as_mut_ptr().add(*offset as usize),
+            size as usize,
+        );
     }
 }
 
 /// Store the guest's reply where libffi expects the closure's result:
 /// integers narrower than a register are widened to a full `ffi_arg`.
-pub(crate) unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
+pub unsafe fn write_result(ret: Return, reply: &[u8], result: *mut u8) {
     match ret {
         Return::Void => {}
         Return::Scalar(kind, size) if reply.len() >= size => {
             let widened = match kind {
                 Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => None,
-                _ => Some(scalar_bits(kind, &reply[..size])),
+                _ => Some(crate::low::memory::scalar_bits(kind, &reply[..size])),
             };
             match widened {
-                Some(bits) => std::ptr::copy_nonoverlapping(bits.to_ne_bytes().as_ptr(), result, 8),
+                // `ffi_arg` is as wide as a pointer.
+                Some(bits) => {
+                    let word = (bits as usize).to_ne_bytes();
+                    std::ptr::copy_nonoverlapping(word.as_ptr(), result, word.len())
+                }
                 None => std::ptr::copy_nonoverlapping(reply.as_ptr(), result, size),
             }
         }
@@ -414,39 +419,32 @@ fn new_slot(sig: Arc<Prepared>, id: u32) -> Result<&'static Slot, FfiError> {
     // SAFETY: the closure, its CIF (kept by `slot.sig`) and `slot` are
     // never freed, so the code pointer stays valid for native code.
     unsafe {
-        libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
+        let cif = slot.sig.cif_ptr().expect("checked by Callbacks::create");
+        libffi::low::prep_closure(closure, cif, trampoline, slot, code)
             .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
     }
     Ok(slot)
 }
 
-impl HostCallback for HostState {
-    fn create(
-        &mut self,
-        sig: Resource<Signature>,
-        id: u32,
-    ) -> Result<Resource<Callback>, FfiError> {
-        let sig = self
-            .table
-            .get(&sig)
-            .map(|s| s.0.clone())
-            .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))?;
-        // Policy: counted, and in checked mode no pointer results (native
-        // code would trust whatever address the guest returned).
-        crate::checked::check_callback(self.memory.is_confined(), &sig)?;
-        self.counts.acquire(crate::limits::Handle::Callback)?;
-        if let Some(isolated) = self.isolated.as_mut() {
-            let address = isolated.new_callback(&sig, id)?;
-            self.counts
-                .callback_addresses
-                .insert(address, sig.shape.clone());
-            return self
-                .table
-                .push(Callback {
-                    slot: None,
-                    address,
-                })
-                .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")));
+impl Slot {
+    /// The closure's code address: what native code calls.
+    pub fn address(&self) -> u64 {
+        self.code.0 as u64
+    }
+
+    pub fn signature(&self) -> &Arc<Prepared> {
+        &self.sig
+    }
+}
+
+impl Callbacks {
+    /// A closure calling back callback `id` of this thread's run through
+    /// `sig`: a retired one of the same signature if there is one.
+    pub fn create(&mut self, sig: Arc<Prepared>, id: u32) -> Result<&'static Slot, FfiError> {
+        if sig.cif_ptr().is_none() {
+            return Err(FfiError::Unsupported(
+                "a closure needs a signature prepared in this process".into(),
+            ));
         }
         let slot = match reuse_slot(&sig) {
             Some(slot) => {
@@ -457,39 +455,15 @@ impl HostCallback for HostState {
             }
             None => new_slot(sig, id)?,
         };
-        self.callbacks.live += 1;
-        let address = slot.code.0 as u64;
-        self.counts
-            .callback_addresses
-            .insert(address, slot.sig.shape.clone());
-        self.table
-            .push(Callback {
-                slot: Some(slot),
-                address,
-            })
-            .map_err(|e| FfiError::LimitExceeded(format!("callbacks: {e}")))
+        self.live += 1;
+        Ok(slot)
     }
 
-    fn address(&mut self, cb: Resource<Callback>) -> u64 {
-        self.table.get(&cb).map(|c| c.address).unwrap_or(0)
-    }
-
-    fn drop(&mut self, rep: Resource<Callback>) -> wasmtime::Result<()> {
-        let callback = self.table.delete(rep)?;
-        match callback.slot {
-            Some(slot) => {
-                slot.live.store(false, Ordering::Release);
-                self.callbacks.live -= 1;
-                retire_slot(slot);
-            }
-            None => {
-                if let Some(isolated) = self.isolated.as_mut() {
-                    isolated.retire_callback(callback.address);
-                }
-            }
-        }
-        self.counts.release(crate::limits::Handle::Callback);
-        self.counts.callback_addresses.remove(&callback.address);
-        Ok(())
+    /// The guest dropped the callback: calls through a kept pointer return
+    /// 0, and the closure serves the next callback of its signature.
+    pub fn retire(&mut self, slot: &'static Slot) {
+        slot.live.store(false, Ordering::Release);
+        self.live -= 1;
+        retire_slot(slot);
     }
 }

@@ -4,21 +4,20 @@
 
 use std::mem::MaybeUninit;
 
-use crate::bindings::wasmffi::ffi::call::CallArgs;
-use crate::bindings::FfiError;
-use crate::call::{retain_scratch, Prepared, STACK_RESULT_WORDS, STACK_WORDS};
+use crate::middle::signature::{retain_scratch, SigLayout, STACK_RESULT_WORDS, STACK_WORDS};
+use crate::Error as FfiError;
 
 /// A call's arguments as the guest packed them (slots, then scratch), with
 /// the offsets of the slots whose value is an offset into them.
 #[derive(Clone, Copy)]
-pub(crate) struct ArgView<'a> {
-    pub(crate) data: &'a [u8],
-    pub(crate) relocations: &'a [u32],
+pub struct ArgView<'a> {
+    pub data: &'a [u8],
+    pub relocations: &'a [u32],
 }
 
 /// A call's argument bytes in 16-byte-aligned memory (libffi reads each slot
 /// as its C type), not yet relocated.
-pub(crate) enum Staging<'a> {
+pub enum Staging<'a> {
     /// The caller's stack: for a call that passes no scratch and cannot call back.
     Borrowed(&'a mut [u8]),
     /// The heap, `len` bytes: kept after the call (scratch a result may point
@@ -28,7 +27,7 @@ pub(crate) enum Staging<'a> {
 
 impl Staging<'_> {
     /// Copy `data` to the heap.
-    pub(crate) fn owned(data: &[u8]) -> Staging<'static> {
+    pub fn owned(data: &[u8]) -> Staging<'static> {
         let mut words = vec![0u128; data.len().div_ceil(16)];
         // SAFETY: u128 storage viewed as bytes; `words * 16 >= len`.
         unsafe {
@@ -41,7 +40,7 @@ impl Staging<'_> {
         Staging::Owned(words, data.len())
     }
 
-    pub(crate) fn bytes(&self) -> &[u8] {
+    pub fn bytes(&self) -> &[u8] {
         match self {
             Staging::Borrowed(bytes) => bytes,
             // SAFETY: u128 storage viewed as bytes; `len <= words * 16`.
@@ -51,7 +50,7 @@ impl Staging<'_> {
         }
     }
 
-    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
         match self {
             Staging::Borrowed(bytes) => bytes,
             // SAFETY: as in `bytes`.
@@ -64,7 +63,7 @@ impl Staging<'_> {
     /// Move the staged (and relocated) arguments where a coroutine can
     /// own them. Only a borrowed buffer moves, and it holds no relocated
     /// pointer (a call with scratch is staged on the heap).
-    pub(crate) fn into_staged(self, retain: bool) -> Staged {
+    pub fn into_staged(self, retain: bool) -> Staged {
         match self {
             Staging::Borrowed(bytes) if bytes.len() <= STACK_WORDS * 16 => {
                 let mut words = [MaybeUninit::<u128>::uninit(); STACK_WORDS];
@@ -90,13 +89,13 @@ impl Staging<'_> {
 /// A call's arguments owned by the coroutine it runs on: inline when they
 /// fit (nothing to allocate per call), else on the heap, kept after the call
 /// when they hold scratch a result may point into (see `retain_scratch`).
-pub(crate) enum Staged {
+pub enum Staged {
     Inline([MaybeUninit<u128>; STACK_WORDS]),
     Heap { words: Vec<u128>, retain: bool },
 }
 
 impl Staged {
-    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
             Staged::Inline(words) => words.as_mut_ptr().cast(),
             Staged::Heap { words, .. } => words.as_mut_ptr().cast(),
@@ -104,7 +103,7 @@ impl Staged {
     }
 
     /// After the call: keep the scratch if there is any.
-    pub(crate) fn finish(self) {
+    pub fn finish(self) {
         if let Staged::Heap {
             words,
             retain: true,
@@ -116,13 +115,13 @@ impl Staged {
 }
 
 /// A call's result buffer: inline unless the result is big.
-pub(crate) enum RetWords {
+pub enum RetWords {
     Inline([u128; STACK_RESULT_WORDS]),
     Heap(Vec<u128>),
 }
 
 impl RetWords {
-    pub(crate) fn new(sig: &Prepared) -> RetWords {
+    pub fn new(sig: &SigLayout) -> RetWords {
         let words = sig.ret.buffer_size().div_ceil(16);
         if words <= STACK_RESULT_WORDS {
             RetWords::Inline([0; STACK_RESULT_WORDS])
@@ -131,14 +130,14 @@ impl RetWords {
         }
     }
 
-    pub(crate) fn as_mut_ptr(&mut self) -> *mut u128 {
+    pub fn as_mut_ptr(&mut self) -> *mut u128 {
         match self {
             RetWords::Inline(words) => words.as_mut_ptr(),
             RetWords::Heap(words) => words.as_mut_ptr(),
         }
     }
 
-    pub(crate) fn as_slice(&self) -> &[u128] {
+    pub fn as_slice(&self) -> &[u128] {
         match self {
             RetWords::Inline(words) => words,
             RetWords::Heap(words) => words,
@@ -149,9 +148,9 @@ impl RetWords {
 /// Stage the guest's bytes in 16-byte-aligned memory (`stack` if it is big
 /// enough, else `heap`) and rebase pointers into the scratch area (the
 /// --isolate-native helper's calls).
-pub(crate) fn stage<'a>(
-    sig: &Prepared,
-    args: &CallArgs,
+pub fn stage<'a>(
+    sig: &SigLayout,
+    args: ArgView<'_>,
     stack: &'a mut [u128],
     heap: &'a mut Vec<u128>,
 ) -> Result<&'a mut [u8], FfiError> {
@@ -165,18 +164,14 @@ pub(crate) fn stage<'a>(
     };
     // SAFETY: u128 storage viewed as bytes; `words * 16 >= len`.
     let bytes = unsafe { std::slice::from_raw_parts_mut(storage.as_mut_ptr().cast::<u8>(), len) };
-    bytes.copy_from_slice(&args.data);
-    relocate(sig, bytes, &args.relocations)?;
+    bytes.copy_from_slice(args.data);
+    relocate(sig, bytes, args.relocations)?;
     Ok(bytes)
 }
 
 /// Check the staged buffer against the signature and rebase pointers into
 /// the scratch area.
-pub(crate) fn relocate(
-    sig: &Prepared,
-    bytes: &mut [u8],
-    relocations: &[u32],
-) -> Result<(), FfiError> {
+pub fn relocate(sig: &SigLayout, bytes: &mut [u8], relocations: &[u32]) -> Result<(), FfiError> {
     let len = bytes.len();
     if len < sig.slots_size as usize {
         return Err(FfiError::InvalidArgument(format!(
@@ -193,13 +188,17 @@ pub(crate) fn relocate(
                 sig.slots_size
             )));
         }
-        let target = u64::from_ne_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        // The guest writes the offset as a little-endian u64.
+        let target = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
         if target >= len as u64 {
             return Err(FfiError::InvalidArgument(format!(
                 "relocation at {at} points to {target}, outside the {len}-byte argument buffer"
             )));
         }
-        bytes[at..at + 8].copy_from_slice(&(base + target).to_ne_bytes());
+        // A pointer as this architecture's C reads it from the slot's start.
+        let pointer = ((base + target) as usize).to_ne_bytes();
+        bytes[at..at + 8].fill(0);
+        bytes[at..at + pointer.len()].copy_from_slice(&pointer);
     }
     Ok(())
 }

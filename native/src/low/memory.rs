@@ -1,4 +1,4 @@
-//! `wasmffi:ffi/memory`: native memory as the guest sees it.
+//! Native memory as the guest sees it.
 //!
 //! Memory the guest allocated through the runtime is tracked block by block,
 //! so frees of unknown or already-freed addresses and accesses that run off
@@ -18,11 +18,8 @@
 use std::alloc::Layout;
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::bindings::wasmffi::ffi::memory::Host;
-use crate::bindings::{FfiError, Scalar};
-use crate::isolate::{scalar_code, Request};
-use crate::state::HostState;
-use crate::types::scalar_size;
+use crate::middle::types::{scalar_size, Scalar};
+use crate::Error as FfiError;
 
 /// Addresses below this are never valid: the NULL page.
 const NULL_PAGE: u64 = 4096;
@@ -66,7 +63,7 @@ pub struct NativeMemory {
 }
 
 /// Where an address range lies.
-enum Region {
+pub enum Region {
     /// Inside one block the runtime allocated: safe to touch directly.
     Owned,
     /// Not the runtime's: must be accessed fault-safely.
@@ -245,7 +242,7 @@ impl NativeMemory {
 
     /// [`Self::locate`], then in checked mode refuse foreign memory unless
     /// it is a read inside one borrowed region.
-    fn locate_for(&self, address: u64, len: u64, write: bool) -> Result<Region, FfiError> {
+    pub fn locate_for(&self, address: u64, len: u64, write: bool) -> Result<Region, FfiError> {
         let region = self.locate(address, len)?;
         if let (Region::Foreign, true) = (&region, self.confined) {
             let end = address.checked_add(len);
@@ -417,7 +414,7 @@ impl NativeMemory {
 
     pub fn store(&self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
         let size = checked_scalar_size(kind)?;
-        self.write(address, &value.to_ne_bytes()[..size])
+        self.write(address, &scalar_bytes(value, size)[..size])
     }
 }
 
@@ -489,17 +486,49 @@ fn checked_scalar_size(kind: Scalar) -> Result<usize, FfiError> {
     }
 }
 
-/// Widen a scalar's native bytes to 64 bits: sign-extended for signed integers.
+/// Widen a scalar's native bytes (in this architecture's byte order) to 64
+/// bits: sign-extended for signed integers.
 pub fn scalar_bits(kind: Scalar, bytes: &[u8]) -> u64 {
-    let mut raw = [0u8; 8];
-    raw[..bytes.len()].copy_from_slice(bytes);
-    let value = u64::from_ne_bytes(raw);
+    let value = match *bytes {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_ne_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_ne_bytes([a, b, c, d])),
+        _ => {
+            let mut raw = [0u8; 8];
+            let n = bytes.len().min(8);
+            raw[..n].copy_from_slice(&bytes[..n]);
+            u64::from_ne_bytes(raw)
+        }
+    };
+    int_bits(kind, value)
+}
+
+/// Narrow a 64-bit value to the scalar's C width and widen it back as the
+/// ABI does: sign-extended for signed integers.
+pub fn int_bits(kind: Scalar, value: u64) -> u64 {
     match kind {
         Scalar::Sint8 => value as u8 as i8 as i64 as u64,
         Scalar::Sint16 => value as u16 as i16 as i64 as u64,
         Scalar::Sint32 => value as u32 as i32 as i64 as u64,
+        Scalar::Uint8 => value as u8 as u64,
+        Scalar::Uint16 => value as u16 as u64,
+        Scalar::Uint32 => value as u32 as u64,
+        Scalar::Pointer if usize::BITS == 32 => value as u32 as u64,
         _ => value,
     }
+}
+
+/// The native bytes of a `size`-byte scalar holding `value`: the first
+/// `size` bytes of the result, in this architecture's byte order.
+pub fn scalar_bytes(value: u64, size: usize) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    match size {
+        1 => out[0] = value as u8,
+        2 => out[..2].copy_from_slice(&(value as u16).to_ne_bytes()),
+        4 => out[..4].copy_from_slice(&(value as u32).to_ne_bytes()),
+        _ => out = value.to_ne_bytes(),
+    }
+    out
 }
 
 #[derive(Clone, Copy)]
@@ -529,15 +558,15 @@ fn foreign_transfer(
     // the foreign range; a fault in the foreign range is caught.
     let guarded = unsafe {
         match dir {
-            Direction::Read => crate::fault::guarded_copy(local, address as *const u8, len),
-            Direction::Write => crate::fault::guarded_copy(address as *mut u8, local, len),
+            Direction::Read => crate::low::fault::guarded_copy(local, address as *const u8, len),
+            Direction::Write => crate::low::fault::guarded_copy(address as *mut u8, local, len),
         }
     };
     if let Some(outcome) = guarded {
         return outcome.map_err(|signal| {
             FfiError::BadPointer(format!(
                 "cannot {verb} {len} bytes at {address:#x}: {}",
-                crate::fault::signal_name(signal)
+                crate::low::fault::signal_name(signal)
             ))
         });
     }
@@ -569,87 +598,6 @@ fn foreign_transfer(
     Err(FfiError::BadPointer(format!(
         "cannot {verb} {len} bytes at {address:#x}: {reason}"
     )))
-}
-
-impl Host for HostState {
-    fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_value(Request::Alloc { size, alignment });
-        }
-        self.memory.alloc(size, alignment)
-    }
-
-    fn free(&mut self, address: u64) -> Result<(), FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_unit(Request::Free { address });
-        }
-        self.memory.free(address)
-    }
-
-    fn read(&mut self, address: u64, len: u32) -> Result<Vec<u8>, FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_bytes(Request::Read { address, len });
-        }
-        self.memory.locate_for(address, u64::from(len), false)?;
-        let mut buf = vec![0u8; len as usize];
-        self.memory.read(address, &mut buf)?;
-        Ok(buf)
-    }
-
-    fn write(&mut self, address: u64, data: Vec<u8>) -> Result<(), FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_unit(Request::Write { address, data });
-        }
-        self.memory.write(address, &data)
-    }
-
-    fn load(&mut self, address: u64, kind: Scalar) -> Result<u64, FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_value(Request::Load {
-                address,
-                kind: scalar_code(kind),
-            });
-        }
-        self.memory.load(address, kind)
-    }
-
-    fn store(&mut self, address: u64, kind: Scalar, value: u64) -> Result<(), FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            let kind = scalar_code(kind);
-            return iso.memory_unit(Request::Store {
-                address,
-                kind,
-                value,
-            });
-        }
-        self.memory.store(address, kind, value)
-    }
-
-    fn copy(&mut self, dst: u64, src: u64, len: u64) -> Result<(), FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_unit(Request::Copy { dst, src, len });
-        }
-        self.memory.copy(dst, src, len)
-    }
-
-    fn fill(&mut self, dst: u64, byte: u8, len: u64) -> Result<(), FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            return iso.memory_unit(Request::Fill { dst, byte, len });
-        }
-        self.memory.fill(dst, byte, len)
-    }
-
-    fn checked(&mut self) -> bool {
-        self.policy.memory_checked()
-    }
-
-    fn string_length(&mut self, address: u64, element_size: u32) -> Result<u64, FfiError> {
-        if let Some(iso) = self.isolated.as_mut() {
-            let element = element_size;
-            return iso.memory_value(Request::StringLength { address, element });
-        }
-        self.memory.string_length(address, element_size)
-    }
 }
 
 #[cfg(test)]
@@ -754,7 +702,7 @@ mod tests {
     /// process_vm_writev (ENOSYS under qemu-user).
     #[test]
     fn raw_writes_respect_protection_under_the_fault_handlers() {
-        crate::fault::install();
+        crate::low::fault::install();
         let mem = NativeMemory::new(1 << 20);
         let page = page_size() as usize;
         // SAFETY: a fresh anonymous mapping, unmapped at the end.

@@ -23,11 +23,14 @@ use wasmtime::component::__internal::{
 use wasmtime::component::{ComponentType, Lift, Linker, Lower, Resource, WasmList};
 use wasmtime::StoreContextMut;
 
+use wasmffi_native::middle::closure::{Bytes, Step};
+use wasmffi_native::middle::signature::{Done, STACK_WORDS};
+use wasmffi_native::middle::staging::Staging;
+
 use crate::bindings::wasmffi::ffi::call::{CallArgs, CallDone, CallStep, CallbackRequest, Host};
 use crate::bindings::wasmffi::ffi::memory::Host as MemoryHost;
 use crate::bindings::{FfiError, Scalar};
-use crate::call::{Function, Staging, Step, STACK_WORDS};
-use crate::callback::Bytes;
+use crate::door::call::Function;
 use crate::state::HostState;
 
 /// `call-args` as it sits in guest memory.
@@ -57,13 +60,13 @@ type Generic = Result<CallStep, FfiError>;
 impl Answer {
     fn new(step: Result<Step, FfiError>) -> Answer {
         match step {
-            Ok(Step::Done(CallDone {
+            Ok(Step::Done(Done {
                 value,
                 bytes: None,
                 errno,
             })) => Answer::Done { value, errno },
             Ok(Step::Callback { id, args }) => Answer::Callback { id, args },
-            other => Answer::Generic(other.map(CallStep::from)),
+            other => Answer::Generic(other.map(crate::door::call_step)),
         }
     }
 

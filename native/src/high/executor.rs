@@ -1,34 +1,32 @@
-//! The --isolate-native helper process: loads libraries, owns native memory
-//! and runs native calls for one run's host (see isolate.rs). It exits when
-//! the host closes its end of the pipe; if native code crashes it, the host
-//! sees the end of the pipe and reports which call was running.
+//! The executor of a helper process (--isolate-native, --native-arch):
+//! loads libraries, owns native memory and runs native calls for one run's
+//! host (see client.rs). It exits when the host closes its end of the
+//! pipe; if native code crashes it, the host sees the end of the pipe and
+//! reports which call was running.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use libffi::low::ffi_cif;
 
-use crate::bindings::wasmffi::ffi::call::CallArgs;
-use crate::bindings::FfiError;
-use crate::call::{assemble, call_native, finish, stage, ArgKind, Prepared, Resolved};
-use crate::callback::{pack_args, write_result};
-use crate::isolate::{
-    receive, scalar_of, send, Request, Response, SigShape, Ty, REQUEST_FD, RESPONSE_FD,
-};
-use crate::library::LoadedLibrary;
-use crate::memory::NativeMemory;
-use crate::policy::LoadTarget;
+use crate::high::protocol::{receive, send, Request, Response};
+use crate::low::library::NativeLibrary;
+use crate::low::memory::NativeMemory;
+use crate::middle::closure::{pack_args, write_result};
+use crate::middle::signature::{call_native, finish, Prepared};
+use crate::middle::staging::{stage, ArgView};
+use crate::middle::types::lay_out;
+use crate::Error as FfiError;
 
 struct Worker {
     input: BufReader<File>,
     output: BufWriter<File>,
-    libs: Vec<Arc<LoadedLibrary>>,
+    libs: Vec<NativeLibrary>,
     sigs: Vec<Arc<Prepared>>,
     memory: NativeMemory,
 }
@@ -58,23 +56,31 @@ thread_local! {
     static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
 }
 
-/// Entry point of `wasmffi __native-worker NATIVE_MEMORY_LIMIT`.
-pub fn main(args: &[String]) -> ! {
-    let limit = args.first().and_then(|a| a.parse().ok()).unwrap_or(1 << 30);
-    // Foreign memory is copied under the fault handlers here too: the kernel's
-    // copy (process_vm_readv/writev) is ENOSYS under qemu-user.
-    crate::fault::install();
-    // SAFETY: the host set up fds 3 and 4 for us (isolate.rs) and nothing
-    // else owns them.
+/// Serve the host on the pipes [`crate::high::client::Helper`] set up as
+/// fds 3 and 4; never returns.
+pub fn serve_helper_fds(args: &[String]) -> ! {
+    use crate::high::client::{REQUEST_FD, RESPONSE_FD};
+    use std::os::fd::FromRawFd;
+    // SAFETY: the host set up fds 3 and 4 for us and nothing else owns them.
     let (input, output) = unsafe {
         (
             File::from_raw_fd(REQUEST_FD),
             File::from_raw_fd(RESPONSE_FD),
         )
     };
+    serve_pipes(input, output, args)
+}
+
+/// Serve the host on `input`/`output` until it hangs up; never returns.
+/// `args`: the native memory limit in bytes, and why foreign addresses are
+/// refused (empty or absent: the policy grants raw memory). See
+/// [`crate::high::client::Helper`], which passes both.
+pub fn serve_pipes(input: File, output: File, args: &[String]) -> ! {
+    let limit = args.first().and_then(|a| a.parse().ok()).unwrap_or(1 << 30);
+    // Foreign memory is copied under the fault handlers here too: the kernel's
+    // copy (process_vm_readv/writev) is ENOSYS under qemu-user.
+    crate::low::fault::install();
     let mut memory = NativeMemory::new(limit);
-    // The host passes why foreign addresses are refused, or nothing when the
-    // policy grants raw memory.
     if let Some(why) = args.get(1).filter(|why| !why.is_empty()) {
         memory.set_confined(true, Box::leak(why.clone().into_boxed_str()));
     }
@@ -114,11 +120,11 @@ fn serve() -> Option<Vec<u8>> {
             } => call(
                 sig,
                 address,
-                CallArgs {
-                    data,
-                    relocations,
-                    errno,
+                ArgView {
+                    data: &data,
+                    relocations: &relocations,
                 },
+                errno,
             ),
             other => WORKER.with(|w| handle(w.borrow_mut().as_mut().expect("worker"), other)),
         };
@@ -133,23 +139,22 @@ fn serve() -> Option<Vec<u8>> {
 }
 
 fn error(err: FfiError) -> Response {
-    Response::Error(err.into())
+    Response::Error(err)
 }
 
 fn handle(w: &mut Worker, request: Request) -> Response {
     let result: Result<Response, FfiError> = (|| {
         Ok(match request {
-            Request::Open { name, mode } => {
-                let target = match &name {
-                    None => LoadTarget::Process,
-                    Some(n) if n.contains('/') => LoadTarget::Path(n.into()),
-                    Some(n) => LoadTarget::Soname(n.clone()),
-                };
-                let lib =
-                    crate::library::open(&target, name.as_deref().unwrap_or("<process>"), mode)?;
-                w.libs.push(Arc::new(lib));
+            Request::Facts => Response::Facts(Box::new(crate::high::facts::facts())),
+            Request::LayOut(tree) => Response::Layout(lay_out(&tree)?.layout),
+            Request::Open(key) => {
+                let requested = key.name.as_deref().unwrap_or("<process>");
+                let lib = crate::low::library::open(key.name.as_deref(), requested, key.mode)?;
+                let path = lib.path.clone();
+                w.libs.push(lib);
                 Response::Opened {
                     lib: (w.libs.len() - 1) as u32,
+                    path,
                 }
             }
             Request::Symbol { lib, name } => {
@@ -157,8 +162,13 @@ fn handle(w: &mut Worker, request: Request) -> Response {
                 Response::Value(lib.symbol(&name)?)
             }
             Request::Prepare(shape) => {
-                w.sigs.push(Arc::new(prepare(&shape)?));
-                Response::Prepared((w.sigs.len() - 1) as u32)
+                let prepared = Prepared::new(shape)?;
+                let layout = prepared.layout().clone();
+                w.sigs.push(Arc::new(prepared));
+                Response::Prepared {
+                    id: (w.sigs.len() - 1) as u32,
+                    layout,
+                }
             }
             Request::NewCallback { sig, id } => {
                 let prepared = w
@@ -192,20 +202,13 @@ fn handle(w: &mut Worker, request: Request) -> Response {
                 w.memory.write(address, &data)?;
                 Response::Unit
             }
-            Request::Load { address, kind } => Response::Value(
-                w.memory
-                    .load(address, scalar_of(kind).ok_or_else(|| bad("scalar"))?)?,
-            ),
+            Request::Load { address, kind } => Response::Value(w.memory.load(address, kind)?),
             Request::Store {
                 address,
                 kind,
                 value,
             } => {
-                w.memory.store(
-                    address,
-                    scalar_of(kind).ok_or_else(|| bad("scalar"))?,
-                    value,
-                )?;
+                w.memory.store(address, kind, value)?;
                 Response::Unit
             }
             Request::Copy { dst, src, len } => {
@@ -229,34 +232,7 @@ fn bad(what: &str) -> FfiError {
     FfiError::InvalidArgument(format!("native helper: unknown {what}"))
 }
 
-fn resolved(tree: &Ty) -> Result<Resolved, FfiError> {
-    let (ty, size, align) = crate::types::from_tree(tree)?;
-    let kind = match tree {
-        Ty::Scalar(code) => ArgKind::Scalar(scalar_of(*code).ok_or_else(|| bad("scalar"))?),
-        Ty::Aggregate { .. } => ArgKind::Struct {
-            size: size as u32,
-            pointers: None,
-        },
-    };
-    Ok(Resolved {
-        ty,
-        size,
-        align,
-        kind,
-        tree: tree.clone(),
-    })
-}
-
-fn prepare(shape: &SigShape) -> Result<Prepared, FfiError> {
-    let args = shape
-        .args
-        .iter()
-        .map(resolved)
-        .collect::<Result<Vec<_>, _>>()?;
-    assemble(args, resolved(&shape.ret)?, shape.fixed_args)
-}
-
-fn call(sig: u32, address: u64, args: CallArgs) -> Response {
+fn call(sig: u32, address: u64, args: ArgView<'_>, errno: Option<i32>) -> Response {
     let sig = WORKER.with(|w| {
         w.borrow()
             .as_ref()
@@ -266,7 +242,7 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
         return error(bad("signature id"));
     };
     let mut staged = Vec::new();
-    if let Err(err) = stage(&sig, &args, &mut [], &mut staged) {
+    if let Err(err) = stage(&sig, args, &mut [], &mut staged) {
         return error(err);
     }
     let mut ret = vec![0u128; sig.ret.buffer_size().div_ceil(16)];
@@ -278,10 +254,10 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
             address,
             staged.as_mut_ptr().cast(),
             ret.as_mut_ptr(),
-            args.errno,
+            errno,
         )
     };
-    crate::call::retain_scratch(staged);
+    crate::middle::signature::retain_scratch(staged);
     match outcome {
         Ok(errno) => {
             let done = finish(&sig, &ret, errno);
@@ -293,7 +269,7 @@ fn call(sig: u32, address: u64, args: CallArgs) -> Response {
         }
         // Native state may be anything now: end the helper of the same
         // signal, and the host reports the crash and starts a fresh one.
-        Err(signal) => crate::fault::die_of(signal),
+        Err(signal) => crate::low::fault::die_of(signal),
     }
 }
 
@@ -316,7 +292,8 @@ fn new_callback(sig: Arc<Prepared>, sig_id: u32, id: u32) -> Result<u64, FfiErro
     }));
     // SAFETY: closure, CIF (kept by `slot.sig`) and slot are never freed.
     unsafe {
-        libffi::low::prep_closure(closure, slot.sig.cif_ptr(), trampoline, slot, code)
+        let cif = slot.sig.cif_ptr().expect("prepared here");
+        libffi::low::prep_closure(closure, cif, trampoline, slot, code)
             .map_err(|e| FfiError::InvalidArgument(format!("libffi closure: {e:?}")))?;
     }
     SLOTS.with(|s| s.borrow_mut().by_address.insert(slot.address, slot));
@@ -361,7 +338,7 @@ unsafe extern "C" fn trampoline(
     }
     // Requests served meanwhile are the host's, not the suspended call's:
     // their faults must not unwind into it.
-    match crate::fault::outside_native(serve) {
+    match crate::low::fault::outside_native(serve) {
         Some(reply) => write_result(slot.sig.ret, &reply, result),
         // The host went away mid-callback: nothing left to return to.
         None => std::process::exit(0),

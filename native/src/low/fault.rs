@@ -1,5 +1,5 @@
-//! Native fault containment, in-process: a fatal signal raised by native
-//! code during a call unwinds to the host (src/fault.c does the
+//! Native fault containment: a fatal signal raised by native
+//! code during a call unwinds to the host (fault.c beside this file does the
 //! sigsetjmp/siglongjmp) and the call reports which function crashed instead
 //! of the process dying silently. A fault on a thread that native code
 //! created, while a run is going on, is reported as the guest's thread would
