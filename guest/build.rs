@@ -30,7 +30,11 @@ const APP_CODE: &[(&str, &str, &[&str])] = &[
     (
         "_sqlite3.app.marshal",
         "_sqlite3/app.py",
-        &["src/sqlite3/app.py"],
+        &[
+            "src/sqlite3/app.py",
+            "src/sqlite3/app_connection.py",
+            "src/sqlite3/app_cursor.py",
+        ],
     ),
 ];
 

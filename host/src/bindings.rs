@@ -12,6 +12,8 @@ wasmtime::component::bindgen!({
         "wasmffi:ffi/call.callback": crate::callback::Callback,
         "wasmffi:ffi/sqlite.connection": crate::sqlite::Connection,
         "wasmffi:ffi/sqlite.statement": crate::sqlite::Statement,
+        "wasmffi:ffi/sqlite.blob": crate::sqlite::Blob,
+        "wasmffi:ffi/sqlite.backup": crate::sqlite::Backup,
         "wasmffi:ffi/zlib.compressor": crate::zlib::Compressor,
         "wasmffi:ffi/zlib.decompressor": crate::zlib::Decompressor,
     },

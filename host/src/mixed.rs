@@ -24,6 +24,8 @@ pub struct MixedState {
     pub cache_dir: PathBuf,
     /// The sqlite VFS confining this run's databases, made on first use.
     pub sqlite_vfs: Option<std::sync::Arc<crate::sqlite_vfs::ConfinedVfs>>,
+    /// sqlite work suspended while the guest runs a Python callback.
+    pub sqlite_steps: crate::sqlite::steps::Suspended,
     /// When the run started (made just before its store): the run's
     /// deadline, `limits.cpu_time`, counts from here, as the epoch's does.
     pub started: std::time::Instant,
@@ -48,6 +50,7 @@ impl MixedState {
             dirs,
             cache_dir,
             sqlite_vfs: None,
+            sqlite_steps: Default::default(),
             started: std::time::Instant::now(),
         }
     }

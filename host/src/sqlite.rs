@@ -27,7 +27,7 @@
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -35,14 +35,25 @@ use libsqlite3_sys as ffi;
 use wasmtime::component::Resource;
 
 use crate::bindings::wasmffi::ffi::sqlite::{
-    DbError, Host, HostConnection, HostStatement, OpenOptions, Rows, SqliteError, StatementInfo,
-    Value,
+    CallbackReply, DbError, FunctionKind, Host, HostConnection, OpenOptions, SqliteError, Step,
 };
 use crate::bindings::FfiError;
 use crate::sqlite_budget::Charging;
 use crate::sqlite_guard::{authorizer, busy, progress, ConnCtx};
 use crate::sqlite_vfs::ConfinedVfs;
 use crate::state::HostState;
+use names::error_name;
+use steps::{Outcome, Progress};
+
+pub(crate) mod callbacks;
+mod extras;
+mod names;
+mod statement;
+pub(crate) mod steps;
+
+pub use extras::{Backup, Blob};
+pub(crate) use statement::column_text;
+pub use statement::Statement;
 
 const MODULE: &str = "sqlite3";
 
@@ -93,11 +104,19 @@ pub(crate) fn uri_off() -> bool {
 /// seeing an ordinary error first.
 const DEADLINE_SETTLE: Duration = Duration::from_millis(40);
 
+/// Virtual-machine instructions between two looks at the deadline.
+const DEADLINE_STEPS: c_int = 1000;
+
 // ------------------------------------------------------ connections, statements
 
-struct ConnInner {
+pub(crate) struct ConnInner {
     db: *mut ffi::sqlite3,
     closed: AtomicBool,
+    /// The guest registered a callback: work runs where it can call back.
+    callbacks_on: AtomicBool,
+    /// Work of this connection was abandoned mid-step (sqlite/steps.rs):
+    /// sqlite's state is unknown, so the connection is leaked, never closed.
+    abandoned: AtomicBool,
     vfs: Arc<ConfinedVfs>,
     /// sqlite's callbacks point here; outlives `db` (closed in `drop`).
     ctx: Box<ConnCtx>,
@@ -108,7 +127,7 @@ unsafe impl Sync for ConnInner {}
 
 impl Drop for ConnInner {
     fn drop(&mut self) {
-        if !self.closed.swap(true, Ordering::SeqCst) {
+        if !self.closed.swap(true, Ordering::SeqCst) && !self.is_abandoned() {
             // close_v2: statements still alive keep it a zombie until finalised.
             let _charging = self.charging();
             unsafe { sqlite3_close_v2(self.db) };
@@ -117,13 +136,29 @@ impl Drop for ConnInner {
 }
 
 impl ConnInner {
+    pub(crate) fn has_callbacks(&self) -> bool {
+        self.callbacks_on.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn enable_callbacks(&self) {
+        self.callbacks_on.store(true, Ordering::Relaxed)
+    }
+
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
+    }
+
     /// Charge sqlite's allocations on this thread to the run's budget.
-    fn charging(&self) -> Charging {
+    pub(crate) fn charging(&self) -> Charging {
         Charging::new(Some(self.vfs.budget().clone()))
     }
 
-    fn live(&self) -> Result<*mut ffi::sqlite3, SqliteError> {
-        if self.closed.load(Ordering::SeqCst) {
+    pub(crate) fn live(&self) -> Result<*mut ffi::sqlite3, SqliteError> {
+        if self.closed.load(Ordering::SeqCst) || self.is_abandoned() {
             return Err(SqliteError::Sqlite(DbError {
                 code: ffi::SQLITE_MISUSE,
                 name: "SQLITE_MISUSE".into(),
@@ -133,7 +168,7 @@ impl ConnInner {
         Ok(self.db)
     }
 
-    fn error(&self, rc: c_int) -> SqliteError {
+    pub(crate) fn error(&self, rc: c_int) -> SqliteError {
         let (code, mut message) = unsafe {
             let code = ffi::sqlite3_extended_errcode(self.db);
             let code = if code == ffi::SQLITE_OK { rc } else { code };
@@ -179,20 +214,6 @@ impl ConnInner {
 
 pub struct Connection(Arc<ConnInner>);
 
-pub struct Statement {
-    stmt: *mut ffi::sqlite3_stmt,
-    conn: Arc<ConnInner>,
-}
-
-unsafe impl Send for Statement {}
-
-impl Drop for Statement {
-    fn drop(&mut self) {
-        let _charging = self.conn.charging();
-        unsafe { ffi::sqlite3_finalize(self.stmt) };
-    }
-}
-
 pub(crate) fn refused(e: FfiError) -> SqliteError {
     SqliteError::Refused(e)
 }
@@ -201,7 +222,7 @@ fn check(state: &HostState) -> Result<(), SqliteError> {
     state.policy.check_module(MODULE).map_err(refused)
 }
 
-fn standalone_error(code: c_int, message: String) -> SqliteError {
+pub(crate) fn standalone_error(code: c_int, message: String) -> SqliteError {
     SqliteError::Sqlite(DbError {
         code,
         name: error_name(code),
@@ -330,6 +351,9 @@ impl HostConnection for HostState {
             busy_timeout: Duration::from_millis(options.timeout_ms as u64),
             uri_on: !uri_off(),
             note: Mutex::new(None),
+            guest_authorizer: AtomicU32::new(0),
+            guest_progress: AtomicU32::new(0),
+            guest_trace: AtomicU32::new(0),
         });
         let _charging = Charging::new(Some(vfs.budget().clone()));
         let cpath = CString::new(path.clone()).unwrap();
@@ -338,6 +362,8 @@ impl HostConnection for HostState {
         let inner = ConnInner {
             db,
             closed: AtomicBool::new(db.is_null()),
+            callbacks_on: AtomicBool::new(false),
+            abandoned: AtomicBool::new(false),
             vfs,
             ctx,
         };
@@ -363,7 +389,7 @@ impl HostConnection for HostState {
             // run past its deadline.
             ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_WORKER_THREADS, 0);
             if inner.ctx.deadline.is_some() {
-                ffi::sqlite3_progress_handler(db, 1000, Some(progress), user);
+                ffi::sqlite3_progress_handler(db, DEADLINE_STEPS, Some(progress), user);
             }
             ffi::sqlite3_set_authorizer(db, Some(authorizer), user);
         }
@@ -372,87 +398,197 @@ impl HostConnection for HostState {
             .map_err(|e| refused(FfiError::LimitExceeded(format!("sqlite handles: {e}"))))
     }
 
-    fn prepare(
-        &mut self,
-        this: Resource<Connection>,
-        sql: String,
-    ) -> Result<(Option<Resource<Statement>>, bool), SqliteError> {
+    fn prepare(&mut self, this: Resource<Connection>, sql: String) -> Result<Step, SqliteError> {
         check(self)?;
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
-        let db = conn.live()?;
-        let _charging = conn.charging();
+        conn.live()?;
         if sql.len() > i32::MAX as usize {
             return Err(standalone_error(
                 ffi::SQLITE_TOOBIG,
                 "query string is too large".into(),
             ));
         }
-        let mut stmt = std::ptr::null_mut();
-        let mut tail: *const c_char = std::ptr::null();
-        let start = sql.as_ptr() as *const c_char;
-        let rc =
-            unsafe { ffi::sqlite3_prepare_v2(db, start, sql.len() as c_int, &mut stmt, &mut tail) };
-        if rc != ffi::SQLITE_OK {
-            return Err(conn.error(rc));
-        }
-        let consumed = if tail.is_null() {
-            sql.len()
-        } else {
-            tail as usize - start as usize
-        };
-        let more = consumed < sql.len() && {
-            let rest = &sql[consumed..];
-            let mut next = std::ptr::null_mut();
-            let mut t2: *const c_char = std::ptr::null();
-            let rc = unsafe {
-                ffi::sqlite3_prepare_v2(
-                    db,
-                    rest.as_ptr() as *const c_char,
-                    rest.len() as c_int,
-                    &mut next,
-                    &mut t2,
-                )
-            };
-            if !next.is_null() {
-                unsafe { ffi::sqlite3_finalize(next) };
-            }
-            rc != ffi::SQLITE_OK || !next.is_null()
-        };
-        if stmt.is_null() {
-            return Ok((None, more));
-        }
-        let handle = self
-            .table
-            .push(Statement { stmt, conn })
-            .map_err(|e| refused(FfiError::LimitExceeded(format!("sqlite handles: {e}"))))?;
-        Ok((Some(handle), more))
+        let work_conn = conn.clone();
+        let progress = self
+            .mixed
+            .sqlite_steps
+            .start(&conn, move || prepare(work_conn, &sql))?;
+        self.step_of(progress)
     }
 
     fn execute_script(
         &mut self,
         this: Resource<Connection>,
         sql: String,
-    ) -> Result<(), SqliteError> {
+    ) -> Result<Step, SqliteError> {
         check(self)?;
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
-        let db = conn.live()?;
-        let _charging = conn.charging();
+        conn.live()?;
         let csql = CString::new(sql).map_err(|_| {
             refused(FfiError::InvalidArgument(
                 "the query contains a null character".into(),
             ))
         })?;
-        let mut errmsg: *mut c_char = std::ptr::null_mut();
-        let rc = unsafe {
-            ffi::sqlite3_exec(db, csql.as_ptr(), None, std::ptr::null_mut(), &mut errmsg)
-        };
-        if !errmsg.is_null() {
-            unsafe { ffi::sqlite3_free(errmsg as *mut c_void) };
+        let work_conn = conn.clone();
+        let progress = self.mixed.sqlite_steps.start(&conn, move || {
+            let db = work_conn.live()?;
+            let _charging = work_conn.charging();
+            let mut errmsg: *mut c_char = std::ptr::null_mut();
+            let rc = unsafe {
+                ffi::sqlite3_exec(db, csql.as_ptr(), None, std::ptr::null_mut(), &mut errmsg)
+            };
+            if !errmsg.is_null() {
+                unsafe { ffi::sqlite3_free(errmsg as *mut c_void) };
+            }
+            if rc != ffi::SQLITE_OK {
+                return Err(work_conn.error(rc));
+            }
+            Ok(Outcome::Done)
+        })?;
+        self.step_of(progress)
+    }
+
+    fn create_function(
+        &mut self,
+        this: Resource<Connection>,
+        name: String,
+        nargs: i32,
+        kind: FunctionKind,
+        id: Option<u32>,
+        deterministic: bool,
+    ) -> Result<(), SqliteError> {
+        let conn = self.idle_conn(&this)?;
+        callbacks::create_function(&conn, &name, nargs, kind, id, deterministic)
+    }
+
+    fn create_collation(
+        &mut self,
+        this: Resource<Connection>,
+        name: String,
+        id: Option<u32>,
+    ) -> Result<(), SqliteError> {
+        let conn = self.idle_conn(&this)?;
+        callbacks::create_collation(&conn, &name, id)
+    }
+
+    fn set_authorizer(
+        &mut self,
+        this: Resource<Connection>,
+        id: Option<u32>,
+    ) -> Result<(), SqliteError> {
+        let conn = self.live_conn(&this)?;
+        conn.enable_callbacks();
+        conn.ctx
+            .guest_authorizer
+            .store(id.unwrap_or(0), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn set_progress_handler(
+        &mut self,
+        this: Resource<Connection>,
+        id: Option<u32>,
+        n: i32,
+    ) -> Result<(), SqliteError> {
+        let conn = self.live_conn(&this)?;
+        let db = conn.live()?;
+        conn.enable_callbacks();
+        let id = if n > 0 { id.unwrap_or(0) } else { 0 };
+        conn.ctx.guest_progress.store(id, Ordering::Relaxed);
+        let user = &*conn.ctx as *const ConnCtx as *mut c_void;
+        unsafe {
+            if id != 0 {
+                ffi::sqlite3_progress_handler(db, n, Some(progress), user);
+            } else if conn.ctx.deadline.is_some() {
+                ffi::sqlite3_progress_handler(db, DEADLINE_STEPS, Some(progress), user);
+            } else {
+                ffi::sqlite3_progress_handler(db, 0, None, std::ptr::null_mut());
+            }
         }
+        Ok(())
+    }
+
+    fn set_trace_callback(
+        &mut self,
+        this: Resource<Connection>,
+        id: Option<u32>,
+    ) -> Result<(), SqliteError> {
+        let conn = self.live_conn(&this)?;
+        let db = conn.live()?;
+        conn.enable_callbacks();
+        conn.ctx
+            .guest_trace
+            .store(id.unwrap_or(0), Ordering::Relaxed);
+        let user = &*conn.ctx as *const ConnCtx as *mut c_void;
+        let rc = unsafe {
+            match id {
+                Some(_) => ffi::sqlite3_trace_v2(
+                    db,
+                    ffi::SQLITE_TRACE_STMT as u32,
+                    Some(callbacks::trace),
+                    user,
+                ),
+                None => ffi::sqlite3_trace_v2(db, 0, None, std::ptr::null_mut()),
+            }
+        };
         if rc != ffi::SQLITE_OK {
             return Err(conn.error(rc));
         }
         Ok(())
+    }
+
+    fn limit(&mut self, this: Resource<Connection>, category: i32, value: i32) -> i32 {
+        match self.live_conn(&this) {
+            Ok(conn) => extras::limit(&conn, category, value),
+            Err(_) => -1,
+        }
+    }
+
+    fn blob_open(
+        &mut self,
+        this: Resource<Connection>,
+        schema: String,
+        table: String,
+        column: String,
+        row: i64,
+        readonly: bool,
+    ) -> Result<Resource<Blob>, SqliteError> {
+        check(self)?;
+        let conn = self.live_conn(&this)?;
+        extras::blob_open(self, conn, &schema, &table, &column, row, readonly)
+    }
+
+    fn serialize(
+        &mut self,
+        this: Resource<Connection>,
+        schema: String,
+    ) -> Result<Option<Vec<u8>>, SqliteError> {
+        check(self)?;
+        let conn = self.live_conn(&this)?;
+        extras::serialize(&conn, &schema)
+    }
+
+    fn deserialize(
+        &mut self,
+        this: Resource<Connection>,
+        schema: String,
+        data: Vec<u8>,
+    ) -> Result<(), SqliteError> {
+        check(self)?;
+        let conn = self.idle_conn(&this)?;
+        extras::deserialize(&conn, &schema, &data)
+    }
+
+    fn backup_to(
+        &mut self,
+        this: Resource<Connection>,
+        name: String,
+        target: Resource<Connection>,
+        target_name: String,
+    ) -> Result<Resource<Backup>, SqliteError> {
+        check(self)?;
+        let conn = self.idle_conn(&this)?;
+        extras::backup_to(self, conn, &name, target, &target_name)
     }
 
     fn autocommit(&mut self, this: Resource<Connection>) -> bool {
@@ -477,6 +613,9 @@ impl HostConnection for HostState {
 
     fn close(&mut self, this: Resource<Connection>) -> Result<(), SqliteError> {
         let conn = self.table.get(&this).map_err(stale)?.0.clone();
+        if self.mixed.sqlite_steps.busy(&conn) {
+            return Err(busy_in_callback());
+        }
         if !conn.closed.swap(true, Ordering::SeqCst) {
             let _charging = conn.charging();
             unsafe { sqlite3_close_v2(conn.db) };
@@ -498,269 +637,76 @@ impl HostConnection for HostState {
     }
 }
 
-fn stale(e: impl std::fmt::Display) -> SqliteError {
+pub(crate) fn stale(e: impl std::fmt::Display) -> SqliteError {
     refused(FfiError::InvalidArgument(format!("sqlite handle: {e}")))
 }
 
-unsafe fn opt_str(p: *const c_char) -> Option<String> {
-    (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+fn busy_in_callback() -> SqliteError {
+    refused(FfiError::Unsupported(
+        "not while one of this connection's statements is running a Python callback".into(),
+    ))
 }
 
-unsafe fn column(stmt: *mut ffi::sqlite3_stmt, i: c_int) -> Value {
-    match ffi::sqlite3_column_type(stmt, i) {
-        ffi::SQLITE_INTEGER => Value::Integer(ffi::sqlite3_column_int64(stmt, i)),
-        ffi::SQLITE_FLOAT => Value::Real(ffi::sqlite3_column_double(stmt, i)),
-        ffi::SQLITE_TEXT => {
-            let p = ffi::sqlite3_column_text(stmt, i);
-            let n = ffi::sqlite3_column_bytes(stmt, i) as usize;
-            let bytes = if p.is_null() {
-                &[][..]
-            } else {
-                std::slice::from_raw_parts(p, n)
-            };
-            match std::str::from_utf8(bytes) {
-                Ok(s) => Value::Text(s.to_owned()),
-                Err(_) => Value::TextBytes(bytes.to_vec()),
-            }
-        }
-        ffi::SQLITE_BLOB => {
-            let p = ffi::sqlite3_column_blob(stmt, i) as *const u8;
-            let n = ffi::sqlite3_column_bytes(stmt, i) as usize;
-            Value::Blob(if p.is_null() {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(p, n).to_vec()
-            })
-        }
-        _ => Value::Null,
+/// The first statement of `sql`, and whether anything but blanks and
+/// comments follows it (CPython 3.11's `pysqlite_check_remaining_sql`).
+fn prepare(conn: Arc<ConnInner>, sql: &str) -> Result<Outcome, SqliteError> {
+    let db = conn.live()?;
+    let _charging = conn.charging();
+    let mut stmt = std::ptr::null_mut();
+    let mut tail: *const c_char = std::ptr::null();
+    let start = sql.as_ptr() as *const c_char;
+    let rc =
+        unsafe { ffi::sqlite3_prepare_v2(db, start, sql.len() as c_int, &mut stmt, &mut tail) };
+    if rc != ffi::SQLITE_OK {
+        return Err(conn.error(rc));
     }
+    let consumed = if tail.is_null() {
+        sql.len()
+    } else {
+        tail as usize - start as usize
+    };
+    let more = statement::more_sql(&sql.as_bytes()[consumed..]);
+    let stmt = (!stmt.is_null()).then(|| statement::Statement::new(stmt, conn));
+    Ok(Outcome::Prepared(stmt, more))
 }
 
-impl Statement {
-    fn step(&self, max_rows: u32) -> Result<Rows, SqliteError> {
-        let db = self.conn.live()?;
-        let _charging = self.conn.charging();
-        let ncols = unsafe { ffi::sqlite3_column_count(self.stmt) };
-        let mut rows = Vec::new();
-        let mut done = false;
-        loop {
-            let rc = unsafe { ffi::sqlite3_step(self.stmt) };
-            match rc {
-                ffi::SQLITE_ROW => {
-                    rows.push(
-                        (0..ncols)
-                            .map(|i| unsafe { column(self.stmt, i) })
-                            .collect(),
-                    );
-                    if rows.len() >= max_rows.max(1) as usize {
-                        break;
-                    }
-                }
-                ffi::SQLITE_DONE => {
-                    done = true;
-                    break;
-                }
-                rc => {
-                    let err = self.conn.error(rc);
-                    unsafe { ffi::sqlite3_reset(self.stmt) };
-                    return Err(err);
-                }
+impl HostState {
+    fn live_conn(&mut self, this: &Resource<Connection>) -> Result<Arc<ConnInner>, SqliteError> {
+        let conn = self.table.get(this).map_err(stale)?.0.clone();
+        conn.live()?;
+        Ok(conn)
+    }
+
+    /// The connection, refused while its work waits for a callback (what
+    /// would change the statements or the database under it).
+    fn idle_conn(&mut self, this: &Resource<Connection>) -> Result<Arc<ConnInner>, SqliteError> {
+        let conn = self.live_conn(this)?;
+        if self.mixed.sqlite_steps.busy(&conn) {
+            return Err(busy_in_callback());
+        }
+        Ok(conn)
+    }
+
+    /// The WIT step of work's progress (a prepared statement becomes a handle).
+    pub(crate) fn step_of(&mut self, progress: Progress) -> Result<Step, SqliteError> {
+        Ok(match progress {
+            Progress::Callback(call) => Step::Callback(call),
+            Progress::Finished(Outcome::Done) => Step::Done,
+            Progress::Finished(Outcome::Rows(rows)) => Step::Rows(rows),
+            Progress::Finished(Outcome::Prepared(None, more)) => Step::Prepared((None, more)),
+            Progress::Finished(Outcome::Prepared(Some(stmt), more)) => {
+                let handle = self.table.push(stmt).map_err(|e| {
+                    refused(FfiError::LimitExceeded(format!("sqlite handles: {e}")))
+                })?;
+                Step::Prepared((Some(handle), more))
             }
-        }
-        let (changes, last_insert_rowid) = unsafe {
-            (
-                ffi::sqlite3_changes(db) as i64,
-                ffi::sqlite3_last_insert_rowid(db),
-            )
-        };
-        if done {
-            unsafe { ffi::sqlite3_reset(self.stmt) };
-        }
-        Ok(Rows {
-            rows,
-            done,
-            changes,
-            last_insert_rowid,
         })
     }
-
-    fn bind(&self, params: Vec<Value>) -> Result<(), SqliteError> {
-        for (i, value) in params.into_iter().enumerate() {
-            let pos = i as c_int + 1;
-            let rc = unsafe {
-                match value {
-                    Value::Null => ffi::sqlite3_bind_null(self.stmt, pos),
-                    Value::Integer(v) => ffi::sqlite3_bind_int64(self.stmt, pos, v),
-                    Value::Real(v) => ffi::sqlite3_bind_double(self.stmt, pos, v),
-                    Value::Text(s) => ffi::sqlite3_bind_text64(
-                        self.stmt,
-                        pos,
-                        s.as_ptr() as *const c_char,
-                        s.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
-                    Value::TextBytes(b) => ffi::sqlite3_bind_text64(
-                        self.stmt,
-                        pos,
-                        b.as_ptr() as *const c_char,
-                        b.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
-                    Value::Blob(b) => ffi::sqlite3_bind_blob64(
-                        self.stmt,
-                        pos,
-                        b.as_ptr() as *const c_void,
-                        b.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
-                    ),
-                }
-            };
-            if rc != ffi::SQLITE_OK {
-                return Err(self.conn.error(rc));
-            }
-        }
-        Ok(())
-    }
 }
 
-impl HostStatement for HostState {
-    fn info(&mut self, this: Resource<Statement>) -> StatementInfo {
-        let Ok(s) = self.table.get(&this) else {
-            return StatementInfo {
-                column_names: vec![],
-                decltypes: vec![],
-                parameters: vec![],
-                readonly: true,
-            };
-        };
-        unsafe {
-            let ncols = ffi::sqlite3_column_count(s.stmt);
-            let nparams = ffi::sqlite3_bind_parameter_count(s.stmt);
-            StatementInfo {
-                column_names: (0..ncols)
-                    .map(|i| opt_str(ffi::sqlite3_column_name(s.stmt, i)).unwrap_or_default())
-                    .collect(),
-                decltypes: (0..ncols)
-                    .map(|i| opt_str(ffi::sqlite3_column_decltype(s.stmt, i)))
-                    .collect(),
-                parameters: (1..=nparams)
-                    .map(|i| opt_str(ffi::sqlite3_bind_parameter_name(s.stmt, i)))
-                    .collect(),
-                readonly: ffi::sqlite3_stmt_readonly(s.stmt) != 0,
-            }
-        }
+impl Host for HostState {
+    fn resume(&mut self, reply: CallbackReply) -> Result<Step, SqliteError> {
+        let progress = self.mixed.sqlite_steps.resume(reply)?;
+        self.step_of(progress)
     }
-
-    fn run(
-        &mut self,
-        this: Resource<Statement>,
-        params: Vec<Value>,
-        max_rows: u32,
-    ) -> Result<Rows, SqliteError> {
-        check(self)?;
-        let s = self.table.get(&this).map_err(stale)?;
-        s.conn.live()?;
-        let _charging = s.conn.charging();
-        unsafe {
-            ffi::sqlite3_reset(s.stmt);
-            ffi::sqlite3_clear_bindings(s.stmt);
-        }
-        s.bind(params)?;
-        s.step(max_rows)
-    }
-
-    fn fetch(&mut self, this: Resource<Statement>, max_rows: u32) -> Result<Rows, SqliteError> {
-        check(self)?;
-        let s = self.table.get(&this).map_err(stale)?;
-        s.step(max_rows)
-    }
-
-    fn reset(&mut self, this: Resource<Statement>) {
-        if let Ok(s) = self.table.get(&this) {
-            if s.conn.live().is_ok() {
-                let _charging = s.conn.charging();
-                unsafe {
-                    ffi::sqlite3_reset(s.stmt);
-                    ffi::sqlite3_clear_bindings(s.stmt);
-                }
-            }
-        }
-    }
-
-    fn drop(&mut self, this: Resource<Statement>) -> wasmtime::Result<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
-
-impl Host for HostState {}
-
-/// CPython's `sqlite_errorname`: the symbolic name of a result code.
-fn error_name(code: c_int) -> String {
-    let name = match code {
-        0 => "SQLITE_OK",
-        1 => "SQLITE_ERROR",
-        2 => "SQLITE_INTERNAL",
-        3 => "SQLITE_PERM",
-        4 => "SQLITE_ABORT",
-        5 => "SQLITE_BUSY",
-        6 => "SQLITE_LOCKED",
-        7 => "SQLITE_NOMEM",
-        8 => "SQLITE_READONLY",
-        9 => "SQLITE_INTERRUPT",
-        10 => "SQLITE_IOERR",
-        11 => "SQLITE_CORRUPT",
-        12 => "SQLITE_NOTFOUND",
-        13 => "SQLITE_FULL",
-        14 => "SQLITE_CANTOPEN",
-        15 => "SQLITE_PROTOCOL",
-        16 => "SQLITE_EMPTY",
-        17 => "SQLITE_SCHEMA",
-        18 => "SQLITE_TOOBIG",
-        19 => "SQLITE_CONSTRAINT",
-        20 => "SQLITE_MISMATCH",
-        21 => "SQLITE_MISUSE",
-        22 => "SQLITE_NOLFS",
-        23 => "SQLITE_AUTH",
-        24 => "SQLITE_FORMAT",
-        25 => "SQLITE_RANGE",
-        26 => "SQLITE_NOTADB",
-        27 => "SQLITE_NOTICE",
-        28 => "SQLITE_WARNING",
-        100 => "SQLITE_ROW",
-        101 => "SQLITE_DONE",
-        261 => "SQLITE_BUSY_RECOVERY",
-        262 => "SQLITE_LOCKED_SHAREDCACHE",
-        264 => "SQLITE_READONLY_RECOVERY",
-        266 => "SQLITE_IOERR_READ",
-        267 => "SQLITE_CORRUPT_VTAB",
-        270 => "SQLITE_CANTOPEN_NOTEMPDIR",
-        275 => "SQLITE_CONSTRAINT_CHECK",
-        516 => "SQLITE_ABORT_ROLLBACK",
-        517 => "SQLITE_BUSY_SNAPSHOT",
-        520 => "SQLITE_READONLY_CANTLOCK",
-        522 => "SQLITE_IOERR_SHORT_READ",
-        526 => "SQLITE_CANTOPEN_ISDIR",
-        531 => "SQLITE_CONSTRAINT_COMMITHOOK",
-        776 => "SQLITE_READONLY_ROLLBACK",
-        778 => "SQLITE_IOERR_WRITE",
-        782 => "SQLITE_CANTOPEN_FULLPATH",
-        787 => "SQLITE_CONSTRAINT_FOREIGNKEY",
-        1032 => "SQLITE_READONLY_DBMOVED",
-        1043 => "SQLITE_CONSTRAINT_FUNCTION",
-        1299 => "SQLITE_CONSTRAINT_NOTNULL",
-        1555 => "SQLITE_CONSTRAINT_PRIMARYKEY",
-        1811 => "SQLITE_CONSTRAINT_TRIGGER",
-        2067 => "SQLITE_CONSTRAINT_UNIQUE",
-        2323 => "SQLITE_CONSTRAINT_VTAB",
-        2579 => "SQLITE_CONSTRAINT_ROWID",
-        2835 => "SQLITE_CONSTRAINT_PINNED",
-        3091 => "SQLITE_CONSTRAINT_DATATYPE",
-        // An extended code this table lacks: its primary code's name.
-        _ if code & 0xff != code => return error_name(code & 0xff),
-        _ => "SQLITE_UNKNOWN",
-    };
-    name.to_owned()
 }

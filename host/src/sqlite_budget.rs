@@ -79,6 +79,16 @@ impl Drop for Charging {
     }
 }
 
+/// The budget this thread charges now, for work that suspends mid-way
+/// (sqlite/steps.rs) to put back what it found.
+pub(crate) fn current() -> *const Budget {
+    CURRENT.with(|c| c.get())
+}
+
+pub(crate) fn set_current(budget: *const Budget) {
+    CURRENT.with(|c| c.set(budget));
+}
+
 /// Every block starts with its size and the budget it was charged to (a
 /// strong count of it, or NULL), keeping the 8-byte alignment sqlite needs.
 const HEADER: usize = 16;

@@ -5,6 +5,7 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::AtomicU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,11 @@ pub(crate) struct ConnCtx {
     pub(crate) uri_on: bool,
     /// Why the authorizer refused, for the error message.
     pub(crate) note: Mutex<Option<String>>,
+    /// The guest's authorizer, progress handler and trace callback (their
+    /// callback ids; 0: none). See sqlite/callbacks.rs.
+    pub(crate) guest_authorizer: AtomicU32,
+    pub(crate) guest_progress: AtomicU32,
+    pub(crate) guest_trace: AtomicU32,
 }
 
 impl ConnCtx {
@@ -41,8 +47,8 @@ pub(crate) unsafe extern "C" fn authorizer(
     action: c_int,
     arg1: *const c_char,
     arg2: *const c_char,
-    _db: *const c_char,
-    _trigger: *const c_char,
+    db: *const c_char,
+    trigger: *const c_char,
 ) -> c_int {
     let ctx = &*(user as *const ConnCtx);
     let text = |p: *const c_char| {
@@ -113,12 +119,17 @@ pub(crate) unsafe extern "C" fn authorizer(
         }
         _ => {}
     }
-    ffi::SQLITE_OK
+    crate::sqlite::callbacks::guest_authorizer(ctx, action, [arg1, arg2, db, trigger])
 }
 
-/// Every 1000 virtual-machine instructions: stop at the run's deadline.
+/// Every 1000 virtual-machine instructions (or the guest's own handler's
+/// interval): stop at the run's deadline, then ask the guest's handler.
 pub(crate) unsafe extern "C" fn progress(user: *mut c_void) -> c_int {
-    (*(user as *const ConnCtx)).past_deadline() as c_int
+    let ctx = &*(user as *const ConnCtx);
+    if ctx.past_deadline() {
+        return 1;
+    }
+    crate::sqlite::callbacks::guest_progress(ctx)
 }
 
 /// A locked database: wait as sqlite's busy timeout does (the delays of

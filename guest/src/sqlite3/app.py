@@ -1,21 +1,193 @@
-# The application-level half of the mixed module `_sqlite3`: the DB-API 2.0
-# as CPython's _sqlite3 gives it, over the host's libsqlite3. The Rust half
-# provides _open (-> _Db), _Db.prepare (-> _Stmt), _Stmt.run/fetch/reset.
+# The application-level half of the mixed module `_sqlite3`: CPython 3.11's
+# _sqlite3 over the host's libsqlite3. This file: the module's constants,
+# exceptions, adapters and the dispatch of Python callbacks sqlite calls;
+# app_connection.py: Connection, Blob; app_cursor.py: Cursor, Row,
+# connect(). The three run as one namespace. The Rust half provides _open
+# (-> _Db), _Db (prepare, executescript, callbacks, blobs, backup, ...) and
+# _Stmt (run/fetch/reset), and drives sqlite's steps through _dispatch.
 
 import os as _os
+import sys as _sys
 
 PARSE_DECLTYPES = 1
 PARSE_COLNAMES = 2
-LEGACY_TRANSACTION_CONTROL = -1
 threadsafety = 1
-# The module's own version, which CPython 3.11's sqlite3.dbapi2 reads
-# (version_info); 3.12 deprecated it.
+# The module's own version, which CPython 3.11's sqlite3.dbapi2 reads.
 version = "2.6.0"
+# Kept for the project's earlier programs (CPython 3.12's name).
+LEGACY_TRANSACTION_CONTROL = -1
 _BATCH = 256
 
-SQLITE_OK = 0
+# Every SQLITE_* constant of CPython 3.11's _sqlite3 (values from sqlite3.h).
+SQLITE_ABORT = 4
+SQLITE_ABORT_ROLLBACK = 516
+SQLITE_ALTER_TABLE = 26
+SQLITE_ANALYZE = 28
+SQLITE_ATTACH = 24
+SQLITE_AUTH = 23
+SQLITE_AUTH_USER = 279
+SQLITE_BUSY = 5
+SQLITE_BUSY_RECOVERY = 261
+SQLITE_BUSY_SNAPSHOT = 517
+SQLITE_BUSY_TIMEOUT = 773
+SQLITE_CANTOPEN = 14
+SQLITE_CANTOPEN_CONVPATH = 1038
+SQLITE_CANTOPEN_DIRTYWAL = 1294
+SQLITE_CANTOPEN_FULLPATH = 782
+SQLITE_CANTOPEN_ISDIR = 526
+SQLITE_CANTOPEN_NOTEMPDIR = 270
+SQLITE_CANTOPEN_SYMLINK = 1550
+SQLITE_CONSTRAINT = 19
+SQLITE_CONSTRAINT_CHECK = 275
+SQLITE_CONSTRAINT_COMMITHOOK = 531
+SQLITE_CONSTRAINT_FOREIGNKEY = 787
+SQLITE_CONSTRAINT_FUNCTION = 1043
+SQLITE_CONSTRAINT_NOTNULL = 1299
+SQLITE_CONSTRAINT_PINNED = 2835
+SQLITE_CONSTRAINT_PRIMARYKEY = 1555
+SQLITE_CONSTRAINT_ROWID = 2579
+SQLITE_CONSTRAINT_TRIGGER = 1811
+SQLITE_CONSTRAINT_UNIQUE = 2067
+SQLITE_CONSTRAINT_VTAB = 2323
+SQLITE_CORRUPT = 11
+SQLITE_CORRUPT_INDEX = 779
+SQLITE_CORRUPT_SEQUENCE = 523
+SQLITE_CORRUPT_VTAB = 267
+SQLITE_CREATE_INDEX = 1
+SQLITE_CREATE_TABLE = 2
+SQLITE_CREATE_TEMP_INDEX = 3
+SQLITE_CREATE_TEMP_TABLE = 4
+SQLITE_CREATE_TEMP_TRIGGER = 5
+SQLITE_CREATE_TEMP_VIEW = 6
+SQLITE_CREATE_TRIGGER = 7
+SQLITE_CREATE_VIEW = 8
+SQLITE_CREATE_VTABLE = 29
+SQLITE_DELETE = 9
 SQLITE_DENY = 1
+SQLITE_DETACH = 25
+SQLITE_DONE = 101
+SQLITE_DROP_INDEX = 10
+SQLITE_DROP_TABLE = 11
+SQLITE_DROP_TEMP_INDEX = 12
+SQLITE_DROP_TEMP_TABLE = 13
+SQLITE_DROP_TEMP_TRIGGER = 14
+SQLITE_DROP_TEMP_VIEW = 15
+SQLITE_DROP_TRIGGER = 16
+SQLITE_DROP_VIEW = 17
+SQLITE_DROP_VTABLE = 30
+SQLITE_EMPTY = 16
+SQLITE_ERROR = 1
+SQLITE_ERROR_MISSING_COLLSEQ = 257
+SQLITE_ERROR_RETRY = 513
+SQLITE_ERROR_SNAPSHOT = 769
+SQLITE_FORMAT = 24
+SQLITE_FULL = 13
+SQLITE_FUNCTION = 31
 SQLITE_IGNORE = 2
+SQLITE_INSERT = 18
+SQLITE_INTERNAL = 2
+SQLITE_INTERRUPT = 9
+SQLITE_IOERR = 10
+SQLITE_IOERR_ACCESS = 3338
+SQLITE_IOERR_AUTH = 7178
+SQLITE_IOERR_BEGIN_ATOMIC = 7434
+SQLITE_IOERR_BLOCKED = 2826
+SQLITE_IOERR_CHECKRESERVEDLOCK = 3594
+SQLITE_IOERR_CLOSE = 4106
+SQLITE_IOERR_COMMIT_ATOMIC = 7690
+SQLITE_IOERR_CONVPATH = 6666
+SQLITE_IOERR_CORRUPTFS = 8458
+SQLITE_IOERR_DATA = 8202
+SQLITE_IOERR_DELETE = 2570
+SQLITE_IOERR_DELETE_NOENT = 5898
+SQLITE_IOERR_DIR_CLOSE = 4362
+SQLITE_IOERR_DIR_FSYNC = 1290
+SQLITE_IOERR_FSTAT = 1802
+SQLITE_IOERR_FSYNC = 1034
+SQLITE_IOERR_GETTEMPPATH = 6410
+SQLITE_IOERR_LOCK = 3850
+SQLITE_IOERR_MMAP = 6154
+SQLITE_IOERR_NOMEM = 3082
+SQLITE_IOERR_RDLOCK = 2314
+SQLITE_IOERR_READ = 266
+SQLITE_IOERR_ROLLBACK_ATOMIC = 7946
+SQLITE_IOERR_SEEK = 5642
+SQLITE_IOERR_SHMLOCK = 5130
+SQLITE_IOERR_SHMMAP = 5386
+SQLITE_IOERR_SHMOPEN = 4618
+SQLITE_IOERR_SHMSIZE = 4874
+SQLITE_IOERR_SHORT_READ = 522
+SQLITE_IOERR_TRUNCATE = 1546
+SQLITE_IOERR_UNLOCK = 2058
+SQLITE_IOERR_VNODE = 6922
+SQLITE_IOERR_WRITE = 778
+SQLITE_LIMIT_ATTACHED = 7
+SQLITE_LIMIT_COLUMN = 2
+SQLITE_LIMIT_COMPOUND_SELECT = 4
+SQLITE_LIMIT_EXPR_DEPTH = 3
+SQLITE_LIMIT_FUNCTION_ARG = 6
+SQLITE_LIMIT_LENGTH = 0
+SQLITE_LIMIT_LIKE_PATTERN_LENGTH = 8
+SQLITE_LIMIT_SQL_LENGTH = 1
+SQLITE_LIMIT_TRIGGER_DEPTH = 10
+SQLITE_LIMIT_VARIABLE_NUMBER = 9
+SQLITE_LIMIT_VDBE_OP = 5
+SQLITE_LIMIT_WORKER_THREADS = 11
+SQLITE_LOCKED = 6
+SQLITE_LOCKED_SHAREDCACHE = 262
+SQLITE_LOCKED_VTAB = 518
+SQLITE_MISMATCH = 20
+SQLITE_MISUSE = 21
+SQLITE_NOLFS = 22
+SQLITE_NOMEM = 7
+SQLITE_NOTADB = 26
+SQLITE_NOTFOUND = 12
+SQLITE_NOTICE = 27
+SQLITE_NOTICE_RECOVER_ROLLBACK = 539
+SQLITE_NOTICE_RECOVER_WAL = 283
+SQLITE_OK = 0
+SQLITE_OK_LOAD_PERMANENTLY = 256
+SQLITE_OK_SYMLINK = 512
+SQLITE_PERM = 3
+SQLITE_PRAGMA = 19
+SQLITE_PROTOCOL = 15
+SQLITE_RANGE = 25
+SQLITE_READ = 20
+SQLITE_READONLY = 8
+SQLITE_READONLY_CANTINIT = 1288
+SQLITE_READONLY_CANTLOCK = 520
+SQLITE_READONLY_DBMOVED = 1032
+SQLITE_READONLY_DIRECTORY = 1544
+SQLITE_READONLY_RECOVERY = 264
+SQLITE_READONLY_ROLLBACK = 776
+SQLITE_RECURSIVE = 33
+SQLITE_REINDEX = 27
+SQLITE_ROW = 100
+SQLITE_SAVEPOINT = 32
+SQLITE_SCHEMA = 17
+SQLITE_SELECT = 21
+SQLITE_TOOBIG = 18
+SQLITE_TRANSACTION = 22
+SQLITE_UPDATE = 23
+SQLITE_WARNING = 28
+SQLITE_WARNING_AUTOINDEX = 284
+
+# Result codes by number (CPython's error_codes table), for sqlite_errorname.
+_ERROR_PREFIXES = ("SQLITE_ABORT", "SQLITE_AUTH", "SQLITE_BUSY", "SQLITE_CANTOPEN",
+                   "SQLITE_CONSTRAINT", "SQLITE_CORRUPT", "SQLITE_DONE", "SQLITE_EMPTY",
+                   "SQLITE_ERROR", "SQLITE_FORMAT", "SQLITE_FULL", "SQLITE_INTERNAL",
+                   "SQLITE_INTERRUPT", "SQLITE_IOERR", "SQLITE_LOCKED", "SQLITE_MISMATCH",
+                   "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_NOMEM", "SQLITE_NOTADB",
+                   "SQLITE_NOTFOUND", "SQLITE_NOTICE", "SQLITE_OK", "SQLITE_PERM",
+                   "SQLITE_PROTOCOL", "SQLITE_RANGE", "SQLITE_READONLY", "SQLITE_ROW",
+                   "SQLITE_SCHEMA", "SQLITE_TOOBIG", "SQLITE_WARNING")
+_ERROR_NAMES = {}
+for _name, _value in sorted(globals().items()):
+    if _name.startswith(_ERROR_PREFIXES) and not _name.startswith("SQLITE_LIMIT"):
+        if _name.split("_")[1] in {p.split("_")[1] for p in _ERROR_PREFIXES}:
+            _ERROR_NAMES.setdefault(_value, _name)
+_ERROR_NAMES[0] = "SQLITE_OK"
+del _name, _value
 
 
 class Warning(Exception):
@@ -78,12 +250,13 @@ _ERROR_CLASSES = {
 }
 
 
-def _db_error(code, name, message):
+def _db_error(code, message):
     cls = _ERROR_CLASSES.get(code & 0xFF, DatabaseError)
+    if cls is MemoryError:
+        return MemoryError()
     exc = cls(message)
-    if cls is not MemoryError:
-        exc.sqlite_errorcode = code
-        exc.sqlite_errorname = name
+    exc.sqlite_errorcode = code
+    exc.sqlite_errorname = _ERROR_NAMES.get(code, "SQLITE_UNKNOWN")
     return exc
 
 
@@ -92,61 +265,89 @@ def _unsupported(index, value):
                             % (index, type(value).__name__))
 
 
+class _BadText(bytes):
+    """TEXT that is not UTF-8, as its bytes (the host's text-bytes)."""
+
+
 class PrepareProtocol:
-    pass
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError("PrepareProtocol() takes no arguments")
 
 
 adapters = {}
 converters = {}
+# register_adapter() for a type CPython binds without adapting (int, float,
+# str, bytearray): from then on every parameter is adapted.
+_base_type_adapted = False
 
 
 def register_adapter(type, adapter, /):
+    global _base_type_adapted
+    if type in (int, float, str, bytearray):
+        _base_type_adapted = True
     adapters[(type, PrepareProtocol)] = adapter
 
 
 def register_converter(typename, converter, /):
+    if not isinstance(typename, str):
+        raise TypeError("register_converter() argument 1 must be str, not %s"
+                        % type(typename).__name__)
     converters[typename.upper()] = converter
 
 
-def adapt(obj, proto=PrepareProtocol, alt=None, /):
+_NO_ALT = object()
+
+
+def adapt(obj, proto=PrepareProtocol, alt=_NO_ALT, /):
     adapter = adapters.get((type(obj), proto))
     if adapter is not None:
         return adapter(obj)
-    conform = getattr(obj, "__conform__", None)
-    if conform is not None:
-        result = conform(proto)
-        if result is not None:
-            return result
-    if alt is not None:
+    for target, method in ((proto, "__adapt__"), (obj, "__conform__")):
+        func = getattr(target, method, None)
+        if func is None:
+            continue
+        try:
+            adapted = func(obj if method == "__adapt__" else proto)
+        except TypeError:
+            continue
+        if adapted is not None:
+            return adapted
+    if alt is not _NO_ALT:
         return alt
     raise ProgrammingError("can't adapt")
 
 
-_PLAIN = (int, float, str, bytes, type(None), bytearray, memoryview, bool)
+_EXACT = (int, float, str, bytearray)
 
 
 def _adapt_param(value):
-    if type(value) in _PLAIN:
+    if not _base_type_adapted and type(value) in _EXACT:
         return value
-    if adapters or hasattr(value, "__conform__"):
-        try:
-            return adapt(value, PrepareProtocol, value)
-        except ProgrammingError:
-            return value
-    return value
+    return adapt(value, PrepareProtocol, value)
 
 
-def enable_callback_tracebacks(flag, /):
-    pass
+_tracebacks = False
+
+
+def enable_callback_tracebacks(enable, /):
+    global _tracebacks
+    _tracebacks = bool(int(enable)) if not isinstance(enable, bool) else enable
+
+
+def enable_shared_cache(enable):
+    import warnings
+    warnings.warn("enable_shared_cache is deprecated and will be removed in Python 3.12. "
+                  "Shared cache is strongly discouraged by the SQLite 3 documentation. "
+                  "If shared cache must be used, open the database in URI mode using"
+                  "the cache=shared query parameter.", DeprecationWarning, stacklevel=2)
+    # sqlite3_enable_shared_cache is process-wide: the sandbox leaves it be.
 
 
 def complete_statement(statement):
-    return _complete(statement)
-
-
-def _complete(statement):
-    # Good enough for the REPL-style use: a statement ends with ';' outside
-    # quotes and comments.
+    if not isinstance(statement, str):
+        raise TypeError("complete_statement() argument 'statement' must be str, not %s"
+                        % type(statement).__name__)
     quote = None
     i = 0
     last = ""
@@ -173,567 +374,162 @@ def _complete(statement):
     return quote is None and last == ";"
 
 
-def _first_word(sql):
-    i, n = 0, len(sql)
-    while i < n:
-        if sql[i].isspace():
-            i += 1
-        elif sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        else:
-            break
-    j = i
-    while j < n and (sql[j].isalpha()):
-        j += 1
-    return sql[i:j].upper()
+# ------------------------------------------------ callbacks sqlite calls
+# The callables of every connection by the number the host knows them by,
+# and the running aggregate instances by the host's instance number.
+_callables = {}
+_instances = {}
+_next_id = 0
 
 
-class _Entry:
-    __slots__ = ("stmt", "names", "decltypes", "params", "is_dml", "is_insert")
-
-    def __init__(self, stmt, sql):
-        self.stmt = stmt
-        if stmt is not None:
-            self.names, self.decltypes, self.params, _readonly = stmt.info()
-        else:
-            self.names, self.decltypes, self.params = (), (), ()
-        word = _first_word(sql)
-        self.is_dml = word in ("INSERT", "UPDATE", "DELETE", "REPLACE")
-        self.is_insert = word in ("INSERT", "REPLACE")
+def _register(callable):
+    global _next_id
+    _next_id += 1
+    _callables[_next_id] = callable
+    return _next_id
 
 
-_ISOLATION_LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+def _print_or_clear(exc, obj):
+    if _tracebacks:
+        _write_unraisable(exc, obj)
 
 
-def _check_isolation(level):
-    if level is None:
-        return None
-    if not isinstance(level, str):
-        raise TypeError("isolation_level must be str or None, not %s" % type(level).__name__)
-    if level.upper() not in _ISOLATION_LEVELS:
-        raise ValueError("isolation_level string must be '', 'DEFERRED', 'IMMEDIATE', or 'EXCLUSIVE'")
-    return level
+def _failed(exc, obj, message):
+    """A callback raised: the answer sqlite gets (CPython's set_sqlite_error)."""
+    _print_or_clear(exc, obj)
+    if isinstance(exc, MemoryError):
+        return (2, None)
+    if isinstance(exc, OverflowError):
+        return (3, None)
+    return (1, message)
 
 
-def _guest_path(database, uri):
-    path = _os.fspath(database)
-    if isinstance(path, bytes):
-        path = path.decode()
-    if not isinstance(path, str):
-        raise TypeError("database must be str, bytes or os.PathLike")
-    if uri and path.startswith("file:"):
-        rest = path[5:]
-        body, sep, query = rest.partition("?")
-        if body.startswith("//"):
-            slash = body.find("/", 2)
-            body = body[slash:] if slash >= 0 else "/"
-        if body and not body.startswith("/") and "mode=memory" not in query:
-            body = _os.path.abspath(body)
-        return "file:" + body + sep + query
-    if path in ("", ":memory:"):
-        return path
-    return _os.path.abspath(path)
-
-
-class Connection:
-    Warning = Warning
-    Error = Error
-    InterfaceError = InterfaceError
-    DatabaseError = DatabaseError
-    DataError = DataError
-    OperationalError = OperationalError
-    IntegrityError = IntegrityError
-    InternalError = InternalError
-    ProgrammingError = ProgrammingError
-    NotSupportedError = NotSupportedError
-
-    def __init__(self, database, timeout=5.0, detect_types=0, isolation_level="",
-                 check_same_thread=True, factory=None, cached_statements=128, uri=False,
-                 *, autocommit=LEGACY_TRANSACTION_CONTROL):
-        if autocommit not in (True, False, LEGACY_TRANSACTION_CONTROL):
-            raise ValueError("autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL")
-        self._isolation_level = _check_isolation(isolation_level)
-        self._db = None
-        self._db = _open(_guest_path(database, uri), max(0, int(timeout * 1000)), bool(uri))
-        self.detect_types = detect_types
-        self.row_factory = None
-        self.text_factory = str
-        self._cache = {}
-        self._cache_size = cached_statements
-        self._autocommit = autocommit
-        if autocommit is False:
-            self._db.executescript("BEGIN")
-
-    # ---------------------------------------------------------------- state
-    def _check(self):
-        if self._db is None:
-            raise ProgrammingError("Cannot operate on a closed database.")
-
-    @property
-    def isolation_level(self):
-        return self._isolation_level
-
-    @isolation_level.setter
-    def isolation_level(self, value):
-        value = _check_isolation(value)
-        if value is None and self._db is not None and self.in_transaction \
-                and self._autocommit == LEGACY_TRANSACTION_CONTROL:
-            self.commit()
-        self._isolation_level = value
-
-    @property
-    def autocommit(self):
-        return self._autocommit
-
-    @autocommit.setter
-    def autocommit(self, value):
-        if value not in (True, False, LEGACY_TRANSACTION_CONTROL):
-            raise ValueError("autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL")
-        self._check()
-        if value is True and self.in_transaction:
-            self._db.executescript("COMMIT")
-        elif value is False and not self.in_transaction:
-            self._db.executescript("BEGIN")
-        self._autocommit = value
-
-    @property
-    def in_transaction(self):
-        self._check()
-        return not self._db.autocommit()
-
-    @property
-    def total_changes(self):
-        self._check()
-        return self._db.total_changes()
-
-    # ------------------------------------------------------------ statements
-    def _statement(self, sql):
-        if not isinstance(sql, str):
-            raise TypeError("execute() argument 1 must be str, not %s" % type(sql).__name__)
-        entry = self._cache.pop(sql, None)
-        if entry is not None:
-            return entry
-        if "\0" in sql:
-            raise ProgrammingError("the query contains a null character")
-        stmt, more = self._db.prepare(sql)
-        if more:
-            raise ProgrammingError("You can only execute one statement at a time.")
-        return _Entry(stmt, sql)
-
-    def _release(self, sql, entry):
-        if self._db is None or entry.stmt is None or self._cache_size <= 0:
-            return
-        self._cache[sql] = entry
-        if len(self._cache) > self._cache_size:
-            del self._cache[next(iter(self._cache))]
-
-    def _begin_if_needed(self, entry):
-        if (entry.is_dml and self._autocommit == LEGACY_TRANSACTION_CONTROL
-                and self._isolation_level is not None and self._db.autocommit()):
-            self._db.executescript("BEGIN " + self._isolation_level)
-
-    # ------------------------------------------------------------ DB-API
-    def cursor(self, factory=None):
-        self._check()
-        cursor = (factory or Cursor)(self)
-        if not isinstance(cursor, Cursor):
-            raise TypeError("factory must return a cursor, not %s" % type(cursor).__name__)
-        if self.row_factory is not None and cursor.row_factory is None:
-            cursor.row_factory = self.row_factory
-        return cursor
-
-    def execute(self, sql, parameters=(), /):
-        return self.cursor().execute(sql, parameters)
-
-    def executemany(self, sql, parameters, /):
-        return self.cursor().executemany(sql, parameters)
-
-    def executescript(self, sql_script, /):
-        return self.cursor().executescript(sql_script)
-
-    def commit(self):
-        self._check()
-        if self._autocommit is True:
-            return
-        if not self._db.autocommit():
-            self._db.executescript("COMMIT")
-        if self._autocommit is False:
-            self._db.executescript("BEGIN")
-
-    def rollback(self):
-        self._check()
-        if self._autocommit is True:
-            return
-        if not self._db.autocommit():
-            for entry in self._cache.values():
-                entry.stmt.reset()
-            self._db.executescript("ROLLBACK")
-        if self._autocommit is False:
-            self._db.executescript("BEGIN")
-
-    def close(self):
-        if self._db is None:
-            return
-        if self._autocommit is False and self.in_transaction:
-            self._db.executescript("ROLLBACK")
-        self._cache.clear()
-        db, self._db = self._db, None
-        db.close()
-
-    def interrupt(self):
-        self._check()
-        self._db.interrupt()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        if exc_type is None:
-            self.commit()
-        else:
-            self.rollback()
-        return False
-
-    def __call__(self, sql):
-        raise NotSupportedError("calling a connection is not supported")
-
-    def iterdump(self, *, filter=None):
-        from sqlite3.dump import _iterdump
-        return _iterdump(self) if filter is None else _iterdump(self, filter=filter)
-
-    def _unsupported(self, *args, **kwargs):
-        raise NotSupportedError("not supported by wasmffi's sqlite3 (Python callbacks from sqlite)")
-
-    create_function = create_aggregate = create_window_function = create_collation = _unsupported
-    set_authorizer = set_progress_handler = set_trace_callback = backup = blobopen = _unsupported
-    serialize = deserialize = _unsupported
-
-    def enable_load_extension(self, enabled, /):
-        raise NotSupportedError("extension loading is disabled in the sandbox")
-
-    def load_extension(self, name, /, *, entrypoint=None):
-        raise NotSupportedError("extension loading is disabled in the sandbox")
-
-    def getlimit(self, category, /):
-        raise NotSupportedError("getlimit is not supported by wasmffi's sqlite3")
-
-    setlimit = getconfig = setconfig = getlimit
-
-
-def _to_bytes(value):
+def _result(value):
+    """What a function returns, checked as CPython's _pysqlite_set_result."""
+    if value is None or isinstance(value, (int, float)):
+        if isinstance(value, int) and not -(1 << 63) <= value < (1 << 63):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return float(value) if isinstance(value, float) else (None if value is None else int(value))
     if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, float):
-        return repr(value).encode()
-    return str(value).encode()
-
-
-class Cursor:
-    def __init__(self, connection):
-        if not isinstance(connection, Connection):
-            raise TypeError("Cursor needs to be called with a Connection")
-        self.connection = connection
-        self.arraysize = 1
-        self.row_factory = None
-        self.description = None
-        self.rowcount = -1
-        self.lastrowid = None
-        self._closed = False
-        self._entry = None
-        self._sql = None
-        self._rows = []
-        self._pos = 0
-        self._done = True
-        self._converters = None
-
-    def _check(self):
-        if self._closed:
-            raise ProgrammingError("Cannot operate on a closed cursor.")
-        self.connection._check()
-
-    def _finish(self):
-        entry, self._entry = self._entry, None
-        if entry is not None:
-            if not self._done:
-                entry.stmt.reset()
-            self.connection._release(self._sql, entry)
-        self._done = True
-
-    def _bind(self, entry, parameters):
-        names = entry.params
-        if isinstance(parameters, dict) or (
-                not isinstance(parameters, (tuple, list, str, bytes))
-                and hasattr(parameters, "keys") and hasattr(parameters, "__getitem__")):
-            values = []
-            for i, name in enumerate(names):
-                if name is None or name[0] == "?":
-                    raise ProgrammingError("Binding %d has no name, but you supplied a dictionary "
-                                           "(which has only names)." % (i + 1))
-                key = name[1:]
-                try:
-                    value = parameters[key]
-                except KeyError:
-                    raise ProgrammingError("You did not supply a value for binding parameter :%s." % key) from None
-                values.append(_adapt_param(value))
-            return values
-        if isinstance(parameters, (tuple, list)):
-            seq = parameters
-        else:
-            try:
-                seq = list(parameters) if hasattr(parameters, "__len__") and hasattr(parameters, "__getitem__") else None
-            except TypeError:
-                seq = None
-            if seq is None:
-                raise ProgrammingError("parameters are of unsupported type")
-        if len(seq) != len(names):
-            raise ProgrammingError("Incorrect number of bindings supplied. The current statement uses %d, "
-                                   "and there are %d supplied." % (len(names), len(seq)))
-        return [_adapt_param(v) for v in seq]
-
-    def _set_converters(self, entry):
-        conn = self.connection
-        detect = conn.detect_types
-        self._converters = None
-        names = entry.names
-        if detect and converters:
-            found = []
-            for i, name in enumerate(names):
-                conv = None
-                if detect & PARSE_COLNAMES:
-                    start = name.find("[")
-                    end = name.find("]", start + 1)
-                    if start >= 0 and end > start:
-                        conv = converters.get(name[start + 1:end].upper())
-                if conv is None and detect & PARSE_DECLTYPES and entry.decltypes[i]:
-                    decl = entry.decltypes[i].split("(")[0].split(" ")[0]
-                    conv = converters.get(decl.upper())
-                found.append(conv)
-            if any(c is not None for c in found):
-                self._converters = found
-        if names:
-            if detect & PARSE_COLNAMES:
-                names = [n.split(" [")[0] for n in names]
-            self.description = tuple((n, None, None, None, None, None, None) for n in names)
-        else:
-            self.description = None
-
-    def execute(self, sql, parameters=(), /):
-        self._check()
-        self._finish()
-        conn = self.connection
-        entry = conn._statement(sql)
-        self._sql = sql
-        self.rowcount = -1
-        self._rows = []
-        self._pos = 0
-        if entry.stmt is None:
-            self.description = None
-            return self
-        try:
-            params = self._bind(entry, parameters)
-            conn._begin_if_needed(entry)
-            rows, done, changes, lastrowid = entry.stmt.run(params, _BATCH)
-        except BaseException:
-            conn._release(sql, entry)
-            raise
-        self._entry = entry
-        self._done = done
-        self._rows = rows
-        self._set_converters(entry)
-        if entry.is_dml:
-            self.rowcount = changes
-        if entry.is_insert:
-            self.lastrowid = lastrowid
-        if done:
-            self._finish()
-        return self
-
-    def executemany(self, sql, seq_of_parameters, /):
-        self._check()
-        self._finish()
-        conn = self.connection
-        entry = conn._statement(sql)
-        self._sql = sql
-        self._rows = []
-        self._pos = 0
-        self.description = None
-        if entry.stmt is None:
-            return self
-        if entry.names:
-            conn._release(sql, entry)
-            raise ProgrammingError("executemany() can only execute DML statements.")
-        total = 0
-        try:
-            for parameters in seq_of_parameters:
-                params = self._bind(entry, parameters)
-                conn._begin_if_needed(entry)
-                _rows, _done, changes, _lastrowid = entry.stmt.run(params, 1)
-                total += changes
-        finally:
-            conn._release(sql, entry)
-        self.rowcount = total if entry.is_dml else -1
-        return self
-
-    def executescript(self, sql_script, /):
-        self._check()
-        self._finish()
-        if not isinstance(sql_script, str):
-            raise ValueError("script argument must be unicode.")
-        if "\0" in sql_script:
-            raise ProgrammingError("the query contains a null character")
-        conn = self.connection
-        if conn._autocommit == LEGACY_TRANSACTION_CONTROL and not conn._db.autocommit():
-            conn._db.executescript("COMMIT")
-        conn._db.executescript(sql_script)
-        self.description = None
-        self.rowcount = -1
-        return self
-
-    def _convert(self, row):
-        conn = self.connection
-        if conn.text_factory is not str:
-            tf = conn.text_factory
-            row = tuple(tf(v.encode()) if isinstance(v, str) else v for v in row)
-        if self._converters is not None:
-            row = tuple(v if c is None or v is None else c(_to_bytes(v))
-                        for v, c in zip(row, self._converters))
-        factory = self.row_factory
-        if factory is not None:
-            return factory(self, row)
-        return row
-
-    def fetchone(self):
-        self._check()
-        if self._pos >= len(self._rows):
-            if self._done or self._entry is None:
-                return None
-            rows, done, _changes, _lastrowid = self._entry.stmt.fetch(_BATCH)
-            self._rows = rows
-            self._pos = 0
-            self._done = done
-            if done:
-                self._finish()
-            if not rows:
-                return None
-        row = self._rows[self._pos]
-        self._pos += 1
-        return self._convert(row)
-
-    def fetchmany(self, size=None):
-        if size is None:
-            size = self.arraysize
-        out = []
-        while len(out) < size:
-            row = self.fetchone()
-            if row is None:
-                break
-            out.append(row)
-        return out
-
-    def fetchall(self):
-        out = []
-        while True:
-            row = self.fetchone()
-            if row is None:
-                return out
-            out.append(row)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        row = self.fetchone()
-        if row is None:
-            raise StopIteration
-        return row
-
-    def close(self):
-        if not self._closed:
-            if self.connection._db is not None:
-                self._finish()
-            self._closed = True
-
-    def setinputsizes(self, sizes, /):
-        pass
-
-    def setoutputsize(self, size, column=None, /):
-        pass
-
-
-class Row:
-    __slots__ = ("_description", "_values", "_keys")
-
-    def __init__(self, cursor, data, /):
-        if not isinstance(cursor, Cursor):
-            raise TypeError("Row() argument 1 must be sqlite3.Cursor")
-        self._values = tuple(data)
-        desc = cursor.description or ()
-        self._keys = tuple(d[0] for d in desc)
-
-    def keys(self):
-        return list(self._keys)
-
-    def __len__(self):
-        return len(self._values)
-
-    def __iter__(self):
-        return iter(self._values)
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            folded = key.upper()
-            for i, k in enumerate(self._keys):
-                if k.upper() == folded:
-                    return self._values[i]
-            raise IndexError("No item with that key")
-        return self._values[key]
-
-    def __eq__(self, other):
-        if not isinstance(other, Row):
-            return NotImplemented
-        return self._keys == other._keys and self._values == other._values
-
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    def __hash__(self):
-        return hash(self._keys) ^ hash(self._values)
-
-    def __repr__(self):
-        return "<sqlite3.Row object at %#x>" % id(self)
-
-
-for _cls in (Connection, Cursor, Row, PrepareProtocol):
-    _cls.__module__ = "sqlite3"
-
-
-def connect(database, timeout=5.0, detect_types=0, isolation_level="", check_same_thread=True,
-            factory=Connection, cached_statements=128, uri=False, *,
-            autocommit=LEGACY_TRANSACTION_CONTROL):
-    """Open a connection to the SQLite database file database (a guest path,
-    ':memory:' or '')."""
-    factory = factory or Connection
-    return factory(database, timeout, detect_types, isolation_level, check_same_thread,
-                   factory, cached_statements, uri, autocommit=autocommit)
-
-
-def _sqlite_version():
-    db = _open(":memory:", 0, False)
+        value.encode()
+        return str(value)
     try:
-        stmt, _more = db.prepare("select sqlite_version()")
-        rows = stmt.run([], 1)[0]
-        return rows[0][0]
-    finally:
-        db.close()
+        view = memoryview(value)
+    except TypeError:
+        raise ProgrammingError("User-defined functions cannot return '%s' values to SQLite"
+                               % type(value).__name__) from None
+    if not view.c_contiguous:
+        raise BufferError("underlying buffer is not C-contiguous")
+    return view.tobytes()
 
 
-sqlite_version = _sqlite_version()
-sqlite_version_info = tuple(int(x) for x in sqlite_version.split("."))
-del _cls
+def _call_function(func, args):
+    try:
+        return (0, _result(func(*args)))
+    except BaseException as exc:
+        return _failed(exc, func, "user-defined function raised exception")
+
+
+def _aggregate_call(cls, instance, method, args, create):
+    obj = _instances.get(instance)
+    if obj is None:
+        if not create:
+            return (0, None)
+        try:
+            obj = _instances[instance] = cls()
+        except BaseException as exc:
+            return _failed(exc, cls, "user-defined aggregate's '__init__' method raised error")
+    try:
+        bound = getattr(obj, method)
+    except BaseException as exc:
+        return _failed(exc, cls, "user-defined aggregate's '%s' method not defined" % method)
+    try:
+        result = bound(*args)
+    except BaseException as exc:
+        return _failed(exc, cls, "user-defined aggregate's '%s' method raised error" % method)
+    if method != "value":
+        return (0, None)
+    try:
+        return (0, _result(result))
+    except BaseException as exc:
+        return _failed(exc, cls,
+                       "unable to set result from user-defined aggregate's 'value' method")
+
+
+def _finalize(cls, instance):
+    obj = _instances.pop(instance, None)
+    if obj is None:
+        return (0, None)
+    try:
+        return (0, _result(obj.finalize()))
+    except BaseException as exc:
+        why = "not defined" if isinstance(exc, AttributeError) else "raised error"
+        return _failed(exc, cls, "user-defined aggregate's 'finalize' method %s" % why)
+
+
+def _authorize(func, args):
+    try:
+        rc = func(*args)
+    except BaseException as exc:
+        _print_or_clear(exc, func)
+        return (0, SQLITE_DENY)
+    if not isinstance(rc, int):
+        return (0, SQLITE_DENY)
+    if not -(1 << 31) <= rc < (1 << 31):
+        _print_or_clear(OverflowError("Python int too large to convert to C int"), func)
+        return (0, SQLITE_DENY)
+    return (0, int(rc))
+
+
+def _progress(func):
+    try:
+        return (0, 1 if func() else 0)
+    except BaseException as exc:
+        _print_or_clear(exc, func)
+        return (0, 1)
+
+
+def _trace(func, args):
+    if len(args) > 1:
+        _print_or_clear(DataError("Expanded SQL string exceeds the maximum string length"), func)
+    try:
+        func(args[0])
+    except BaseException as exc:
+        _print_or_clear(exc, func)
+    return (0, None)
+
+
+def _collate(func, args):
+    try:
+        result = func(*args)
+        if not isinstance(result, int):
+            return (0, 0)
+        return (0, (result > 0) - (result < 0))
+    except BaseException:
+        return (0, 0)
+
+
+def _dispatch(kind, id, instance, args):
+    """sqlite called the guest's callable `id` (kind: the order of
+    callback-kind in wit/sqlite.wit). Answers (0, value), (1, message),
+    (2, None) for MemoryError or (3, None) for a result too big."""
+    target = _callables.get(id)
+    if target is None:
+        return (1, "the Python callback is gone")
+    if kind == 0:
+        return _call_function(target, args)
+    if kind == 1:
+        return _aggregate_call(target, instance, "step", args, True)
+    if kind == 2:
+        return _finalize(target, instance)
+    if kind == 3:
+        return _aggregate_call(target, instance, "value", args, False)
+    if kind == 4:
+        return _aggregate_call(target, instance, "inverse", args, True)
+    if kind == 5:
+        return _collate(target, args)
+    if kind == 6:
+        return _authorize(target, args)
+    if kind == 7:
+        return _progress(target)
+    return _trace(target, args)
