@@ -18,6 +18,7 @@ const APP_CODE: &[(&str, &str, &[&str])] = &[
             "src/ctypes/app_arrays.py",
             "src/ctypes/app_pointers.py",
             "src/ctypes/app_calls.py",
+            "src/ctypes/app_capi.py",
         ],
     ),
     (

@@ -44,7 +44,7 @@ SKIP_DIRS = {
     "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip",
     "lib2to3", "lib-dynload", "site-packages", "__pycache__", "config-3.11-wasm32-wasi",
 }
-STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-3"
+STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-4"
 
 # The stdlib as CPython ships it, but for these few changes, each marked in the
 # file it changes. (file, exact text, replacement)
@@ -76,7 +76,96 @@ PATCHES = [
             return
         self._ssock, self._csock = socket.socketpair()""",
     ),
+    # Native code runs on the host: platform.libc_ver() names the host's C
+    # library (guest/src/probe/host_platform.rs, which also gives os.uname()
+    # the host's system and machine at start-up: os is a frozen module).
+    (
+        "platform.py",
+        "def _norm_version(version, build=''):",
+        '''if sys.platform == "wasi":  # wasmffi patch: the host's C library
+    _wasi_libc_ver = libc_ver
+
+    def libc_ver(executable=None, lib='', version='', chunksize=16384):
+        if executable is not None:
+            return _wasi_libc_ver(executable, lib, version, chunksize)
+        from _host_platform import libc
+        return libc()
+
+
+def _norm_version(version, build=''):''',
+    ),
 ]
+
+# Modules WASI's CPython lacks that packages import for a constant or a flag;
+# each does what WASI can, and says so where it cannot.
+ADDED = {
+    "mmap.py": '''"""mmap for the wasmffi guest: WASI cannot map files into memory, so
+mmap() raises OSError; the constants packages read (PAGESIZE for buffer
+sizes) are here. Added by wasmffi (scripts/cpython_wasi.py)."""
+import errno as _errno
+import os as _os
+
+PAGESIZE = ALLOCATIONGRANULARITY = _os.sysconf("SC_PAGESIZE")
+ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY = 0, 1, 2, 3
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 1, 2, 0x20
+MAP_ANON = MAP_ANONYMOUS
+error = OSError
+
+
+class mmap:
+    def __init__(self, *args, **kwargs):
+        raise OSError(_errno.ENOTSUP, "mmap: WASI has no memory mapping (wasmffi guest)")
+''',
+    "fcntl.py": '''"""fcntl for the wasmffi guest, on what WASI has: the O_NONBLOCK flag
+(F_GETFL/F_SETFL), and close-on-exec, which is always set and means
+nothing (WASI has no exec). Locks and ioctl raise OSError. Added by
+wasmffi (scripts/cpython_wasi.py)."""
+import errno as _errno
+import os as _os
+
+F_GETFD, F_SETFD, F_GETFL, F_SETFL = 1, 2, 3, 4
+FD_CLOEXEC = 1
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
+F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+
+
+def _fd(fd):
+    return fd if isinstance(fd, int) else fd.fileno()
+
+
+def fcntl(fd, cmd, arg=0, /):
+    fd = _fd(fd)
+    if cmd == F_GETFD:
+        _os.fstat(fd)
+        return FD_CLOEXEC
+    if cmd == F_SETFD:
+        _os.fstat(fd)
+        return 0
+    if cmd == F_GETFL:
+        return 0 if _os.get_blocking(fd) else _os.O_NONBLOCK
+    if cmd == F_SETFL:
+        _os.set_blocking(fd, not (arg & _os.O_NONBLOCK))
+        return 0
+    raise OSError(_errno.EINVAL, "fcntl: command %r is not available on WASI" % (cmd,))
+
+
+def flock(fd, operation, /):
+    _fd(fd)
+    raise OSError(_errno.ENOTSUP, "flock: WASI has no file locks (wasmffi guest)")
+
+
+def lockf(fd, cmd, len=0, start=0, whence=0, /):
+    _fd(fd)
+    raise OSError(_errno.ENOTSUP, "lockf: WASI has no file locks (wasmffi guest)")
+
+
+def ioctl(fd, request, arg=0, mutate_flag=True, /):
+    _fd(fd)
+    raise OSError(_errno.ENOTTY, "ioctl: not available on WASI (wasmffi guest)")
+''',
+}
 
 
 def main(dest):
@@ -107,6 +196,10 @@ def main(dest):
         if source.count(old) != 1:
             sys.exit(f"cpython_wasi.py: the patch of {rel} no longer applies")
         stdlib[rel] = source.replace(old, new).encode()
+    for rel, source in ADDED.items():
+        if rel in stdlib:
+            sys.exit(f"cpython_wasi.py: {rel} is in the standard library now; drop wasmffi's")
+        stdlib[rel] = source.encode()
     make_zip(os.path.join(dest, "python311.zip"), stdlib)
     with open(stamp, "w") as f:
         f.write(STAMP + "\n")

@@ -28,6 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
+# --- real packages (tests/packages.rs): Debian libraries and pinned PyPI
+# --- packages into target/packages; see scripts/packages.sh
+"$(dirname "$0")/packages.sh"
+# --- end of real packages
+
 if ! cargo nextest --version >/dev/null 2>&1; then
     echo "setup: installing cargo-nextest" >&2
     cargo install --locked cargo-nextest

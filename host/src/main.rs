@@ -62,6 +62,15 @@ struct PolicyArgs {
     /// guest; `:rw` (the default) writable, `:ro` read-only. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST][:ro|:rw]")]
     dirs: Vec<String>,
+    /// Make the packages in a directory importable (read-only, at its own
+    /// path or at GUEST), e.g. one filled by `pip install --target DIR`.
+    /// Native libraries inside it need `--allow-lib DIR` too. Repeatable
+    #[arg(long = "site", value_name = "DIR[::GUEST]")]
+    sites: Vec<String>,
+    /// Make a virtual environment's packages importable (its
+    /// lib/python3.*/site-packages, as --site). Repeatable
+    #[arg(long = "venv", value_name = "PATH")]
+    venvs: Vec<std::path::PathBuf>,
     /// Give the guest the mixed module `_probe` (platform probing), which
     /// compiles and runs small C programs with the host's C compiler.
     #[arg(long = "allow-probe")]
@@ -265,6 +274,20 @@ fn build_policy(args: &PolicyArgs) -> Result<Policy> {
             .canonicalize()
             .with_context(|| format!("--dir {spec}: {}", dir.host.display()))?;
         policy = policy.preopen_dir(dir);
+    }
+    for venv in &args.venvs {
+        policy = policy
+            .venv(venv)
+            .with_context(|| format!("--venv {}", venv.display()))?;
+    }
+    for site in &args.sites {
+        let (host, guest) = match site.split_once("::") {
+            Some((host, guest)) => (host, Some(guest)),
+            None => (site.as_str(), None),
+        };
+        policy = policy
+            .site_dir_at(std::path::Path::new(host), guest)
+            .with_context(|| format!("--site {site}"))?;
     }
     if args.allow_raw_memory {
         policy = policy.grant_raw_memory(true);

@@ -14,6 +14,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::bindings::FfiError;
 
+mod loader_cache;
+
 /// A library the policy allows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LibraryRule {
@@ -21,6 +23,9 @@ pub enum LibraryRule {
     Soname(String),
     /// An absolute file, kept as its canonical real path.
     Path(PathBuf),
+    /// Every library file inside a directory (a package directory that ships
+    /// its own libraries), kept as its canonical real path.
+    Dir(PathBuf),
     /// The host process's global namespace (`dlopen(NULL)`, ctypes' `CDLL(None)`).
     Process,
 }
@@ -139,6 +144,10 @@ pub struct Policy {
     preopens: Vec<crate::runtime::Preopen>,
     /// Index of each guest path in `preopens` (adding stays linear).
     preopen_index: HashMap<String, usize>,
+    /// Guest directories whose packages are importable (`--site`,
+    /// `--venv`): added to the guest's module search path, after the
+    /// standard library.
+    sites: Vec<String>,
 }
 
 /// Why a policy gives or withholds raw native memory (`policy show` says it).
@@ -377,7 +386,12 @@ impl Policy {
             LoadTarget::Soname(s) => LibraryRule::Soname(s.clone()),
             LoadTarget::Path(p) => LibraryRule::Path(p.clone()),
         };
+        let inside_dir = || match target {
+            LoadTarget::Path(p) => self.dir_rule_of(p),
+            _ => None,
+        };
         self.rule_position(&rule)
+            .or_else(inside_dir)
             .map(|i| self.settings[i].clone())
             .or_else(|| self.any_library.clone())
             .unwrap_or_default()
@@ -392,6 +406,101 @@ impl Policy {
 
     pub fn libraries(&self) -> &[LibraryRule] {
         &self.libraries
+    }
+
+    /// The directory rule (`--allow-lib DIR`) that contains the real path
+    /// `path`, the innermost if several do.
+    fn dir_rule_of(&self, path: &Path) -> Option<usize> {
+        self.libraries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| match rule {
+                LibraryRule::Dir(dir) if path.starts_with(dir) => Some((i, dir.as_os_str().len())),
+                _ => None,
+            })
+            .max_by_key(|&(_, len)| len)
+            .map(|(i, _)| i)
+    }
+
+    /// Make the packages in the host directory `dir` importable: it is
+    /// preopened read-only at its own path (so paths a package computes
+    /// from `__file__` name the same files on both sides) and added to the
+    /// guest's module search path. Libraries inside it still need a grant
+    /// (`--allow-lib DIR`).
+    pub fn site_dir(self, dir: &Path) -> Result<Self> {
+        self.site_dir_at(dir, None)
+    }
+
+    /// [`Policy::site_dir`] at the guest path `guest` (absolute) instead of
+    /// the directory's own path. A library the guest opens there by its
+    /// guest path is mapped back to the host.
+    pub fn site_dir_at(mut self, dir: &Path, guest: Option<&str>) -> Result<Self> {
+        let real = dir
+            .canonicalize()
+            .with_context(|| format!("site directory {}", dir.display()))?;
+        if !real.is_dir() {
+            bail!("site directory {}: not a directory", dir.display());
+        }
+        let guest = match guest {
+            Some(g) => crate::mixed::normalise(g)
+                .filter(|_| g.starts_with('/'))
+                .with_context(|| format!("site directory {g}: not an absolute guest path"))?,
+            None => real
+                .to_str()
+                .with_context(|| format!("site directory {}: not UTF-8", real.display()))?
+                .to_owned(),
+        };
+        if guest.contains(':') {
+            bail!("site directory {guest}: ':' cannot be in a module search path entry");
+        }
+        self.add_site(&guest);
+        Ok(self.preopen_dir(crate::runtime::Preopen {
+            host: real,
+            guest,
+            writable: false,
+        }))
+    }
+
+    /// A virtual environment's packages (its `lib/python3.11/site-packages`,
+    /// or the one `lib/python3.*/site-packages` it has) as [`Policy::site_dir`].
+    pub fn venv(self, path: &Path) -> Result<Self> {
+        let lib = path.join("lib");
+        let preferred = lib.join("python3.11").join("site-packages");
+        if preferred.is_dir() {
+            return self.site_dir(&preferred);
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&lib)
+            .with_context(|| format!("virtual environment {}: no lib directory", path.display()))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+            .map(|e| e.path().join("site-packages"))
+            .filter(|p| p.is_dir())
+            .collect();
+        found.sort();
+        match found.as_slice() {
+            [one] => self.site_dir(one),
+            [] => bail!(
+                "virtual environment {}: no lib/python3.*/site-packages",
+                path.display()
+            ),
+            _ => bail!(
+                "virtual environment {}: several lib/python3.*/site-packages and none for 3.11",
+                path.display()
+            ),
+        }
+    }
+
+    /// The guest directories added to the module search path, in order.
+    pub fn sites(&self) -> &[String] {
+        &self.sites
+    }
+
+    /// Add the guest directory `guest` (already preopened) to the module
+    /// search path.
+    pub(crate) fn add_site(&mut self, guest: &str) {
+        if !self.sites.iter().any(|s| s == guest) {
+            self.sites.push(guest.to_owned());
+        }
     }
 
     /// Give the guest a mixed module (a name of [`MIXED_MODULES`]).
@@ -433,6 +542,56 @@ impl Policy {
         Err(FfiError::NotPermitted(format!(
             "mixed module {name}: not allowed by the policy{hint}"
         )))
+    }
+
+    /// [`Policy::check_library`] for a name the guest gave. An absolute path
+    /// the policy grants by name (a `Path` or `Dir` rule, which are host
+    /// paths) is that host file. Otherwise a path inside one of the guest's
+    /// preopened directories is a guest path, mapped to the host through the
+    /// preopen (a symlink may not lead out of it) and then checked; anything
+    /// else is checked as the host path it is.
+    pub fn check_guest_library(
+        &self,
+        requested: Option<&str>,
+        guest_dirs: &[crate::mixed::GuestDir],
+    ) -> Result<LoadTarget, FfiError> {
+        let Some(path) = requested.filter(|r| r.starts_with('/')) else {
+            return self.check_library(requested);
+        };
+        let as_host = self.check_library(requested);
+        if let Ok(LoadTarget::Path(real)) = &as_host {
+            if self.names_file(real) {
+                return as_host;
+            }
+        }
+        let inside = crate::mixed::normalise(path).is_some_and(|normal| {
+            guest_dirs.iter().any(|d| {
+                d.guest == "/" || normal == d.guest || normal.starts_with(&format!("{}/", d.guest))
+            })
+        });
+        let mapped = if inside {
+            crate::mixed::resolve_in(guest_dirs, path).ok()
+        } else {
+            None
+        };
+        let Some(mapped) = mapped.filter(|m| m.host.is_file()) else {
+            return as_host;
+        };
+        let host = mapped.host.to_string_lossy().into_owned();
+        // the guest named it: errors say it in the guest's words
+        self.check_library(Some(&host)).map_err(|e| match e {
+            FfiError::NotPermitted(_) => not_allowed(path),
+            FfiError::LoadFailed(_) => FfiError::LoadFailed(format!("{path}: cannot be loaded")),
+            other => other,
+        })
+    }
+
+    /// Whether a rule names the real path `real` (itself or a directory
+    /// holding it), rather than it being allowed as any library.
+    fn names_file(&self, real: &Path) -> bool {
+        self.rule_index
+            .contains_key(&LibraryRule::Path(real.to_owned()))
+            || self.dir_rule_of(real).is_some()
     }
 
     /// Decide whether the guest may open `requested` (`None`: the process).
@@ -507,6 +666,7 @@ impl Policy {
             || self
                 .rule_index
                 .contains_key(&LibraryRule::Path(real.clone()))
+            || self.dir_rule_of(&real).is_some()
         {
             Ok(LoadTarget::Path(real))
         } else {
@@ -516,16 +676,28 @@ impl Policy {
 
     /// `ctypes.util.find_library` semantics, restricted to allowed libraries:
     /// `"z"` finds an allowed `libz.so.1` or `/.../libz.so.1`.
+    /// Beyond the rules, the loader's cache (`ldconfig -p`, as CPython
+    /// reads it) answers with a soname the policy would let the guest open,
+    /// so a policy allowing any library finds what is installed, and nothing
+    /// is revealed that the guest could not open.
     pub fn find_library(&self, name: &str) -> Option<String> {
         let prefix = format!("lib{name}.so");
         let matches = |file: &str| file == prefix || file.starts_with(&format!("{prefix}."));
-        self.libraries.iter().find_map(|rule| match rule {
+        let ruled = self.libraries.iter().find_map(|rule| match rule {
             LibraryRule::Soname(s) if matches(s) => Some(s.clone()),
             LibraryRule::Path(p) if p.file_name().and_then(|f| f.to_str()).is_some_and(matches) => {
                 Some(p.display().to_string())
             }
             _ => None,
-        })
+        });
+        if ruled.is_some() || name.is_empty() || name.contains('/') {
+            return ruled;
+        }
+        loader_cache::loader_cache()
+            .iter()
+            .filter(|(soname, _)| matches(soname))
+            .find(|(soname, _)| self.check_library(Some(soname)).is_ok())
+            .map(|(soname, _)| soname.clone())
     }
 }
 
@@ -560,6 +732,9 @@ fn parse_rule(name_or_path: &str) -> Result<LibraryRule> {
     let real = path
         .canonicalize()
         .with_context(|| format!("resolving library path {name_or_path}"))?;
+    if real.is_dir() {
+        return Ok(LibraryRule::Dir(real));
+    }
     Ok(LibraryRule::Path(real))
 }
 

@@ -80,6 +80,8 @@ struct FileDoc {
     library: Vec<FileLibrary>,
     #[serde(default)]
     dir: Vec<FileDir>,
+    #[serde(default)]
+    site: Vec<sites::FileSite>,
     limits: Option<FileLimits>,
     modules: Option<FileModules>,
 }
@@ -299,7 +301,7 @@ impl Policy {
             .iter()
             .map(|r| match r {
                 LibraryRule::Soname(s) => s.clone(),
-                LibraryRule::Path(p) => p.display().to_string(),
+                LibraryRule::Path(p) | LibraryRule::Dir(p) => p.display().to_string(),
                 LibraryRule::Process => PROCESS_RULE.to_owned(),
             })
             .zip(self.settings.iter().cloned())
@@ -327,6 +329,9 @@ impl Policy {
             }
         }
         for dir in self.preopens() {
+            if self.sites().contains(&dir.guest) {
+                continue; // a [[site]] below
+            }
             let _ = writeln!(
                 out,
                 "\n[[dir]]\nhost = {}\nguest = {}\nmode = \"{}\"",
@@ -335,6 +340,7 @@ impl Policy {
                 if dir.writable { "rw" } else { "ro" }
             );
         }
+        sites::write_toml(self, &mut out);
         out
     }
 }
@@ -569,6 +575,7 @@ fn apply_doc(
     }
     // Host paths are relative to this file (as `extends` is).
     let here = path.parent().unwrap_or(Path::new("."));
+    policy = sites::apply(policy, doc.site, here, &src)?;
     for dir in doc.dir {
         let given = Path::new(dir.host.get_ref());
         let host = if given.is_absolute() {
@@ -644,6 +651,9 @@ pub fn merge(mut base: Policy, over: Policy) -> Policy {
     }
     for dir in over.preopens() {
         base = base.preopen_dir(dir.clone());
+    }
+    for site in over.sites() {
+        base.add_site(site);
     }
     let d = crate::policy::Limits::default();
     let (b, o) = (&mut base.limits, &over.limits);
@@ -815,5 +825,6 @@ fn libc_math() -> Result<Policy> {
     Ok(policy)
 }
 
+mod sites;
 #[cfg(test)]
 mod tests;

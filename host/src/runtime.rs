@@ -29,6 +29,10 @@ pub const DEADLINE_STATUS: i32 = 124;
 /// MemoryError instead).
 pub const MEMORY_LIMIT_STATUS: i32 = 125;
 
+/// How the guest learns the policy's site directories (guest/src/main.rs
+/// adds them to the module search path).
+const SITE_ENV: &str = "WASMFFI_SITE";
+
 /// Captured output is limited to this many bytes per stream.
 const CAPTURE_LIMIT: usize = 64 << 20;
 
@@ -229,6 +233,10 @@ impl Runtime {
         wasi.args(&argv);
         for (key, value) in &options.env {
             wasi.env(key, value);
+        }
+        if !self.policy.sites().is_empty() {
+            // read and removed by the guest's start-up, before Python runs
+            wasi.env(SITE_ENV, self.policy.sites().join(":"));
         }
         for dir in preopens {
             let perms = if dir.writable {

@@ -402,3 +402,44 @@ EXPORT int t_crash_on_thread_later(int delay_ms) {
 EXPORT void t_spin_forever(void) {
     for (volatile unsigned long i = 0;; i++) {}
 }
+
+/* ------------------------------------------- pointers native code keeps */
+/* As FreeType's FT_New_Memory_Face does with a font's bytes: the pointer is
+   kept past the call, and later calls read through it. */
+#define T_KEPT_SLOTS 16
+static const unsigned char *t_kept[T_KEPT_SLOTS];
+static size_t t_kept_len[T_KEPT_SLOTS];
+EXPORT int t_keep(int slot, const void *data, size_t len) {
+    if (slot < 0 || slot >= T_KEPT_SLOTS) return -1;
+    t_kept[slot] = data;
+    t_kept_len[slot] = len;
+    return 0;
+}
+typedef struct { const char *data; size_t len; } KeptBuf;
+/* Keeps a pointer into the caller's struct (or array of them), not a copy. */
+static const KeptBuf *t_kept_bufs[T_KEPT_SLOTS];
+static int t_kept_count[T_KEPT_SLOTS];
+EXPORT int t_keep_bufs(int slot, const KeptBuf *bufs, int count) {
+    if (slot < 0 || slot >= T_KEPT_SLOTS) return -1;
+    t_kept_bufs[slot] = bufs;
+    t_kept_count[slot] = count;
+    return 0;
+}
+static unsigned long long t_fnv1a(unsigned long long h, const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 1099511628211ULL; }
+    return h;
+}
+/* FNV-1a of what the slot's kept pointer(s) point to, read now. */
+EXPORT unsigned long long t_kept_hash(int slot) {
+    unsigned long long h = 14695981039346656037ULL;
+    if (slot < 0 || slot >= T_KEPT_SLOTS) return 0;
+    if (t_kept[slot]) h = t_fnv1a(h, t_kept[slot], t_kept_len[slot]);
+    for (int i = 0; t_kept_bufs[slot] && i < t_kept_count[slot]; i++)
+        h = t_fnv1a(h, (const unsigned char *)t_kept_bufs[slot][i].data, t_kept_bufs[slot][i].len);
+    return h;
+}
+EXPORT void t_forget(int slot) {
+    if (slot < 0 || slot >= T_KEPT_SLOTS) return;
+    t_kept[slot] = NULL;
+    t_kept_bufs[slot] = NULL;
+}

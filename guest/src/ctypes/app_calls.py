@@ -254,6 +254,10 @@ class CFuncPtr(_CData, metaclass=PyCFuncPtrType):
             name, dll = first[0], first[1]
             if isinstance(name, int):
                 raise NotImplementedError("functions by ordinal")
+            if getattr(dll, "_name", 0) is None and \
+                    getattr(dll, "_func_flags_", 0) & FUNCFLAG_PYTHONAPI:
+                d["_fp_direct"] = _c_api_function(name)  # ctypes.pythonapi
+                return self
             handle = dll._handle if not isinstance(dll, int) else dll
             handle = _real_handle(handle)
             _store(_ADDR(self), "P", dlsym(handle, name))
@@ -553,7 +557,9 @@ def _call_direct(fn, descs, raws, keep, argtypes, args):
     global _direct_keep
     values = []
     for desc, raw, arg in zip(descs, raws, args):
-        if desc in ("z", "Z") and isinstance(raw, (bytes, str)):
+        if desc == "z" and isinstance(raw, bytes):
+            raw = _kept_bytes_address(raw)  # lives as long as the bytes object
+        elif desc in ("z", "Z") and isinstance(raw, (bytes, str)):
             data = raw + b"\0" if desc == "z" else (raw + "\0").encode(_WIDE, "surrogatepass")
             block = _string_block(data)
             keep.append(block)
@@ -593,7 +599,8 @@ def _cast(addr, obj, typ):
         result._objects = container._objects
         result._objects[id(obj)] = obj
     elif isinstance(obj, (bytes, str)):
-        # the host copy of a string passed by value must outlive the call
+        # the host copy of a str passed by value must outlive the call (a
+        # bytes object's lives as long as the object, as in CPython)
         result._objects = {id(obj): obj}
         result._b_hidden_ = {"cast": list(_direct_keep)}
     return result

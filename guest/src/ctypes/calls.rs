@@ -143,7 +143,15 @@ impl Function {
         for (index, (ty, value)) in spec.args.iter().zip(values.iter()).enumerate() {
             let offset = spec.offsets[index];
             match ty {
-                ValueSpec::Prim(p) => buffer.put(offset, *p, encode(*p, &value)?),
+                ValueSpec::Prim(p) => {
+                    let encoded = match value.cast::<PyBytes>() {
+                        Ok(bytes) if p.kind == Kind::CharP => {
+                            Encoded::Bits(kept_bytes_address(py, bytes)?)
+                        }
+                        _ => encode(*p, &value)?,
+                    };
+                    buffer.put(offset, *p, encoded)
+                }
                 ValueSpec::Aggregate(a) => {
                     let bytes = bytes_like(&value)?;
                     if bytes.len() != a.layout.size as usize {
@@ -165,6 +173,69 @@ impl Function {
             }
         }
     }
+}
+
+/// `bytes` handed to native code as a `char *` (a `c_char_p` or `c_void_p`
+/// argument, a plain `bytes` argument, whatever `from_param` or
+/// `_as_parameter_` it came through): as in CPython, where the pointer is the
+/// bytes object's own buffer, it stays valid as long as the object lives,
+/// since native code may keep it (FreeType's `FT_New_Memory_Face` does).
+/// Each object's NUL-terminated host copy lives in this table with a
+/// reference to it; entries whose object nobody else holds any more are
+/// swept when the table has doubled since the last sweep.
+struct KeptBytes {
+    by_object: HashMap<usize, (Py<PyBytes>, Block)>,
+    sweep_at: usize,
+}
+
+const KEPT_BYTES_FIRST_SWEEP: usize = 64;
+
+thread_local! {
+    static KEPT_BYTES: RefCell<KeptBytes> = RefCell::new(KeptBytes {
+        by_object: HashMap::new(),
+        sweep_at: KEPT_BYTES_FIRST_SWEEP,
+    });
+}
+
+/// For app.py: [`kept_bytes_address`].
+#[pyfunction]
+pub fn _kept_bytes_address(py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<u64> {
+    kept_bytes_address(py, bytes)
+}
+
+/// The host address of `bytes`' kept copy (made on first use; immutable, so
+/// it never needs refreshing).
+pub fn kept_bytes_address(py: Python<'_>, bytes: &Bound<'_, PyBytes>) -> PyResult<u64> {
+    let key = bytes.as_ptr() as usize;
+    if let Some(addr) = KEPT_BYTES.with(|k| k.borrow().by_object.get(&key).map(|e| e.1.addr)) {
+        return Ok(addr);
+    }
+    let mut data = Vec::with_capacity(bytes.as_bytes().len() + 1);
+    data.extend_from_slice(bytes.as_bytes());
+    data.push(0);
+    let block = Block::holding_bytes(py, &data, 1)?;
+    let addr = block.addr;
+    let swept = KEPT_BYTES.with(|k| {
+        let mut k = k.borrow_mut();
+        let mut swept = Vec::new();
+        if k.by_object.len() >= k.sweep_at {
+            // SAFETY: reading the reference count of live objects we hold.
+            let dead: Vec<usize> = k
+                .by_object
+                .iter()
+                .filter(|(_, (obj, _))| unsafe { pyo3::ffi::Py_REFCNT(obj.as_ptr()) } <= 1)
+                .map(|(&key, _)| key)
+                .collect();
+            swept.extend(dead.iter().filter_map(|key| k.by_object.remove(key)));
+            k.sweep_at = (2 * k.by_object.len()).max(KEPT_BYTES_FIRST_SWEEP);
+        }
+        k.by_object.insert(key, (bytes.clone().unbind(), block));
+        swept
+    });
+    // dropped outside the borrow: freeing blocks and objects runs no Python
+    // that could come back here, but keep the table free of re-entrance
+    drop(swept);
+    Ok(addr)
 }
 
 /// Runs a ctypes callback's Python side: it gets the raw arguments (as

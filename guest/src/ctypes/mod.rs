@@ -46,7 +46,8 @@ pub(crate) mod _ctypes {
     use super::buffer::{_new_instance, CDataBase};
     #[pymodule_export]
     use super::calls::{
-        _dlopen, _find_library, dlclose, dlsym, Callback, Function, Layout, Signature,
+        _dlopen, _find_library, _kept_bytes_address, dlclose, dlsym, Callback, Function, Layout,
+        Signature,
     };
     #[pymodule_export]
     use super::fast::{

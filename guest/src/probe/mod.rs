@@ -5,6 +5,8 @@
 //! (sizeof, offsetof, constants, configure(CConfig), struct layouts for
 //! `_rawffi.Structure` and `ctypes.Structure`).
 
+pub(crate) mod host_platform;
+
 #[pyo3::pymodule]
 pub(crate) mod _probe {
 

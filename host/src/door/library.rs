@@ -67,7 +67,9 @@ fn open(target: &LoadTarget, requested: &str, flags: i32) -> Result<LoadedLibrar
 
 impl HostLibrary for HostState {
     fn open(&mut self, name: Option<String>, flags: i32) -> Result<Resource<Library>, FfiError> {
-        let target = self.policy.check_library(name.as_deref())?;
+        let target = self
+            .policy
+            .check_guest_library(name.as_deref(), &self.mixed.dirs)?;
         let requested = name.as_deref().unwrap_or("<process>");
         self.counts.acquire(crate::limits::Handle::Library)?;
         let mut lib = match open(&target, requested, flags) {
