@@ -76,6 +76,9 @@ fn in_guest(args: &[String]) -> Run {
 }
 
 fn same_as_cpython(case: &Case) {
+    if skipped_for_another_architecture(case.program) {
+        return;
+    }
     let site = packages_dir();
     let script = program(case.program);
     let expected = under_cpython(&script, case.args, &site);
@@ -165,6 +168,9 @@ package_tests! {
 /// the host through the preopen, and granted by the directory rule alone.
 #[test]
 fn a_library_inside_a_package_is_opened_by_its_guest_path() {
+    if skipped_for_another_architecture("a_library_inside_a_package_is_opened_by_its_guest_path") {
+        return;
+    }
     let site = packages_dir();
     let script = program("freetype_render");
     let expected = under_cpython(&script, &[FONT], &site);
@@ -211,6 +217,9 @@ fn a_library_inside_a_package_is_opened_by_its_guest_path() {
 /// policy lets the guest open.
 #[test]
 fn find_library_reveals_only_what_the_policy_grants() {
+    if skipped_for_another_architecture("find_library_reveals_only_what_the_policy_grants") {
+        return;
+    }
     let code = "import ctypes.util as u\n\
         print(u.find_library('magic'), u.find_library('sodium'), u.find_library('c'))";
     let run = in_guest(&[
@@ -263,6 +272,9 @@ fn the_platform_is_the_hosts() {
 /// the same under CPython.
 #[test]
 fn kept_pointers_live_as_long_as_their_owners() {
+    if skipped_for_another_architecture("kept_pointers_live_as_long_as_their_owners") {
+        return;
+    }
     let script = common::py_script("ctypes_kept_pointers.py");
     let expected = under_cpython(&script, &[common::TESTLIB], Path::new(""));
     let args: Vec<String> = vec![
