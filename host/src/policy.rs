@@ -14,6 +14,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::bindings::FfiError;
 
+#[cfg(test)]
+mod library_dirs_tests;
 mod loader_cache;
 
 /// A library the policy allows.
