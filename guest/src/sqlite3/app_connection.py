@@ -241,14 +241,18 @@ class Connection:
             raise ProgrammingError("Base Connection.__init__ not called.")
         if self._db is None:
             return
-        for blob in self._blobs:
-            blob.close()
-        self._blobs = []
         if self._autocommit is False and self.in_transaction:
             self._db.executescript("ROLLBACK")
+        # Refused while one of the connection's statements waits for a
+        # callback: then nothing here changed.
+        self._db.close()
+        for blob in self._blobs:
+            handle, blob._handle = blob._handle, None
+            if handle is not None:
+                handle.close()
+        self._blobs = []
         self._cache.clear()
-        db, self._db = self._db, None
-        db.close()
+        self._db = None
         for id in self._ids.values():
             _callables.pop(id, None)
         self._ids.clear()
