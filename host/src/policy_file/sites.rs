@@ -7,6 +7,8 @@
 //! path = "packages"      # relative to this file, or absolute
 //! guest = "/site"        # optional: where the guest sees it (default: its own path)
 //! venv = false           # true: path is a virtual environment
+//! libraries = true       # grant the native libraries under it (trusted), as
+//!                        # [[library]] name = "<the directory>" would
 //! ```
 
 use std::fmt::Write as _;
@@ -25,6 +27,8 @@ pub(super) struct FileSite {
     guest: Option<Spanned<String>>,
     #[serde(default)]
     venv: bool,
+    #[serde(default)]
+    libraries: bool,
 }
 
 /// Apply a file's `[[site]]` entries; host paths are relative to `here`.
@@ -53,6 +57,21 @@ pub(super) fn apply(
             policy.site_dir_at(&host, site.guest.as_ref().map(|g| g.get_ref().as_str()))
         };
         policy = applied.map_err(|e| src.error_at(site.path.span(), format!("{e:#}")))?;
+        if site.libraries {
+            // the directory the site just mounted (a venv's site-packages)
+            let mounted = policy.sites().last().and_then(|guest| {
+                policy
+                    .preopens()
+                    .iter()
+                    .find(|d| &d.guest == guest)
+                    .map(|d| d.host.clone())
+            });
+            if let Some(dir) = mounted {
+                policy = policy
+                    .try_allow_library(&dir.to_string_lossy())
+                    .map_err(|e| src.error_at(site.path.span(), format!("{e:#}")))?;
+            }
+        }
     }
     Ok(policy)
 }
@@ -91,7 +110,8 @@ mod tests {
         let file = dir.join("policy.toml");
         std::fs::write(
             &file,
-            "[[site]]\npath = \"pkgs\"\nguest = \"/site\"\n\n[[site]]\npath = \"venv\"\nvenv = true\n",
+            "[[site]]\npath = \"pkgs\"\nguest = \"/site\"\nlibraries = true\n\n\
+             [[site]]\npath = \"venv\"\nvenv = true\n",
         )
         .unwrap();
         let policy = Policy::from_file(&file).unwrap();
@@ -110,6 +130,11 @@ mod tests {
             .unwrap();
         assert!(!site.writable);
         assert_eq!(site.host, dir.join("pkgs").canonicalize().unwrap());
+        assert_eq!(
+            policy.libraries(),
+            [crate::policy::LibraryRule::Dir(site.host.clone())],
+            "libraries = true grants the site's libraries, the venv's are not"
+        );
 
         // `policy show` prints them as [[site]] entries that read back the same
         let shown = policy.to_toml();
