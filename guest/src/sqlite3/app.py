@@ -423,11 +423,7 @@ def _result(value):
     return view.tobytes()
 
 
-def _call_function(func, args):
-    try:
-        return (0, _result(func(*args)))
-    except BaseException as exc:
-        return _failed(exc, func, "user-defined function raised exception")
+_INT64 = 1 << 63
 
 
 def _aggregate_call(cls, instance, method, args, create):
@@ -517,7 +513,19 @@ def _dispatch(kind, id, instance, args):
     if target is None:
         return (1, "the Python callback is gone")
     if kind == 0:
-        return _call_function(target, args)
+        # The common case first: a plain result goes back as it is.
+        try:
+            value = target(*args)
+        except BaseException as exc:
+            return _failed(exc, target, "user-defined function raised exception")
+        kind = type(value)
+        if value is None or kind is float or kind is bytes or kind is str and value.isascii() \
+                or kind is int and -_INT64 <= value < _INT64:
+            return (0, value)
+        try:
+            return (0, _result(value))
+        except BaseException as exc:
+            return _failed(exc, target, "user-defined function raised exception")
     if kind == 1:
         return _aggregate_call(target, instance, "step", args, True)
     if kind == 2:

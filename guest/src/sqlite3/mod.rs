@@ -10,6 +10,7 @@ mod objects;
 
 use pyo3::exceptions::{PyOverflowError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyFloat, PyInt, PyString, PyTuple};
 
 use crate::bindings::sqlite as host;
@@ -161,7 +162,8 @@ fn drive(py: Python<'_>, first: Result<Step, SqliteError>) -> PyResult<Step> {
             .and_then(|args| PyTuple::new(py, args));
         let reply = args
             .and_then(|args| {
-                let dispatch = py.import("_sqlite3")?.getattr("_dispatch")?;
+                static DISPATCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                let dispatch = DISPATCH.import(py, "_sqlite3", "_dispatch")?;
                 let answer = dispatch.call1((call.kind as u8, call.id, call.instance, args))?;
                 reply_of(&answer)
             })
@@ -205,8 +207,9 @@ fn rows<'py>(py: Python<'py>, step: Step) -> PyResult<Bound<'py, PyTuple>> {
 }
 
 fn bad_text_of<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    py.import("_sqlite3")?
-        .getattr("_BadText")?
+    static BAD_TEXT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    BAD_TEXT
+        .import(py, "_sqlite3", "_BadText")?
         .call1((PyBytes::new(py, bytes),))
 }
 
