@@ -120,3 +120,8 @@ done
 # labs through --isolate-native: every call is a round trip to the helper.
 iso="$(ns_per_call "$WASMFFI" run --isolate-native --allow-lib "$LIBC" "$HERE/labs.py" 20000)"
 echo "labs ns/call --isolate-native: guest=$iso in-process=$guest ratio=$(ratio "$iso" "$guest")x"
+
+# ------------------------------------------------------------------- sqlite3
+# 1,000,000 rows inserted and queried, and a query calling a Python function
+# once per row, against CPython's sqlite3 on the same libsqlite3.
+"$HERE/sqlite_bench.sh" "$WASMFFI"
