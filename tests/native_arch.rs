@@ -2,10 +2,21 @@
 //! native memory access every architecture relies on: raw reads and writes
 //! copied under the fault handlers, in-process and in a helper process alike
 //! (the kernel's process_vm_readv/writev are ENOSYS under qemu-user).
+//!
+//! The `--native-arch` tests run tests/py/native_arch_abi.py (ctypes,
+//! _rawffi, callbacks, errno, memory, addresses in the upper half) with the
+//! helper of each architecture under qemu-user and compare with what that
+//! architecture's ABI must give. They build the helper when it is missing
+//! (scripts/native_helpers.sh) and skip, saying what to install, only when
+//! the architecture's cross tools are not installed (scripts/setup_cross.sh
+//! installs them; `make test` runs it).
 
 mod common;
 
-use common::run_py_ok;
+use std::path::Path;
+use std::process::Command;
+
+use common::{py_script, repo_root, run, run_py_ok};
 
 /// A write to a read-only page or a read of an unmapped one is a
 /// SegfaultException that leaves the page as it was, wherever native code runs.
@@ -13,4 +24,150 @@ use common::run_py_ok;
 fn raw_memory_respects_page_protection_in_process_and_isolated() {
     run_py_ok("native_memory_protection", &[]);
     run_py_ok("native_memory_protection", &["--isolate-native"]);
+}
+
+/// What one architecture's ABI must give (SysV psABI of each).
+struct Abi {
+    arch: &'static str,
+    /// `_rawffi.platform["arch"]`: Rust's name for it.
+    reported: &'static str,
+    triple: &'static str,
+    qemu: &'static str,
+    cross_gcc: &'static str,
+    loader: &'static str,
+    expect: &'static str,
+}
+
+const AARCH64: Abi = Abi {
+    arch: "aarch64",
+    reported: "aarch64",
+    triple: "aarch64-unknown-linux-gnu",
+    qemu: "qemu-aarch64",
+    cross_gcc: "aarch64-linux-gnu-gcc",
+    loader: "/lib/ld-linux-aarch64.so.1",
+    // long double is IEEE binary128, 16-aligned.
+    expect: r#""pointer": 8, "long": 8, "big_endian": false, "long_double": [16, 16],
+        "char_double": [16, 8, 0, 8], "char_longlong": [16, 8, 0, 8],
+        "char_longdouble": [32, 16, 0, 16], "char_pointer_short": [24, 8, 0, 8, 16],
+        "high_address": 549755813888"#,
+};
+
+const I686: Abi = Abi {
+    arch: "i686",
+    reported: "x86",
+    triple: "i686-unknown-linux-gnu",
+    qemu: "qemu-i386",
+    cross_gcc: "i686-linux-gnu-gcc",
+    loader: "/lib/ld-linux.so.2",
+    // i386 SysV: double and long long 4-aligned in structs, long double x87
+    // in 12 bytes; 4-byte pointers, long and size_t.
+    expect: r#""pointer": 4, "long": 4, "big_endian": false, "long_double": [12, 4],
+        "char_double": [12, 4, 0, 4], "char_longlong": [12, 4, 0, 4],
+        "char_longdouble": [16, 4, 0, 4], "char_pointer_short": [12, 4, 0, 4, 8],
+        "high_address": 3221225472"#,
+};
+
+const S390X: Abi = Abi {
+    arch: "s390x",
+    reported: "s390x",
+    triple: "s390x-unknown-linux-gnu",
+    qemu: "qemu-s390x",
+    cross_gcc: "s390x-linux-gnu-gcc",
+    loader: "/lib/ld64.so.1",
+    // Big-endian; long double binary128, 8-aligned.
+    expect: r#""pointer": 8, "long": 8, "big_endian": true, "long_double": [16, 8],
+        "char_double": [16, 8, 0, 8], "char_longlong": [16, 8, 0, 8],
+        "char_longdouble": [24, 8, 0, 8], "char_pointer_short": [24, 8, 0, 8, 16],
+        "high_address": 549755813888"#,
+};
+
+fn in_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// The helper for `abi`, built if the tools are there; `None` (after saying
+/// what is missing) when they are not.
+fn helper(abi: &Abi) -> Option<()> {
+    let missing: Vec<&str> = [
+        (!in_path(abi.qemu)).then_some(abi.qemu),
+        (!Path::new(abi.loader).exists()).then_some(abi.loader),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "SKIPPED: --native-arch {}: {} not installed (scripts/setup_cross.sh {} installs it)",
+            abi.arch,
+            missing.join(" and "),
+            abi.arch
+        );
+        return None;
+    }
+    let root = repo_root();
+    let built = root
+        .join("target/cross")
+        .join(abi.triple)
+        .join("release/wasmffi-native");
+    if !built.is_file() {
+        if !in_path(abi.cross_gcc) {
+            eprintln!(
+                "SKIPPED: --native-arch {}: no helper built and no {} to build it \
+                 (scripts/setup_cross.sh {} installs it)",
+                abi.arch, abi.cross_gcc, abi.arch
+            );
+            return None;
+        }
+        let status = Command::new(root.join("scripts/native_helpers.sh"))
+            .arg(abi.arch)
+            .status()
+            .expect("running scripts/native_helpers.sh");
+        assert!(status.success(), "building the {} helper failed", abi.arch);
+    }
+    Some(())
+}
+
+fn abi_program(abi: &Abi) {
+    if helper(abi).is_none() {
+        return;
+    }
+    let expect = format!("{{\"arch\": \"{}\", {}}}", abi.reported, abi.expect);
+    let r = run([
+        "run",
+        "--allow-lib",
+        "libc.so.6",
+        "--allow-lib",
+        "libm.so.6",
+        "--native-arch",
+        abi.arch,
+        &py_script("native_arch_abi.py").display().to_string(),
+        &expect,
+    ]);
+    r.assert_ok("native_arch_abi");
+}
+
+#[test]
+fn aarch64_abi_calls_callbacks_and_memory() {
+    abi_program(&AARCH64);
+}
+
+#[test]
+fn i686_abi_calls_callbacks_and_memory() {
+    abi_program(&I686);
+}
+
+#[test]
+fn s390x_abi_calls_callbacks_and_memory() {
+    abi_program(&S390X);
+}
+
+/// An architecture nobody supports, or one whose tools are missing, is an
+/// error up front that says what to do.
+#[test]
+fn unknown_architecture_is_a_clear_error() {
+    let r = run(["run", "--native-arch", "vax", "-c", "pass"]);
+    assert_ne!(r.code(), Some(0), "{}", r.describe());
+    r.assert_stderr_contains("--native-arch vax: unknown architecture");
+    r.assert_stderr_contains("aarch64, s390x, i686, armhf");
 }

@@ -79,6 +79,11 @@ struct PolicyArgs {
     /// abort) becomes an OSError in the guest and the run goes on.
     #[arg(long = "isolate-native")]
     isolate_native: bool,
+    /// Run native code under another architecture's ABI (aarch64, s390x,
+    /// i686, armhf): in the wasmffi-native helper built for it, under
+    /// qemu-user, while the guest runs here.
+    #[arg(long = "native-arch", value_name = "ARCH")]
+    native_arch: Option<String>,
     /// Take a mixed module (sqlite3, zlib) away from the guest: importing it
     /// raises ImportError. Repeatable.
     #[arg(long = "deny-module", value_name = "NAME")]
@@ -225,6 +230,9 @@ fn build_policy(args: &PolicyArgs) -> Result<Policy> {
         policy = policy.allow_module("probe");
     }
     policy.isolate_native |= args.isolate_native;
+    if let Some(arch) = &args.native_arch {
+        policy.native_arch = Some(arch.clone());
+    }
     for name in &args.deny_modules {
         if !wasmffi::policy::MIXED_MODULES
             .iter()

@@ -1,7 +1,17 @@
 //! Which program serves as the native helper: for --isolate-native, this
-//! very executable started as `wasmffi __native-worker`.
+//! very executable started as `wasmffi __native-worker`; for
+//! `--native-arch ARCH`, the `wasmffi-native` binary built for ARCH, run
+//! under qemu-user (`qemu-ARCH`), while wasmtime and the guest run here.
+//!
+//! The helper for ARCH is, first found:
+//! * `$WASMFFI_NATIVE_HELPER_<ARCH>` (e.g. `WASMFFI_NATIVE_HELPER_AARCH64`);
+//! * `wasmffi-native-<ARCH>` next to the wasmffi executable (an install);
+//! * `<target>/cross/<triple>/release/wasmffi-native`, where the wasmffi
+//!   executable is `<target>/<profile>/wasmffi` (what
+//!   `scripts/native_helpers.sh ARCH`, i.e. `cargo build -p wasmffi-native
+//!   --release --target <triple> --target-dir target/cross`, builds).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wasmffi_native::high::client::HelperCommand;
 
@@ -11,8 +21,177 @@ pub const WORKER_ARG: &str = "__native-worker";
 /// This executable as its own helper (--isolate-native).
 pub fn own_executable() -> HelperCommand {
     HelperCommand {
-        program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("wasmffi")),
+        program: current_exe(),
         args: vec![WORKER_ARG.into()],
         env: Vec::new(),
     }
+}
+
+fn current_exe() -> PathBuf {
+    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("wasmffi"))
+}
+
+/// An architecture native code can run under, and what it takes.
+pub struct Arch {
+    /// The name `--native-arch` takes, and others it accepts.
+    pub name: &'static str,
+    aliases: &'static [&'static str],
+    /// Rust's target triple for the helper.
+    pub triple: &'static str,
+    /// qemu-user's emulator for it.
+    qemu: &'static str,
+    /// Debian's architecture and its cross compiler's prefix.
+    deb_arch: &'static str,
+    gnu_triple: &'static str,
+    /// The dynamic loader that architecture's executables ask for.
+    loader: &'static str,
+}
+
+pub const ARCHES: [Arch; 4] = [
+    Arch {
+        name: "aarch64",
+        aliases: &["arm64"],
+        triple: "aarch64-unknown-linux-gnu",
+        qemu: "qemu-aarch64",
+        deb_arch: "arm64",
+        gnu_triple: "aarch64-linux-gnu",
+        loader: "/lib/ld-linux-aarch64.so.1",
+    },
+    Arch {
+        name: "s390x",
+        aliases: &[],
+        triple: "s390x-unknown-linux-gnu",
+        qemu: "qemu-s390x",
+        deb_arch: "s390x",
+        gnu_triple: "s390x-linux-gnu",
+        loader: "/lib/ld64.so.1",
+    },
+    Arch {
+        name: "i686",
+        aliases: &["i386", "x86"],
+        triple: "i686-unknown-linux-gnu",
+        qemu: "qemu-i386",
+        deb_arch: "i386",
+        gnu_triple: "i686-linux-gnu",
+        loader: "/lib/ld-linux.so.2",
+    },
+    Arch {
+        name: "armhf",
+        aliases: &["armv7", "arm"],
+        triple: "armv7-unknown-linux-gnueabihf",
+        qemu: "qemu-arm",
+        deb_arch: "armhf",
+        gnu_triple: "arm-linux-gnueabihf",
+        loader: "/lib/ld-linux-armhf.so.3",
+    },
+];
+
+pub fn arch(name: &str) -> Option<&'static Arch> {
+    ARCHES
+        .iter()
+        .find(|a| a.name == name || a.aliases.contains(&name))
+}
+
+impl Arch {
+    /// What to install for this architecture, as a sentence's end.
+    fn install_hint(&self) -> String {
+        format!(
+            "install it with `scripts/setup_cross.sh {name}` (or: dpkg --add-architecture {deb}; \
+             apt-get install gcc-{gnu} libc6-dev-{deb}-cross libffi-dev:{deb} qemu-user; \
+             rustup target add {triple}) and build the helper with \
+             `scripts/native_helpers.sh {name}`",
+            name = self.name,
+            deb = self.deb_arch,
+            gnu = self.gnu_triple,
+            triple = self.triple,
+        )
+    }
+
+    fn env_var(&self) -> String {
+        format!("WASMFFI_NATIVE_HELPER_{}", self.name.to_uppercase())
+    }
+
+    /// The helper binary, where it is found.
+    fn helper(&self) -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(self.env_var()) {
+            return Some(PathBuf::from(path));
+        }
+        let exe = current_exe();
+        let dir = exe.parent()?;
+        let installed = dir.join(format!("wasmffi-native-{}", self.name));
+        if installed.is_file() {
+            return Some(installed);
+        }
+        let built = dir
+            .parent()?
+            .join("cross")
+            .join(self.triple)
+            .join("release")
+            .join("wasmffi-native");
+        built.is_file().then_some(built)
+    }
+}
+
+fn in_path(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The helper for `--native-arch name`, or why there is none (naming what
+/// to install).
+pub fn for_arch(name: &str) -> Result<HelperCommand, String> {
+    let Some(arch) = arch(name) else {
+        return Err(format!(
+            "--native-arch {name}: unknown architecture ({})",
+            supported()
+        ));
+    };
+    let Some(helper) = arch.helper() else {
+        return Err(format!(
+            "--native-arch {}: no wasmffi-native helper built for {} (looked at ${}, \
+             wasmffi-native-{} beside the wasmffi executable and target/cross/{}/release); {}",
+            arch.name,
+            arch.triple,
+            arch.env_var(),
+            arch.name,
+            arch.triple,
+            arch.install_hint()
+        ));
+    };
+    if !Path::new(arch.loader).exists() {
+        return Err(format!(
+            "--native-arch {}: {}'s C library is not installed ({} is missing); {}",
+            arch.name,
+            arch.deb_arch,
+            arch.loader,
+            arch.install_hint()
+        ));
+    }
+    let Some(qemu) = in_path(arch.qemu) else {
+        return Err(format!(
+            "--native-arch {}: {} is not installed (Debian's qemu-user); {}",
+            arch.name,
+            arch.qemu,
+            arch.install_hint()
+        ));
+    };
+    Ok(HelperCommand {
+        program: qemu,
+        args: vec![helper.into()],
+        env: Vec::new(),
+    })
+}
+
+/// "supported: aarch64, s390x, ..." for error messages.
+pub fn supported() -> String {
+    let names: Vec<_> = ARCHES.iter().map(|a| a.name).collect();
+    format!("supported architectures are {}", names.join(", "))
 }

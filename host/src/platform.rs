@@ -39,6 +39,14 @@ pub fn door_facts(facts: PlatformFacts) -> Facts {
 
 impl Host for HostState {
     fn facts(&mut self) -> Facts {
-        facts()
+        if self.native_facts.is_none() {
+            // Under --native-arch the helper's architecture is the guest's
+            // platform; a helper that cannot start has said why already.
+            self.native_facts = self.foreign_helper().and_then(|h| h.facts().ok());
+        }
+        match &self.native_facts {
+            Some(native) => door_facts(native.clone()),
+            None => facts(),
+        }
     }
 }

@@ -138,6 +138,10 @@ pub struct Policy {
     /// Run native code in a helper process (--isolate-native): a crash there
     /// is an exception in the guest and the run goes on.
     pub isolate_native: bool,
+    /// Run native code under another architecture's ABI (--native-arch
+    /// ARCH, `native_arch` in a policy file): in the wasmffi-native helper
+    /// built for ARCH, under qemu-user (see README "Other architectures").
+    pub native_arch: Option<String>,
     /// The explicit raw-memory grant (`raw_memory` in a policy file,
     /// `--allow-raw-memory`); `None`: implied, see [`Policy::raw_memory`].
     raw_memory_grant: Option<bool>,

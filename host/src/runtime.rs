@@ -117,6 +117,17 @@ impl Runtime {
         if let Err(err) = policy.validate_raw_memory() {
             bail!("{err:#}");
         }
+        if let Some(arch) = &policy.native_arch {
+            if policy.memory_checked() {
+                bail!(
+                    "checked memory mode cannot be combined with --native-arch yet; \
+                     use trusted libraries with it"
+                );
+            }
+            if let Err(why) = crate::native_helper::for_arch(arch) {
+                bail!("{why}");
+            }
+        }
         if policy.isolate_native && policy.memory_checked() {
             // The checks run against the host's block registry, but under
             // isolation the helper process owns native memory: refuse rather

@@ -26,8 +26,15 @@ pub struct HostState {
     pub callbacks: Callbacks,
     /// Set once native code crashed in-process: no native call runs after.
     pub native_crash: Option<crate::bindings::wasmffi::ffi::types::NativeCrash>,
-    /// The helper process native code runs in under --isolate-native.
+    /// The helper process native code runs in under --isolate-native and
+    /// --native-arch.
     pub isolated: Option<Helper>,
+    /// Set under --native-arch: the helper runs another architecture's
+    /// code, so layouts, signatures, symbols and platform facts are its, and
+    /// nothing native is loaded in this process.
+    pub foreign: bool,
+    /// The helper's platform facts (under --native-arch), asked once.
+    pub native_facts: Option<wasmffi_native::high::facts::PlatformFacts>,
     /// What the mixed modules' host halves need (preopens, cache directory).
     pub mixed: crate::mixed::MixedState,
     /// Live FFI handles against the policy's limits.
@@ -41,9 +48,14 @@ impl HostState {
         let mut memory = NativeMemory::new(policy.limits.native_memory);
         let raw = policy.raw_memory();
         memory.set_confined(!raw.granted(), raw.refusal());
-        let isolated = policy.isolate_native.then(|| {
+        let foreign = policy.native_arch.is_some();
+        let isolated = (policy.isolate_native || foreign).then(|| {
+            let command = match &policy.native_arch {
+                Some(arch) => crate::native_helper::for_arch(arch),
+                None => Ok(crate::native_helper::own_executable()),
+            };
             Helper::new(
-                crate::native_helper::own_executable(),
+                command,
                 policy.limits.native_memory,
                 (!raw.granted()).then(|| raw.refusal()),
             )
@@ -58,6 +70,8 @@ impl HostState {
             callbacks: Callbacks::default(),
             native_crash: None,
             isolated,
+            foreign,
+            native_facts: None,
             mixed: Default::default(),
         }
     }
@@ -66,12 +80,31 @@ impl HostState {
 impl HostState {
     /// A type laid out by the native executor's libffi.
     pub fn lay_out(&mut self, tree: &Ty) -> Result<Layout, FfiError> {
-        Ok(lay_out(tree)?.layout)
+        match self.foreign_helper() {
+            Some(helper) => Ok(helper.lay_out(tree)?),
+            None => Ok(lay_out(tree)?.layout),
+        }
     }
 
     /// A signature prepared for the native executor.
     pub fn prepare(&mut self, shape: SigShape) -> Result<Prepared, FfiError> {
-        Ok(Prepared::new(shape)?)
+        match self.foreign_helper() {
+            Some(helper) => {
+                let (_, layout) = helper.prepare(&shape)?;
+                Ok(Prepared::remote((*layout).clone()))
+            }
+            None => Ok(Prepared::new(shape)?),
+        }
+    }
+
+    /// The helper of another architecture (--native-arch), if native code
+    /// runs in one.
+    pub fn foreign_helper(&mut self) -> Option<&mut Helper> {
+        if self.foreign {
+            self.isolated.as_mut()
+        } else {
+            None
+        }
     }
 }
 

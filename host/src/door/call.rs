@@ -121,7 +121,12 @@ impl HostFunction for HostState {
                 ))
             })?;
         }
-        let address = lib.symbol(&symbol)?;
+        // Resolved again where native code runs when it is called (a helper
+        // that crashed is replaced, at other addresses).
+        let address = match self.foreign {
+            true => self.native_symbol(&lib, &symbol)?,
+            false => lib.symbol(&symbol)?,
+        };
         let guard = (lib.settings.memory == crate::policy::MemoryMode::Checked).then(|| {
             Arc::new(crate::checked::Guard {
                 name: format!("{}:{symbol}", lib.requested),

@@ -72,7 +72,27 @@ impl HostLibrary for HostState {
             .check_guest_library(name.as_deref(), &self.mixed.dirs)?;
         let requested = name.as_deref().unwrap_or("<process>");
         self.counts.acquire(crate::limits::Handle::Library)?;
-        let mut lib = match open(&target, requested, flags) {
+        let opened = match self.foreign_helper() {
+            // Another architecture's library: opened only in its helper.
+            Some(helper) => {
+                let key = LibKey {
+                    name: dlopen_name(&target),
+                    mode: flags,
+                };
+                helper
+                    .open(&key)
+                    .map_err(FfiError::from)
+                    .map(|path| LoadedLibrary {
+                        native: None,
+                        requested: requested.to_owned(),
+                        path,
+                        settings: Default::default(),
+                        key,
+                    })
+            }
+            None => open(&target, requested, flags),
+        };
+        let mut lib = match opened {
             Ok(lib) => lib,
             Err(e) => {
                 self.counts.release(crate::limits::Handle::Library);
@@ -80,7 +100,7 @@ impl HostLibrary for HostState {
             }
         };
         lib.settings = self.policy.settings_for(&target);
-        if let Some(isolated) = self.isolated.as_mut() {
+        if let (false, Some(isolated)) = (self.foreign, self.isolated.as_mut()) {
             // Load it where its code will run too, so that errors show now.
             if let Err(e) = isolated.open(&lib.key) {
                 self.counts.release(crate::limits::Handle::Library);
@@ -103,18 +123,29 @@ impl HostLibrary for HostState {
     fn symbol(&mut self, lib: Resource<Library>, name: String) -> Result<u64, FfiError> {
         let lib = library(self, &lib)?;
         lib.settings.check_symbol(&lib.requested, &name)?;
-        let local = lib.symbol(&name)?;
-        match self.isolated.as_mut() {
-            // The address that means something where native code runs.
-            Some(isolated) => Ok(isolated.symbol(&lib.key, &name)?),
-            None => Ok(local),
-        }
+        self.native_symbol(&lib, &name)
     }
 
     fn drop(&mut self, rep: Resource<Library>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
         self.counts.release(crate::limits::Handle::Library);
         Ok(())
+    }
+}
+
+impl HostState {
+    /// A symbol's address where native code runs (under --isolate-native
+    /// it must resolve in this process too).
+    pub fn native_symbol(&mut self, lib: &LoadedLibrary, name: &str) -> Result<u64, FfiError> {
+        match self.isolated.as_mut() {
+            Some(helper) => {
+                if !self.foreign {
+                    lib.symbol(name)?;
+                }
+                Ok(helper.symbol(&lib.key, name)?)
+            }
+            None => lib.symbol(name),
+        }
     }
 }
 

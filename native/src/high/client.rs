@@ -43,7 +43,8 @@ pub struct HelperCommand {
 
 /// A running helper and what the host knows of it.
 pub struct Helper {
-    command: HelperCommand,
+    /// How to start it, or why it cannot be started.
+    command: Result<HelperCommand, String>,
     native_memory: u64,
     /// Why the helper's memory interface refuses foreign addresses (empty:
     /// raw memory is granted).
@@ -70,7 +71,11 @@ struct Worker {
 impl Helper {
     /// `confinement`: as [`crate::low::memory::NativeMemory::set_confined`]'s
     /// reason, or `None` when the policy grants raw memory.
-    pub fn new(command: HelperCommand, native_memory: u64, confinement: Option<&str>) -> Self {
+    pub fn new(
+        command: Result<HelperCommand, String>,
+        native_memory: u64,
+        confinement: Option<&str>,
+    ) -> Self {
         Helper {
             command,
             native_memory,
@@ -87,7 +92,11 @@ impl Helper {
 
     fn worker(&mut self) -> Result<&mut Worker, FfiError> {
         if self.worker.is_none() {
-            let worker = Worker::spawn(&self.command, self.native_memory, &self.confinement)?;
+            let command = self
+                .command
+                .as_ref()
+                .map_err(|why| FfiError::Unsupported(why.clone()))?;
+            let worker = Worker::spawn(command, self.native_memory, &self.confinement)?;
             self.pid.store(worker.child.id() as i32, Ordering::SeqCst);
             self.worker = Some(worker);
         }

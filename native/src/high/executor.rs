@@ -339,7 +339,7 @@ unsafe extern "C" fn trampoline(
     // Requests served meanwhile are the host's, not the suspended call's:
     // their faults must not unwind into it.
     match crate::low::fault::outside_native(serve) {
-        Some(reply) => write_result(slot.sig.ret, &reply, result),
+        Some(reply) => write_result(&slot.sig, &reply, result),
         // The host went away mid-callback: nothing left to return to.
         None => std::process::exit(0),
     }

@@ -21,6 +21,7 @@ extern "C" {
         result: *mut c_void,
         args: *mut *mut c_void,
     ) -> c_int;
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     fn wasmffi_guarded_words_call(
         function: unsafe extern "C" fn(u64, u64, u64, u64, u64, u64) -> u64,
         args: *const u64,

@@ -89,6 +89,10 @@ pub struct Prepared {
     cif: Option<FfiCif>,
     /// Set when the call needs no libffi (see [`direct_words`]): each
     /// argument's slot offset and type.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(dead_code)
+    )]
     direct: Option<Box<[(u32, Scalar)]>>,
 }
 
@@ -342,13 +346,23 @@ pub fn finish(sig: &SigLayout, ret: &[u128], errno: i32) -> Done {
             errno,
         },
         Return::Scalar(kind, size) => {
-            let word = u64::from_ne_bytes(ret_bytes[..8].try_into().expect("8 bytes"));
             let value = match kind {
                 Scalar::Float32 | Scalar::Float64 | Scalar::Pointer => {
                     scalar_bits(kind, &ret_bytes[..size])
                 }
-                // Integers come back widened to ffi_arg; keep the C width.
-                _ => scalar_bits(kind, &word.to_ne_bytes()[..size]),
+                // Integers come back widened to ffi_arg (a pointer's width),
+                // 64-bit ones in full; keep the C width.
+                _ => {
+                    let word = if size == 8 {
+                        u64::from_ne_bytes(ret_bytes[..8].try_into().expect("8 bytes"))
+                    } else {
+                        let width = std::mem::size_of::<usize>();
+                        let mut raw = [0u8; 8];
+                        raw[..width].copy_from_slice(&ret_bytes[..width]);
+                        usize::from_ne_bytes(raw[..width].try_into().expect("a word")) as u64
+                    };
+                    crate::low::memory::int_bits(kind, word)
+                }
             };
             Done {
                 value,
@@ -356,10 +370,17 @@ pub fn finish(sig: &SigLayout, ret: &[u128], errno: i32) -> Done {
                 errno,
             }
         }
-        Return::Bytes(size) => Done {
-            value: 0,
-            bytes: Some(ret_bytes[..size].to_vec()),
-            errno,
-        },
+        Return::Bytes(size) => {
+            let mut bytes = ret_bytes[..size].to_vec();
+            // long double crosses in the wire's order, like the argument slots.
+            if sig.ret_long_double && cfg!(target_endian = "big") {
+                bytes.reverse();
+            }
+            Done {
+                value: 0,
+                bytes: Some(bytes),
+                errno,
+            }
+        }
     }
 }

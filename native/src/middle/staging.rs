@@ -4,7 +4,9 @@
 
 use std::mem::MaybeUninit;
 
-use crate::middle::signature::{retain_scratch, SigLayout, STACK_RESULT_WORDS, STACK_WORDS};
+use crate::middle::signature::{
+    retain_scratch, ArgKind, SigLayout, STACK_RESULT_WORDS, STACK_WORDS,
+};
 use crate::Error as FfiError;
 
 /// A call's arguments as the guest packed them (slots, then scratch), with
@@ -179,6 +181,7 @@ pub fn relocate(sig: &SigLayout, bytes: &mut [u8], relocations: &[u32]) -> Resul
             sig.slots_size
         )));
     }
+    wire_order(sig, bytes, relocations);
     let base = bytes.as_ptr() as u64;
     for &reloc in relocations {
         let at = reloc as usize;
@@ -201,4 +204,23 @@ pub fn relocate(sig: &SigLayout, bytes: &mut [u8], relocations: &[u32]) -> Resul
         bytes[at..at + pointer.len()].copy_from_slice(&pointer);
     }
     Ok(())
+}
+
+/// Swap the scalar argument slots of `bytes` between the wire's byte order
+/// and this architecture's: the guest (wasm32) packs and unpacks slots
+/// little-endian, so on a big-endian architecture each scalar is reversed
+/// in place (the same swap both ways). Struct slots hold bytes copied from
+/// native memory, already in native order; slots at `relocations` hold an
+/// offset that `relocate` rewrites itself. A no-op on little-endian targets.
+pub fn wire_order(sig: &SigLayout, bytes: &mut [u8], relocations: &[u32]) {
+    if cfg!(target_endian = "little") {
+        return;
+    }
+    for ((kind, &offset), &size) in sig.kinds.iter().zip(&sig.arg_offsets).zip(&sig.arg_sizes) {
+        if matches!(kind, ArgKind::Scalar(_)) && !relocations.contains(&offset) {
+            if let Some(slot) = bytes.get_mut(offset as usize..(offset + size) as usize) {
+                slot.reverse();
+            }
+        }
+    }
 }
