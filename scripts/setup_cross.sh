@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install what cross-building wasmffi for another Linux architecture and
+# running it under qemu-user needs, on a Debian machine (as root, or with sudo).
+# Idempotent and quiet when everything is there.
+#
+#   scripts/setup_cross.sh ARCH        # ARCH: aarch64 (see scripts/cross_env.sh)
+#
+# What: Debian's multiarch for ARCH, the cross C compiler and libc, the `:ARCH`
+# libraries the host links and the tests load (libffi, zlib, sqlite3, and
+# libpython3.11-stdlib for CPython's _ctypes_test helper), qemu-user registered
+# with binfmt_misc (the host re-executes itself for --isolate-native, and the
+# tests run the CLI and compiled C programs: the kernel must hand those to
+# qemu), and the Rust standard library for the target.
+# Installing `:ARCH` libraries upgrades the matching amd64 ones in step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arch="${1:?usage: scripts/setup_cross.sh ARCH}"
+# shellcheck source=scripts/cross_env.sh
+source scripts/cross_env.sh "$arch"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+if ! dpkg --print-foreign-architectures | grep -qx "$CROSS_DEB_ARCH" \
+    && [ "$(dpkg --print-architecture)" != "$CROSS_DEB_ARCH" ]; then
+    echo "setup_cross: adding the $CROSS_DEB_ARCH architecture to dpkg" >&2
+    $SUDO dpkg --add-architecture "$CROSS_DEB_ARCH"
+    need_update=1
+fi
+
+packages=(
+    "gcc-$CROSS_GNU_TRIPLE" "libc6-dev-$CROSS_DEB_ARCH-cross"
+    "libffi-dev:$CROSS_DEB_ARCH" "zlib1g-dev:$CROSS_DEB_ARCH"
+    "libsqlite3-dev:$CROSS_DEB_ARCH" "libpython3.11-stdlib:$CROSS_DEB_ARCH"
+    qemu-user binfmt-support qemu-user-binfmt
+)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup_cross: installing ${missing[*]}" >&2
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+elif [ -n "${need_update:-}" ]; then
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+fi
+
+# binfmt_misc is not mounted in every container; qemu-user-binfmt's entries are
+# registered by update-binfmts once it is.
+binfmt=/proc/sys/fs/binfmt_misc
+if [ ! -e "$binfmt/register" ]; then
+    echo "setup_cross: mounting binfmt_misc" >&2
+    $SUDO mount -t binfmt_misc binfmt_misc "$binfmt"
+fi
+if ! grep -qx enabled "$binfmt/$CROSS_QEMU" 2>/dev/null; then
+    echo "setup_cross: registering $CROSS_QEMU with binfmt_misc" >&2
+    $SUDO update-binfmts --import "$CROSS_QEMU" >/dev/null 2>&1 || true
+    $SUDO update-binfmts --enable "$CROSS_QEMU"
+fi
+
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$CROSS_RUST_TARGET"; then
+    rustup target add "$CROSS_RUST_TARGET"
+fi
