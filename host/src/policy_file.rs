@@ -39,7 +39,6 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
@@ -124,76 +123,6 @@ struct FileModules {
     allow: Vec<Spanned<String>>,
     #[serde(default)]
     deny: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
-enum Quantity {
-    Int(u64),
-    Float(f64),
-    Text(String),
-}
-
-/// `"512MiB"`, `"1G"`, `4096`: a byte count.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.replace('_', "").parse().map_err(|_| {
-        format!("{text:?} is not a size (like 4096, \"64KiB\", \"512MiB\", \"2GiB\")")
-    })?;
-    let mult: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KB" | "KiB" | "k" => 1 << 10,
-        "M" | "MB" | "MiB" => 1 << 20,
-        "G" | "GB" | "GiB" => 1 << 30,
-        "T" | "TB" | "TiB" => 1 << 40,
-        other => return Err(format!("unknown size unit {other:?} in {text:?}")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{text:?} is too large"))
-}
-
-/// `"30s"`, `"500ms"`, `"2m"`, `1.5`: a duration (plain numbers are seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (like 30, \"30s\", \"500ms\", \"2m\")"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown duration unit {other:?} in {text:?}")),
-    };
-    if !(secs > 0.0 && secs < 1e9) {
-        return Err(format!("{text:?}: a duration must be positive"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-fn format_size(n: u64) -> String {
-    for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-        if n >= 1 << shift && n % (1 << shift) == 0 {
-            return format!("{}{unit}", n >> shift);
-        }
-    }
-    n.to_string()
-}
-
-fn format_duration(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
 }
 
 /// 1-based line and column of a byte offset.
@@ -713,141 +642,12 @@ pub fn merge(mut base: Policy, over: Policy) -> Policy {
     base
 }
 
-/// libc and libm, checked, with read-mostly symbols pinned.
-fn libc_math() -> Result<Policy> {
-    let facts = crate::platform::facts();
-    let mut policy = Policy::default();
-    let mut libm = LibrarySettings::new(MemoryMode::Checked);
-    let unary = [
-        "sin",
-        "cos",
-        "tan",
-        "asin",
-        "acos",
-        "atan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "asinh",
-        "acosh",
-        "atanh",
-        "exp",
-        "exp2",
-        "expm1",
-        "log",
-        "log2",
-        "log10",
-        "log1p",
-        "sqrt",
-        "cbrt",
-        "ceil",
-        "floor",
-        "trunc",
-        "round",
-        "rint",
-        "nearbyint",
-        "fabs",
-        "erf",
-        "erfc",
-        "tgamma",
-        "lgamma",
-        "logb",
-    ];
-    let binary = [
-        "pow",
-        "atan2",
-        "fmod",
-        "hypot",
-        "fmin",
-        "fmax",
-        "fdim",
-        "copysign",
-        "remainder",
-        "nextafter",
-    ];
-    let mut sigs: Vec<(String, String)> = Vec::new();
-    for f in unary {
-        sigs.push((f.into(), "double(double)".into()));
-        sigs.push((format!("{f}f"), "float(float)".into()));
-    }
-    for f in binary {
-        sigs.push((f.into(), "double(double, double)".into()));
-        sigs.push((format!("{f}f"), "float(float, float)".into()));
-    }
-    for (f, s) in [
-        ("ldexp", "double(double, int)"),
-        ("scalbn", "double(double, int)"),
-        ("ilogb", "int(double)"),
-        ("lround", "long(double)"),
-        ("lrint", "long(double)"),
-        ("fma", "double(double, double, double)"),
-        ("frexp", "double(double, int *exp [1])"),
-        ("modf", "double(double, double *iptr [1])"),
-        ("remquo", "double(double, double, int *quo [1])"),
-    ] {
-        sigs.push((f.into(), s.into()));
-    }
-    for (f, s) in sigs {
-        let parsed =
-            crate::csig::parse(&s, &f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
-        libm.signatures.insert(f, (s, parsed));
-    }
-    libm.symbols = Some(Default::default());
-
-    let mut libc = LibrarySettings::new(MemoryMode::Checked);
-    let cmp = "int (*)(const void *, const void *)";
-    let mut libc_sigs: Vec<(&str, String)> = vec![
-        ("strlen", "size_t(const char *)".into()),
-        ("strnlen", "size_t(const char *, size_t)".into()),
-        ("strcmp", "int(const char *, const char *)".into()),
-        ("strncmp", "int(const char *, const char *, size_t)".into()),
-        ("strcasecmp", "int(const char *, const char *)".into()),
-        ("strchr", "char *(const char *, int)".into()),
-        ("strrchr", "char *(const char *, int)".into()),
-        ("strstr", "char *(const char *, const char *)".into()),
-        ("strspn", "size_t(const char *, const char *)".into()),
-        ("strcspn", "size_t(const char *, const char *)".into()),
-        ("strncpy", "char *(char *dst [$3], const char *src, size_t n)".into()),
-        ("memcmp", "int(const void *[$3], const void *[$3], size_t)".into()),
-        ("memchr", "void *(const void *[$3], int, size_t)".into()),
-        ("memcpy", "void *(void *dst [$3], const void *src [$3], size_t n)".into()),
-        ("memmove", "void *(void *dst [$3], const void *src [$3], size_t n)".into()),
-        ("memset", "void *(void *s [$3], int c, size_t n)".into()),
-        ("snprintf", "int(char *buf [$2], size_t n, const char *fmt format, ...)".into()),
-        ("strtol", "long(const char *, char **end [1] nullable, int)".into()),
-        ("strtoul", "unsigned long(const char *, char **end [1] nullable, int)".into()),
-        ("strtoll", "long long(const char *, char **end [1] nullable, int)".into()),
-        ("strtoull", "unsigned long long(const char *, char **end [1] nullable, int)".into()),
-        ("strtod", "double(const char *, char **end [1] nullable)".into()),
-        ("atoi", "int(const char *)".into()),
-        ("atol", "long(const char *)".into()),
-        ("atof", "double(const char *)".into()),
-        ("qsort", format!("void(void *base [$2*$3], size_t n, size_t size, {cmp})")),
-        ("bsearch", format!("void *(const void *key [$4], const void *base [$3*$4], size_t n, size_t size, {cmp})")),
-        ("abs", "int(int)".into()),
-        ("labs", "long(long)".into()),
-        ("llabs", "long long(long long)".into()),
-        ("rand", "int(void)".into()),
-        ("srand", "void(unsigned)".into()),
-    ];
-    // glibc range-checks these two; the is*() functions index a table with
-    // any int and can fault, so they are not here.
-    for f in ["toupper", "tolower"] {
-        libc_sigs.push((f, "int(int)".into()));
-    }
-    for (f, s) in libc_sigs {
-        let parsed =
-            crate::csig::parse(&s, f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
-        libc.signatures.insert(f.to_owned(), (s, parsed));
-    }
-    // Only pinned symbols. (Not div/ldiv: found by the fuzzer, `div(n, 0)`
-    // raises SIGFPE in native code.)
-    libc.symbols = Some(Default::default());
-    policy = policy.allow_library_with(&facts.libc_soname, libc)?;
-    policy = policy.allow_library_with(&facts.libm_soname, libm)?;
-    Ok(policy)
-}
-
+mod presets;
+mod quantities;
 mod sites;
 #[cfg(test)]
 mod tests;
+
+use presets::libc_math;
+use quantities::{format_duration, format_size, Quantity};
+pub use quantities::{parse_duration, parse_size};

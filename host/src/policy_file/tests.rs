@@ -1,6 +1,8 @@
 //! Tests of policy files: parsing, presets, bounded and linear loading,
 //! raw memory and directories.
 
+use std::time::Duration;
+
 use super::*;
 
 fn parse(text: &str) -> Result<Policy> {
