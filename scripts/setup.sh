@@ -33,6 +33,10 @@ fi
 "$(dirname "$0")/packages.sh"
 # --- end of real packages
 
+# --- --native-arch (tests/native_arch.rs): the cross compilers, libffi and
+# --- qemu-user its helpers need; the tests build the helpers themselves
+"$(dirname "$0")/native_helpers.sh" --install aarch64 s390x i686
+
 if ! cargo nextest --version >/dev/null 2>&1; then
     echo "setup: installing cargo-nextest" >&2
     cargo install --locked cargo-nextest

@@ -8,8 +8,8 @@
 //! helper of each architecture under qemu-user and compare with what that
 //! architecture's ABI must give. They build the helper when it is missing
 //! (scripts/native_helpers.sh) and skip, saying what to install, only when
-//! the architecture's cross tools are not installed (scripts/setup_cross.sh
-//! installs them; `make test` runs it).
+//! the architecture's cross tools are not installed
+//! (`scripts/native_helpers.sh --install ARCH`, which scripts/setup.sh runs).
 
 mod common;
 
@@ -98,7 +98,7 @@ fn helper(abi: &Abi) -> Option<()> {
     .collect();
     if !missing.is_empty() {
         eprintln!(
-            "SKIPPED: --native-arch {}: {} not installed (scripts/setup_cross.sh {} installs it)",
+            "SKIPPED: --native-arch {}: {} not installed (scripts/native_helpers.sh --install {} installs it)",
             abi.arch,
             missing.join(" and "),
             abi.arch
@@ -114,7 +114,7 @@ fn helper(abi: &Abi) -> Option<()> {
         if !in_path(abi.cross_gcc) {
             eprintln!(
                 "SKIPPED: --native-arch {}: no helper built and no {} to build it \
-                 (scripts/setup_cross.sh {} installs it)",
+                 (scripts/native_helpers.sh --install {} installs it)",
                 abi.arch, abi.cross_gcc, abi.arch
             );
             return None;

@@ -96,9 +96,9 @@ impl Arch {
     /// What to install for this architecture, as a sentence's end.
     fn install_hint(&self) -> String {
         format!(
-            "install it with `scripts/setup_cross.sh {name}` (or: dpkg --add-architecture {deb}; \
-             apt-get install gcc-{gnu} libc6-dev-{deb}-cross libffi-dev:{deb} qemu-user; \
-             rustup target add {triple}) and build the helper with \
+            "install what it needs with `scripts/native_helpers.sh --install {name}` (dpkg \
+             --add-architecture {deb}; apt-get install gcc-{gnu} libc6-dev-{deb}-cross \
+             libffi-dev:{deb} qemu-user; rustup target add {triple}) and build it with \
              `scripts/native_helpers.sh {name}`",
             name = self.name,
             deb = self.deb_arch,
