@@ -114,7 +114,8 @@ impl Arch {
     /// The helper binary, where it is found.
     fn helper(&self) -> Option<PathBuf> {
         if let Some(path) = std::env::var_os(self.env_var()) {
-            return Some(PathBuf::from(path));
+            // Named but missing is an error too (it names the variable).
+            return Some(PathBuf::from(path)).filter(|p| p.is_file());
         }
         let exe = current_exe();
         let dir = exe.parent()?;
