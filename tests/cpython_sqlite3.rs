@@ -126,3 +126,36 @@ fn cpython_sqlite3_suite() {
     );
     t.check(400, BASELINE_PASSED);
 }
+
+/// Every line of tests/py/sqlite_exact.py (the module's names and constants,
+/// its classes' attributes, the exceptions of common misuse) as CPython
+/// 3.11's sqlite3 prints it over the same libsqlite3.
+#[test]
+fn same_as_cpython_311() {
+    let script = common::py_script("sqlite_exact.py");
+    let native = std::process::Command::new("python3.11")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| not_installed(&format!("python3.11 ({e})")));
+    assert!(
+        native.status.success(),
+        "python3.11 {}: {}",
+        script.display(),
+        String::from_utf8_lossy(&native.stderr)
+    );
+    let native = String::from_utf8_lossy(&native.stdout).into_owned();
+    let r = common::run(["run".to_owned(), script.to_string_lossy().into_owned()]);
+    assert!(r.status.success(), "{}", r.describe());
+    let differ: Vec<String> = native
+        .lines()
+        .zip(r.stdout.lines())
+        .filter(|(n, g)| n != g)
+        .map(|(n, g)| format!("  CPython: {n}\n  guest:   {g}"))
+        .collect();
+    assert!(
+        differ.is_empty() && native.lines().count() == r.stdout.lines().count(),
+        "the guest's sqlite3 differs from CPython 3.11's in {} lines:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}

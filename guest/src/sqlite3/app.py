@@ -11,11 +11,11 @@ import sys as _sys
 
 PARSE_DECLTYPES = 1
 PARSE_COLNAMES = 2
-threadsafety = 1
+# sqlite3_threadsafe()'s mode 1 (serialized), as CPython 3.11 maps it.
+threadsafety = 3
 # The module's own version, which CPython 3.11's sqlite3.dbapi2 reads.
 version = "2.6.0"
-# Kept for the project's earlier programs (CPython 3.12's name).
-LEGACY_TRANSACTION_CONTROL = -1
+_LEGACY_TRANSACTION_CONTROL = -1
 _BATCH = 256
 
 # Every SQLITE_* constant of CPython 3.11's _sqlite3 (values from sqlite3.h).
@@ -195,8 +195,7 @@ class Warning(Exception):
 
 
 class Error(Exception):
-    sqlite_errorcode = None
-    sqlite_errorname = None
+    pass
 
 
 class InterfaceError(Error):

@@ -8,7 +8,7 @@ def _check_isolation(level):
     if level is None:
         return None
     if not isinstance(level, str):
-        raise TypeError("isolation_level must be str or None, not %s" % type(level).__name__)
+        raise TypeError("isolation_level must be str or None")
     if str.upper(level) not in _ISOLATION_LEVELS:
         raise ValueError("isolation_level string must be '', 'DEFERRED', 'IMMEDIATE', or "
                          "'EXCLUSIVE'")
@@ -65,8 +65,9 @@ class _Entry:
         self.names, self.decltypes, self.params, self.readonly = self.stmt.info()
 
 
-class Statement:
-    """What calling a connection returns: a compiled statement."""
+class _Statement:
+    """What calling a connection returns: a compiled statement (the module
+    does not name its type, as CPython's)."""
 
     def __init__(self, *args, **kwargs):
         raise TypeError("cannot create 'sqlite3.Statement' instances")
@@ -90,13 +91,13 @@ class Connection:
 
     _db = None
     _initialized = False
+    row_factory = None
+    text_factory = str
 
     def __init__(self, database, timeout=5.0, detect_types=0, isolation_level="",
-                 check_same_thread=True, factory=None, cached_statements=128, uri=False,
-                 *, autocommit=LEGACY_TRANSACTION_CONTROL):
-        if autocommit not in (True, False, LEGACY_TRANSACTION_CONTROL):
-            raise ValueError("autocommit must be True, False, or "
-                             "sqlite3.LEGACY_TRANSACTION_CONTROL")
+                 check_same_thread=True, factory=None, cached_statements=128, uri=False):
+        # CPython 3.12's `autocommit` is not 3.11's: transactions as 3.11's.
+        autocommit = _LEGACY_TRANSACTION_CONTROL
         path = _guest_path(database, uri)
         level = _check_isolation(isolation_level)
         if self._db is not None:
@@ -134,7 +135,7 @@ class Connection:
     @isolation_level.setter
     def isolation_level(self, value):
         if value is not None and not isinstance(value, str):
-            raise TypeError("isolation_level must be str or None, not %s" % _type_name(value))
+            raise TypeError("isolation_level must be str or None")
         value = _check_isolation(value)
         if value is None and self._db is not None and not self._db.autocommit():
             self._db.executescript("COMMIT")
@@ -143,22 +144,6 @@ class Connection:
     @isolation_level.deleter
     def isolation_level(self):
         raise AttributeError("cannot delete attribute")
-
-    @property
-    def autocommit(self):
-        return self._autocommit
-
-    @autocommit.setter
-    def autocommit(self, value):
-        if value not in (True, False, LEGACY_TRANSACTION_CONTROL):
-            raise ValueError("autocommit must be True, False, or "
-                             "sqlite3.LEGACY_TRANSACTION_CONTROL")
-        self._check()
-        if value is True and self.in_transaction:
-            self._db.executescript("COMMIT")
-        elif value is False and not self.in_transaction:
-            self._db.executescript("BEGIN")
-        self._autocommit = value
 
     @property
     def in_transaction(self):
@@ -195,7 +180,7 @@ class Connection:
             del self._cache[next(iter(self._cache))]
 
     def _begin_if_needed(self, entry):
-        if (entry.is_dml and self._autocommit == LEGACY_TRANSACTION_CONTROL
+        if (entry.is_dml and self._autocommit == _LEGACY_TRANSACTION_CONTROL
                 and self._isolation_level is not None and self._db.autocommit()):
             self._db.executescript("BEGIN " + self._isolation_level)
 
@@ -283,10 +268,10 @@ class Connection:
         if kwargs:
             raise TypeError("sqlite3.Connection takes no keyword arguments")
         if len(args) != 1 or not isinstance(args[0], str):
-            raise TypeError("argument 1 must be str" if args else
+            raise TypeError("argument 1 must be str, not %s" % _type_name(args[0]) if args else
                             "function takes exactly 1 argument (0 given)")
         entry = self._statement(args[0])
-        statement = object.__new__(Statement)
+        statement = object.__new__(_Statement)
         statement._entry = entry
         return statement
 
@@ -358,12 +343,6 @@ class Connection:
         self._check()
         self._db.set_trace_callback(self._keep("trace", trace_callback))
 
-    def enable_load_extension(self, enable, /):
-        raise NotSupportedError("extension loading is disabled in the sandbox")
-
-    def load_extension(self, name, /):
-        raise NotSupportedError("extension loading is disabled in the sandbox")
-
     # ------------------------------------------------------------ the rest
     def getlimit(self, category, /):
         self._check()
@@ -394,7 +373,8 @@ class Connection:
             raise TypeError("deserialize() argument 'name' must be str, not %s"
                             % _type_name(name))
         if isinstance(data, str):
-            raise TypeError("a bytes-like object is required, not 'str'")
+            # Argument Clinic's buffer converter takes a str as its UTF-8.
+            data = data.encode()
         self._db.deserialize(name, data)
 
     def blobopen(self, table, column, row, /, *, readonly=False, name="main"):
@@ -479,8 +459,10 @@ class Blob:
     def __init__(self, *args, **kwargs):
         raise TypeError("cannot create 'sqlite3.Blob' instances")
 
-    __iter__ = None
     __hash__ = None
+
+    def __iter__(self):
+        raise TypeError("'sqlite3.Blob' object is not iterable")
 
     def _check(self):
         self._connection._check()

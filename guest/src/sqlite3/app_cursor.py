@@ -18,6 +18,8 @@ def _converted(value, converter):
 class Cursor:
     _initialized = False
     _locked = False
+    arraysize = 1
+    row_factory = None
 
     def __init__(self, connection, /):
         if getattr(self, "_locked", False):
@@ -375,7 +377,8 @@ class Row:
         return hash(self._description) ^ hash(self._data)
 
 
-for _cls in (Connection, Cursor, Row, PrepareProtocol, Blob, Statement):
+for _cls in (Connection, Cursor, Row, PrepareProtocol, Blob, _Statement):
+    _cls.__qualname__ = _cls.__name__ = _cls.__name__.lstrip("_")
     _cls.__module__ = "sqlite3"
 
 
@@ -396,5 +399,4 @@ def _sqlite_version():
 
 
 sqlite_version = _sqlite_version()
-sqlite_version_info = tuple(int(x) for x in sqlite_version.split("."))
 del _cls
