@@ -19,7 +19,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::suite::{self, copy_py_files, not_installed, ModuleRun, PY311};
-use common::{repo_root, LIBC, LIBM};
+use common::{repo_root, LIBC, LIBM, MULTIARCH};
 
 /// Passing tests in the last recorded run (see STATUS.md); fewer is a regression.
 /// Raise it when the implementation gets better.
@@ -32,22 +32,16 @@ const PYSTUB: &str = wasmffi_testlib::PYSTUB_PATH;
 const GUEST_LIB: &str = "/cpython";
 const GUEST_WORK: &str = "/work";
 
-/// `_ctypes_test.cpython-311-<arch>.so` of the system python3.11.
+/// `_ctypes_test.cpython-311-<tuple>.so` of the system python3.11, for the
+/// architecture the tests run on (a multiarch machine may have several).
 fn ctypes_test_so() -> PathBuf {
-    let dir = Path::new(PY311).join("lib-dynload");
-    let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
-        entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("_ctypes_test.cpython-311") && n.ends_with(".so"))
-        })
-    });
-    found.unwrap_or_else(|| {
-        not_installed(
-            "ctypes",
-            &format!("{}/_ctypes_test.cpython-311-*.so", dir.display()),
-        )
-    })
+    let so = Path::new(PY311)
+        .join("lib-dynload")
+        .join(format!("_ctypes_test.cpython-311-{MULTIARCH}.so"));
+    if !so.is_file() {
+        not_installed("ctypes", &so.display().to_string());
+    }
+    so
 }
 
 /// A private copy of the test packages (`ctypes/test`, `test/support`) and

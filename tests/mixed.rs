@@ -274,7 +274,7 @@ fn probe_truth(dir: &Path) {
     let src = dir.join("truth.c");
     std::fs::write(&src, c).unwrap();
     let exe = dir.join("truth");
-    let cc = Command::new("cc")
+    let cc = Command::new(common::c_compiler())
         .arg("-o")
         .arg(&exe)
         .arg(&src)

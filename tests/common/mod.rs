@@ -24,6 +24,50 @@ pub const MISSING_LIB: &str = "libwasmffi_missing.so.1";
 pub const LIBC: &str = "libc.so.6";
 pub const LIBM: &str = "libm.so.6";
 
+/// Debian's multiarch tuple of the architecture the tests were built for:
+/// the directory of its libraries (`/usr/lib/<tuple>`) and the suffix of
+/// CPython's extension modules (`_ctypes_test.cpython-311-<tuple>.so`).
+pub const MULTIARCH: &str = if cfg!(target_arch = "x86_64") {
+    "x86_64-linux-gnu"
+} else if cfg!(target_arch = "aarch64") {
+    "aarch64-linux-gnu"
+} else if cfg!(target_arch = "s390x") {
+    "s390x-linux-gnu"
+} else if cfg!(target_arch = "x86") {
+    "i386-linux-gnu"
+} else if cfg!(target_arch = "arm") {
+    "arm-linux-gnueabihf"
+} else {
+    panic!("no Debian multiarch tuple known for this architecture")
+};
+
+/// The C compiler for the machine the tests run on, as the host's probe picks
+/// it: `$CC`, else `cc`. Under qemu-user the build machine's `cc` would give
+/// its own architecture's layouts; scripts/test_cross.sh sets `CC`.
+pub fn c_compiler() -> String {
+    std::env::var("CC").unwrap_or_else(|_| "cc".to_owned())
+}
+
+/// The emulator the tests run under (`WASMFFI_TEST_EMULATOR`, set by
+/// scripts/test_cross.sh to e.g. `qemu-aarch64`), if any.
+pub fn emulator() -> Option<String> {
+    std::env::var("WASMFFI_TEST_EMULATOR")
+        .ok()
+        .filter(|e| !e.is_empty())
+}
+
+/// Whether the tests run under an emulator; if so, says on stderr what is not
+/// asserted there and why (`--no-capture` shows it, and so does a failure).
+pub fn emulated_skip(what: &str, why: &str) -> bool {
+    match emulator() {
+        Some(emulator) => {
+            eprintln!("SKIPPED under {emulator}: {what}: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
 /// The repository root (host/..).
 pub fn repo_root() -> PathBuf {
     let host = Path::new(env!("CARGO_MANIFEST_DIR"));
