@@ -15,7 +15,6 @@ PARSE_COLNAMES = 2
 threadsafety = 3
 # The module's own version, which CPython 3.11's sqlite3.dbapi2 reads.
 version = "2.6.0"
-_LEGACY_TRANSACTION_CONTROL = -1
 _BATCH = 256
 
 # Every SQLITE_* constant of CPython 3.11's _sqlite3 (values from sqlite3.h).

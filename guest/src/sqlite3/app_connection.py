@@ -96,8 +96,6 @@ class Connection:
 
     def __init__(self, database, timeout=5.0, detect_types=0, isolation_level="",
                  check_same_thread=True, factory=None, cached_statements=128, uri=False):
-        # CPython 3.12's `autocommit` is not 3.11's: transactions as 3.11's.
-        autocommit = _LEGACY_TRANSACTION_CONTROL
         path = _guest_path(database, uri)
         level = _check_isolation(isolation_level)
         if self._db is not None:
@@ -110,12 +108,9 @@ class Connection:
         self.text_factory = str
         self._cache = {}
         self._cache_size = cached_statements
-        self._autocommit = autocommit
         self._ids = {}
         self._blobs = []
         self._initialized = True
-        if autocommit is False:
-            self._db.executescript("BEGIN")
 
     # ---------------------------------------------------------------- state
     def _check_init(self):
@@ -180,8 +175,7 @@ class Connection:
             del self._cache[next(iter(self._cache))]
 
     def _begin_if_needed(self, entry):
-        if (entry.is_dml and self._autocommit == _LEGACY_TRANSACTION_CONTROL
-                and self._isolation_level is not None and self._db.autocommit()):
+        if entry.is_dml and self._isolation_level is not None and self._db.autocommit():
             self._db.executescript("BEGIN " + self._isolation_level)
 
     # ------------------------------------------------------------ DB-API
@@ -205,29 +199,19 @@ class Connection:
 
     def commit(self):
         self._check()
-        if self._autocommit is True:
-            return
         if not self._db.autocommit():
             self._db.executescript("COMMIT")
-        if self._autocommit is False:
-            self._db.executescript("BEGIN")
 
     def rollback(self):
         self._check()
-        if self._autocommit is True:
-            return
         if not self._db.autocommit():
             self._db.executescript("ROLLBACK")
-        if self._autocommit is False:
-            self._db.executescript("BEGIN")
 
     def close(self):
         if not self._initialized and self._db is None:
             raise ProgrammingError("Base Connection.__init__ not called.")
         if self._db is None:
             return
-        if self._autocommit is False and self.in_transaction:
-            self._db.executescript("ROLLBACK")
         # Refused while one of the connection's statements waits for a
         # callback: then nothing here changed.
         self._db.close()
