@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what is missing first.
-.PHONY: setup demo test bench
+.PHONY: setup demo test test-aarch64 bench
 
 setup:
 	@scripts/setup.sh
@@ -12,6 +12,12 @@ demo: setup
 # against real native libraries.
 test: setup
 	cargo nextest run --release --no-fail-fast
+
+# The whole test suite again, cross-built for aarch64 and run under qemu-user
+# with the same guest .wasm (scripts/test_cross.sh; installs what it needs).
+test-aarch64: setup
+	cargo build --release
+	scripts/test_cross.sh aarch64
 
 # Side by side with CPython's ctypes on this machine (not a test).
 bench: setup
