@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use crate::high::facts::PlatformFacts;
+use crate::high::lost_blocks::LostBlocks;
 use crate::high::protocol::{receive, send, LibKey, Request, Response};
 use crate::middle::closure::{Bytes, Step};
 use crate::middle::signature::{Done, SigLayout, SigShape};
@@ -52,6 +53,8 @@ pub struct Helper {
     worker: Option<Worker>,
     /// The running helper's pid (0: none), for the deadline's watchdog.
     pid: Arc<AtomicI32>,
+    /// Blocks the guest holds, of this helper and of crashed ones.
+    blocks: LostBlocks,
 }
 
 struct Worker {
@@ -82,6 +85,7 @@ impl Helper {
             confinement: confinement.unwrap_or("").to_owned(),
             worker: None,
             pid: Arc::default(),
+            blocks: LostBlocks::default(),
         }
     }
 
@@ -118,6 +122,7 @@ impl Helper {
     /// Reap the helper and describe how it ended.
     fn helper_died(&mut self) -> FfiError {
         self.pid.store(0, Ordering::SeqCst);
+        self.blocks.helper_died();
         let Some(mut worker) = self.worker.take() else {
             return FfiError::Unsupported("the native helper process is gone".into());
         };
@@ -288,20 +293,49 @@ impl Helper {
 
     /// A memory request answered with a value.
     pub fn memory_value(&mut self, request: Request) -> Result<u64, FfiError> {
+        if let Request::Alloc { size, alignment } = request {
+            return self.alloc(size, alignment);
+        }
+        self.blocks.check(&request)?;
         match self.request(&request)? {
             Response::Value(v) => Ok(v),
             other => Err(unexpected(other)),
         }
     }
 
+    /// A fresh block that overlaps none of a crashed helper's: one that does
+    /// is set aside (kept allocated), so stale addresses never reach it.
+    fn alloc(&mut self, size: u64, alignment: u32) -> Result<u64, FfiError> {
+        for _ in 0..=self.blocks.max_set_aside() {
+            let address = match self.request(&Request::Alloc { size, alignment })? {
+                Response::Value(v) => v,
+                other => return Err(unexpected(other)),
+            };
+            if !self.blocks.overlaps_lost(address, size) {
+                self.blocks.allocated(address, size);
+                return Ok(address);
+            }
+        }
+        Err(FfiError::LimitExceeded(
+            "native memory: the fresh helper keeps handing out addresses of the crashed one".into(),
+        ))
+    }
+
     pub fn memory_unit(&mut self, request: Request) -> Result<(), FfiError> {
+        self.blocks.check(&request)?;
         match self.request(&request)? {
-            Response::Unit => Ok(()),
+            Response::Unit => {
+                if let Request::Free { address } = request {
+                    self.blocks.freed(address);
+                }
+                Ok(())
+            }
             other => Err(unexpected(other)),
         }
     }
 
     pub fn memory_bytes(&mut self, request: Request) -> Result<Vec<u8>, FfiError> {
+        self.blocks.check(&request)?;
         match self.request(&request)? {
             Response::Bytes(b) => Ok(b),
             other => Err(unexpected(other)),

@@ -4,4 +4,5 @@
 pub mod client;
 pub mod executor;
 pub mod facts;
+pub mod lost_blocks;
 pub mod protocol;
