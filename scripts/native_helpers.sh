@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the wasmffi-native helper for other architectures, for
-# `wasmffi run --native-arch ARCH` (host/src/native_helper.rs finds it in
+# `wasmffi run --native-arch ARCH` (host/src/policy/native_helper.rs finds it in
 # target/cross/<triple>/release/). Each takes about a minute: the crate does
 # not depend on wasmtime.
 #

@@ -1,5 +1,5 @@
 //! CPython's own `test_zlib` as an acceptance suite for the guest's `zlib`
-//! (guest/src/zlib/ over the host's libz, host/src/zlib.rs).
+//! (guest/src/zlib/ over the host's libz, host/src/mixed/zlib/).
 //!
 //! CPython 3.11's `test/test_zlib.py` and `test/support` come from Debian's
 //! `libpython3.11-testsuite` (installed by scripts/setup.sh) and are copied

@@ -23,10 +23,10 @@ use pyo3::ffi as capi;
 #[allow(non_camel_case_types)]
 type libc_wchar = i32;
 
-/// Where the host mounts the standard library (see host/src/stdlib.rs).
+/// Where the host mounts the standard library (see host/src/runtime/cache.rs).
 const HOME: &str = "/usr/local";
 const STDLIB_ZIP: &str = "/usr/local/lib/python311.zip";
-/// Set by the host (host/src/runtime.rs): the site directories, `:`-separated.
+/// Set by the host (host/src/runtime/mod.rs): the site directories, `:`-separated.
 const SITE_ENV: &str = "WASMFFI_SITE";
 
 fn main() {

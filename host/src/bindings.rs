@@ -10,12 +10,12 @@ wasmtime::component::bindgen!({
         "wasmffi:ffi/call.signature": crate::call::Signature,
         "wasmffi:ffi/call.function": crate::call::Function,
         "wasmffi:ffi/call.callback": crate::callback::Callback,
-        "wasmffi:ffi/sqlite.connection": crate::sqlite::Connection,
-        "wasmffi:ffi/sqlite.statement": crate::sqlite::Statement,
-        "wasmffi:ffi/sqlite.blob": crate::sqlite::Blob,
-        "wasmffi:ffi/sqlite.backup": crate::sqlite::Backup,
-        "wasmffi:ffi/zlib.compressor": crate::zlib::Compressor,
-        "wasmffi:ffi/zlib.decompressor": crate::zlib::Decompressor,
+        "wasmffi:ffi/sqlite.connection": crate::mixed::sqlite::Connection,
+        "wasmffi:ffi/sqlite.statement": crate::mixed::sqlite::Statement,
+        "wasmffi:ffi/sqlite.blob": crate::mixed::sqlite::Blob,
+        "wasmffi:ffi/sqlite.backup": crate::mixed::sqlite::Backup,
+        "wasmffi:ffi/zlib.compressor": crate::mixed::zlib::Compressor,
+        "wasmffi:ffi/zlib.decompressor": crate::mixed::zlib::Decompressor,
     },
     imports: {
         // The only import allowed to trap: ending the guest is a trap by design.

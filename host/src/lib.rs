@@ -15,27 +15,21 @@
 //! # anyhow::Ok(())
 //! ```
 
+// Layers, outermost first: the runtime (embedding API, engine,
+// compiled-guest cache) builds a store; the door's interfaces and the mixed
+// modules' host halves serve the guest on its state (`state.rs`); both ask
+// the policy (grants, limits, paths) and hand native work to the native side
+// (the wasmffi-native crate). Nothing imports a layer above it.
 mod bindings;
-mod cache;
-mod checked;
-pub mod csig;
 mod door;
 #[doc(hidden)]
 pub mod fuzzing;
-mod limits;
 mod mixed;
-mod native_helper;
-mod platform;
 pub mod policy;
-pub mod policy_file;
-mod probe;
 mod runtime;
-mod sqlite;
-mod sqlite_budget;
-mod sqlite_guard;
-mod sqlite_vfs;
 mod state;
-mod zlib;
+
+pub use policy::{csig, file as policy_file};
 
 // The door's resources under the names `bindings.rs` maps them from, and the
 // native side's fault handling under the name the runtime installs it by.
@@ -47,7 +41,7 @@ pub use policy::Policy;
 /// The argument that makes the `wasmffi` executable an --isolate-native
 /// helper; an embedder that enables isolation must dispatch it to
 /// [`native_worker_main`] first thing in `main`.
-pub use native_helper::WORKER_ARG as NATIVE_WORKER_ARG;
+pub use policy::native_helper::WORKER_ARG as NATIVE_WORKER_ARG;
 
 /// Serve as the --isolate-native helper process (never returns).
 pub fn native_worker_main(args: &[String]) -> ! {
@@ -56,7 +50,7 @@ pub fn native_worker_main(args: &[String]) -> ! {
 /// Where the compiled guest and its standard library are cached:
 /// `$WASMFFI_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmffi`, else `~/.cache/wasmffi`.
 pub fn cache_dir() -> std::path::PathBuf {
-    cache::default_dir()
+    runtime::cache::default_dir()
 }
 
 pub use runtime::{parse_preopen, Outcome, Preopen, Program, RunOptions, Runtime, Stdio};

@@ -38,9 +38,9 @@ pub struct HostState {
     /// What the mixed modules' host halves need (preopens, cache directory).
     pub mixed: crate::mixed::MixedState,
     /// Live FFI handles against the policy's limits.
-    pub counts: crate::limits::Counters,
+    pub counts: crate::policy::limits::Counters,
     /// The guest's linear-memory cap (installed with `Store::limiter`).
-    pub limiter: crate::limits::GuestLimiter,
+    pub limiter: crate::policy::limits::GuestLimiter,
 }
 
 impl HostState {
@@ -51,8 +51,8 @@ impl HostState {
         let foreign = policy.native_arch.is_some();
         let isolated = (policy.isolate_native || foreign).then(|| {
             let command = match &policy.native_arch {
-                Some(arch) => crate::native_helper::for_arch(arch),
-                None => Ok(crate::native_helper::own_executable()),
+                Some(arch) => crate::policy::native_helper::for_arch(arch),
+                None => Ok(crate::policy::native_helper::own_executable()),
             };
             Helper::new(
                 command,
@@ -61,8 +61,8 @@ impl HostState {
             )
         });
         HostState {
-            counts: crate::limits::Counters::new(&policy.limits),
-            limiter: crate::limits::GuestLimiter::new(&policy.limits),
+            counts: crate::policy::limits::Counters::new(&policy.limits),
+            limiter: crate::policy::limits::GuestLimiter::new(&policy.limits),
             wasi,
             table: ResourceTable::new(),
             policy,

@@ -19,7 +19,7 @@ use crate::bindings::wasmffi::ffi::call::{CallArgs, CallStep, Host, HostFunction
 use crate::bindings::{FfiError, Scalar, ValueType};
 use crate::door::library::{library, Library};
 use crate::door::types::tree;
-use crate::limits::Handle;
+use crate::policy::limits::Handle;
 use crate::state::HostState;
 
 pub struct Signature(pub Arc<Prepared>);
@@ -32,7 +32,7 @@ pub struct Function {
     /// Keeps the library loaded while the function lives.
     _library: Option<Arc<crate::door::library::LoadedLibrary>>,
     /// Set when the function's library is in checked memory mode.
-    pub(crate) guard: Option<Arc<crate::checked::Guard>>,
+    pub(crate) guard: Option<Arc<crate::door::checked::Guard>>,
     /// Library and symbol, for a helper process to resolve in its own
     /// address space (`None`: call `address` as it is).
     pub(crate) remote: Option<(LibKey, String)>,
@@ -114,7 +114,7 @@ impl HostFunction for HostState {
         lib.settings.check_symbol(&lib.requested, &symbol)?;
         let pinned = lib.settings.pinned(&symbol);
         if let Some((text, pinned)) = pinned {
-            crate::checked::matches_pinned(&sig, pinned).map_err(|why| {
+            crate::door::checked::matches_pinned(&sig, pinned).map_err(|why| {
                 FfiError::SignatureMismatch(format!(
                     "{}: {symbol} is pinned by the policy as `{text}`: {why}",
                     lib.requested
@@ -128,7 +128,7 @@ impl HostFunction for HostState {
             false => lib.symbol(&symbol)?,
         };
         let guard = (lib.settings.memory == crate::policy::MemoryMode::Checked).then(|| {
-            Arc::new(crate::checked::Guard {
+            Arc::new(crate::door::checked::Guard {
                 name: format!("{}:{symbol}", lib.requested),
                 pinned: pinned.map(|(_, p)| p.clone()),
             })
@@ -286,7 +286,7 @@ impl HostState {
             Some(guard) => {
                 let data = staging.bytes();
                 if data.len() >= sig.slots_size as usize {
-                    crate::checked::check_call(
+                    crate::door::checked::check_call(
                         &self.memory,
                         &self.counts,
                         guard,
@@ -319,7 +319,7 @@ impl HostState {
                     data: &original,
                     relocations,
                 };
-                crate::checked::after_call(&mut self.memory, guard, args, &sig, done);
+                crate::door::checked::after_call(&mut self.memory, guard, args, &sig, done);
             }
             return self.note_crash(step);
         }
@@ -350,7 +350,7 @@ impl HostState {
                         data: &original,
                         relocations,
                     };
-                    crate::checked::after_call(&mut self.memory, guard, args, sig, &done);
+                    crate::door::checked::after_call(&mut self.memory, guard, args, sig, &done);
                 }
                 Ok(Step::Done(done))
             }

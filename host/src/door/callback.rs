@@ -31,8 +31,9 @@ impl HostCallback for HostState {
             .map_err(|e| FfiError::InvalidArgument(format!("signature handle: {e}")))?;
         // Policy: counted, and in checked mode no pointer results (native
         // code would trust whatever address the guest returned).
-        crate::checked::check_callback(self.memory.is_confined(), &sig)?;
-        self.counts.acquire(crate::limits::Handle::Callback)?;
+        crate::door::checked::check_callback(self.memory.is_confined(), &sig)?;
+        self.counts
+            .acquire(crate::policy::limits::Handle::Callback)?;
         let (slot, address) = match self.isolated.as_mut() {
             Some(isolated) => (None, isolated.new_callback(&sig.shape, id)?),
             None => {
@@ -62,7 +63,7 @@ impl HostCallback for HostState {
                 }
             }
         }
-        self.counts.release(crate::limits::Handle::Callback);
+        self.counts.release(crate::policy::limits::Handle::Callback);
         self.counts.callback_addresses.remove(&callback.address);
         Ok(())
     }

@@ -71,7 +71,8 @@ impl HostLibrary for HostState {
             .policy
             .check_guest_library(name.as_deref(), &self.mixed.dirs)?;
         let requested = name.as_deref().unwrap_or("<process>");
-        self.counts.acquire(crate::limits::Handle::Library)?;
+        self.counts
+            .acquire(crate::policy::limits::Handle::Library)?;
         let opened = match self.foreign_helper() {
             // Another architecture's library: opened only in its helper.
             Some(helper) => {
@@ -95,7 +96,7 @@ impl HostLibrary for HostState {
         let mut lib = match opened {
             Ok(lib) => lib,
             Err(e) => {
-                self.counts.release(crate::limits::Handle::Library);
+                self.counts.release(crate::policy::limits::Handle::Library);
                 return Err(e);
             }
         };
@@ -103,7 +104,7 @@ impl HostLibrary for HostState {
         if let (false, Some(isolated)) = (self.foreign, self.isolated.as_mut()) {
             // Load it where its code will run too, so that errors show now.
             if let Err(e) = isolated.open(&lib.key) {
-                self.counts.release(crate::limits::Handle::Library);
+                self.counts.release(crate::policy::limits::Handle::Library);
                 return Err(e.into());
             }
         }
@@ -128,7 +129,7 @@ impl HostLibrary for HostState {
 
     fn drop(&mut self, rep: Resource<Library>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
-        self.counts.release(crate::limits::Handle::Library);
+        self.counts.release(crate::policy::limits::Handle::Library);
         Ok(())
     }
 }

@@ -9,9 +9,11 @@
 
 pub mod call;
 pub mod callback;
+pub(crate) mod checked;
 mod hot;
 pub mod library;
 pub mod memory;
+pub(crate) mod platform;
 pub mod process;
 pub mod types;
 

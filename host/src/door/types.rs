@@ -75,7 +75,8 @@ impl HostStructType for HostState {
             alignment,
             offsets,
         };
-        self.counts.acquire(crate::limits::Handle::StructType)?;
+        self.counts
+            .acquire(crate::policy::limits::Handle::StructType)?;
         let aggregate = Aggregate {
             layout: layout.clone(),
             pointers,
@@ -90,7 +91,8 @@ impl HostStructType for HostState {
 
     fn drop(&mut self, rep: Resource<StructType>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
-        self.counts.release(crate::limits::Handle::StructType);
+        self.counts
+            .release(crate::policy::limits::Handle::StructType);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::mixed::GuestDir;
+use crate::policy::dirs::GuestDir;
 
 struct Scratch(PathBuf);
 

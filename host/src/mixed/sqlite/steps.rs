@@ -18,7 +18,7 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use super::ConnInner;
 use crate::bindings::wasmffi::ffi::sqlite::{CallbackCall, CallbackReply, Rows, SqliteError};
 use crate::bindings::FfiError;
-use crate::sqlite_budget;
+use crate::mixed::sqlite::budget;
 
 /// sqlite's own recursion is deep for complex statements; touched pages
 /// only are committed.
@@ -57,12 +57,12 @@ pub(crate) fn call_guest(call: CallbackCall) -> Option<CallbackReply> {
     if yielder.is_null() {
         return None;
     }
-    let charged = sqlite_budget::current();
+    let charged = budget::current();
     // SAFETY: RUNNING is set only while the coroutine owning this yielder
     // runs on this thread's current stack (see `Work` in `drive`).
     let reply = unsafe { (*yielder).suspend(call) };
     RUNNING.with(|r| r.set(yielder));
-    sqlite_budget::set_current(charged);
+    budget::set_current(charged);
     Some(reply)
 }
 
@@ -126,7 +126,7 @@ impl Suspended {
         let charging = conn.vfs.budget().clone();
         let coroutine = Coroutine::with_stack(stack, move |y: &WorkYielder, _: CallbackReply| {
             RUNNING.with(|r| r.set(y as *const _));
-            let _charging = sqlite_budget::Charging::new(Some(charging));
+            let _charging = budget::Charging::new(Some(charging));
             work()
         });
         self.drive(coroutine, conn.clone(), CallbackReply::Toobig)
@@ -153,10 +153,10 @@ impl Suspended {
         conn: Arc<ConnInner>,
         input: CallbackReply,
     ) -> Result<Progress, SqliteError> {
-        let outside = (RUNNING.with(Cell::get), sqlite_budget::current());
+        let outside = (RUNNING.with(Cell::get), budget::current());
         let result = work.resume(input);
         RUNNING.with(|r| r.set(outside.0));
-        sqlite_budget::set_current(outside.1);
+        budget::set_current(outside.1);
         match result {
             CoroutineResult::Yield(call) => {
                 self.works.push((work, conn));

@@ -33,9 +33,9 @@ use libsqlite3_sys as ffi;
 
 use crate::bindings::wasmffi::ffi::sqlite::SqliteError;
 use crate::bindings::FfiError;
-use crate::mixed::{normalise, resolve_in, GuestDir};
-use crate::sqlite::{refused, uri_off};
-use crate::sqlite_budget::Budget;
+use crate::mixed::sqlite::budget::Budget;
+use crate::mixed::sqlite::{refused, uri_off};
+use crate::policy::dirs::{normalise, resolve_in, GuestDir};
 
 // ------------------------------------------------------------------ the VFS
 

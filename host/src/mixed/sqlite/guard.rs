@@ -119,7 +119,7 @@ pub(crate) unsafe extern "C" fn authorizer(
         }
         _ => {}
     }
-    crate::sqlite::callbacks::guest_authorizer(ctx, action, [arg1, arg2, db, trigger])
+    crate::mixed::sqlite::callbacks::guest_authorizer(ctx, action, [arg1, arg2, db, trigger])
 }
 
 /// Every 1000 virtual-machine instructions (or the guest's own handler's
@@ -129,7 +129,7 @@ pub(crate) unsafe extern "C" fn progress(user: *mut c_void) -> c_int {
     if ctx.past_deadline() {
         return 1;
     }
-    crate::sqlite::callbacks::guest_progress(ctx)
+    crate::mixed::sqlite::callbacks::guest_progress(ctx)
 }
 
 /// A locked database: wait as sqlite's busy timeout does (the delays of

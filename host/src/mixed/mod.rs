@@ -2,40 +2,28 @@
 //! halves share: the guest's preopened directories (paths the guest names are
 //! guest paths) and the cache directory.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::bindings::wasmffi::ffi::mixed::Host;
 use crate::bindings::FfiError;
+use crate::policy::dirs::{resolve_in, GuestDir, Resolved};
 use crate::state::HostState;
 
-/// A directory the guest sees, and where it is on the host.
-#[derive(Clone, Debug)]
-pub struct GuestDir {
-    /// Absolute guest path, normalised, without a trailing `/` (except `/`).
-    pub guest: String,
-    /// Canonical host path.
-    pub host: PathBuf,
-    pub writable: bool,
-}
+pub(crate) mod probe;
+pub(crate) mod sqlite;
+pub(crate) mod zlib;
 
 /// Host-side state of the mixed modules for one run.
 pub struct MixedState {
     pub dirs: Vec<GuestDir>,
     pub cache_dir: PathBuf,
     /// The sqlite VFS confining this run's databases, made on first use.
-    pub sqlite_vfs: Option<std::sync::Arc<crate::sqlite_vfs::ConfinedVfs>>,
+    pub sqlite_vfs: Option<std::sync::Arc<crate::mixed::sqlite::vfs::ConfinedVfs>>,
     /// sqlite work suspended while the guest runs a Python callback.
-    pub sqlite_steps: crate::sqlite::steps::Suspended,
+    pub sqlite_steps: crate::mixed::sqlite::steps::Suspended,
     /// When the run started (made just before its store): the run's
     /// deadline, `limits.cpu_time`, counts from here, as the epoch's does.
     pub started: std::time::Instant,
-}
-
-/// A guest path resolved to a host path inside one of the preopened directories.
-#[derive(Debug)]
-pub struct Resolved {
-    pub host: PathBuf,
-    pub writable: bool,
 }
 
 impl Default for MixedState {
@@ -60,75 +48,6 @@ impl MixedState {
     pub fn resolve(&self, path: &str) -> Result<Resolved, FfiError> {
         resolve_in(&self.dirs, path)
     }
-}
-
-/// [`MixedState::resolve`] over a list of directories.
-pub fn resolve_in(dirs: &[GuestDir], path: &str) -> Result<Resolved, FfiError> {
-    {
-        let outside =
-            || FfiError::NotPermitted(format!("{path}: outside the guest's preopened directories"));
-        if !path.starts_with('/') {
-            return Err(FfiError::InvalidArgument(format!(
-                "{path}: expected an absolute guest path"
-            )));
-        }
-        let normal = normalise(path).ok_or_else(outside)?;
-        // The longest guest directory containing the path wins.
-        let dir = dirs
-            .iter()
-            .filter(|d| {
-                d.guest == "/" || normal == d.guest || normal.starts_with(&format!("{}/", d.guest))
-            })
-            .max_by_key(|d| d.guest.len())
-            .ok_or_else(outside)?;
-        let rest = normal[dir.guest.len()..].trim_start_matches('/');
-        let host = if rest.is_empty() {
-            dir.host.clone()
-        } else {
-            dir.host.join(rest)
-        };
-        // Symlinks (the guest may create them) must not lead out.
-        let real = real_path(&host).ok_or_else(outside)?;
-        if !real.starts_with(&dir.host) {
-            return Err(outside());
-        }
-        Ok(Resolved {
-            host: real,
-            writable: dir.writable,
-        })
-    }
-}
-
-/// Lexically normalise an absolute path; `None` if `..` climbs above `/`.
-pub(crate) fn normalise(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(format!("/{}", parts.join("/")))
-}
-
-/// The real path of `path`, which may not exist yet (its directory must).
-pub fn real_path(path: &Path) -> Option<PathBuf> {
-    if let Ok(real) = path.canonicalize() {
-        return Some(real);
-    }
-    // A file to be created: resolve the directory, keep the name, and refuse
-    // a dangling symlink under that name.
-    if std::fs::symlink_metadata(path).is_ok() {
-        return None;
-    }
-    let name = path.file_name()?;
-    if path.components().next_back() != Some(Component::Normal(name)) {
-        return None;
-    }
-    Some(path.parent()?.canonicalize().ok()?.join(name))
 }
 
 impl Host for HostState {

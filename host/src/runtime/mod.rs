@@ -13,16 +13,17 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::bindings::Ffi;
+pub use crate::policy::dirs::{parse_preopen, Preopen};
 use crate::policy::Policy;
 use crate::state::HostState;
+
+pub(crate) mod cache;
 
 /// Exit status when the guest traps (a bug in the guest or runtime, never
 /// something Python code can cause on purpose).
 pub const TRAP_STATUS: i32 = 70;
 
-/// Exit status when the guest ran past the policy's time limit
-/// (`limits.cpu_time`), as with GNU `timeout`.
-pub const DEADLINE_STATUS: i32 = 124;
+pub use crate::policy::limits::DEADLINE_STATUS;
 
 /// Exit status when the guest needed more linear memory than the policy's
 /// `limits.linear_memory` and could not recover (most often Python raises
@@ -58,17 +59,6 @@ pub enum Stdio {
     Capture(Vec<u8>),
 }
 
-/// A host directory made visible to the guest. Read-only (`writable:
-/// false`) means the guest can list and read it but not create, write,
-/// rename or delete anything in it (WASI refuses, Python raises OSError);
-/// sqlite opens its databases read-only.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Preopen {
-    pub host: PathBuf,
-    pub guest: String,
-    pub writable: bool,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// `sys.argv[1:]`.
@@ -93,7 +83,7 @@ pub struct Outcome {
 
 pub struct Runtime {
     /// Advances the epoch while the runtime lives, when the policy has a deadline.
-    _ticker: Option<crate::limits::Ticker>,
+    _ticker: Option<crate::policy::limits::Ticker>,
     engine: Engine,
     pre: CommandPre<HostState>,
     policy: Arc<Policy>,
@@ -106,7 +96,7 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime with the given policy and the default cache directory.
     pub fn new(policy: Policy) -> Result<Self> {
-        Self::with_cache_dir(policy, &crate::cache::default_dir())
+        Self::with_cache_dir(policy, &crate::runtime::cache::default_dir())
     }
 
     /// A runtime with the given policy, caching the compiled guest (and the
@@ -124,7 +114,7 @@ impl Runtime {
                      use trusted libraries with it"
                 );
             }
-            if let Err(why) = crate::native_helper::for_arch(arch) {
+            if let Err(why) = crate::policy::native_helper::for_arch(arch) {
                 bail!("{why}");
             }
         }
@@ -159,16 +149,17 @@ impl Runtime {
         let started = std::time::Instant::now();
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let ticker = match policy.limits.cpu_time {
-            Some(_) => {
-                Some(crate::limits::Ticker::start(&engine).context("starting the epoch ticker")?)
-            }
+            Some(_) => Some(
+                crate::policy::limits::Ticker::start(&engine)
+                    .context("starting the epoch ticker")?,
+            ),
             None => None,
         };
         // After wasmtime's own signal handlers, so that ours come first and
         // hand wasm traps on.
         crate::fault::install();
-        let component = crate::cache::load_guest(&engine, cache_dir)?;
-        let stdlib_dir = crate::cache::cpython_stdlib_dir(cache_dir)?;
+        let component = crate::runtime::cache::load_guest(&engine, cache_dir)?;
+        let stdlib_dir = crate::runtime::cache::cpython_stdlib_dir(cache_dir)?;
         tracing::debug!(elapsed = ?started.elapsed(), "guest component loaded");
 
         let mut linker = Linker::<HostState>::new(&engine);
@@ -261,7 +252,7 @@ impl Runtime {
         }
         wasi.preopened_dir(
             &self.stdlib_dir,
-            crate::cache::CPYTHON_STDLIB_GUEST_DIR,
+            crate::runtime::cache::CPYTHON_STDLIB_GUEST_DIR,
             FsPerms::ReadOnly,
         )
         .context("mounting the standard library")?;
@@ -289,7 +280,7 @@ impl Runtime {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         if let Some(cpu_time) = self.policy.limits.cpu_time {
-            store.set_epoch_deadline(crate::limits::ticks(cpu_time));
+            store.set_epoch_deadline(crate::policy::limits::ticks(cpu_time));
             store.epoch_deadline_trap();
         }
         let started = std::time::Instant::now();
@@ -298,7 +289,7 @@ impl Runtime {
             Some(limit) => {
                 let helper = store.data().isolated.as_ref().map(|i| i.pid());
                 Some(
-                    crate::limits::Watchdog::start(started, limit, helper)
+                    crate::policy::limits::Watchdog::start(started, limit, helper)
                         .context("starting the deadline's watchdog")?,
                 )
             }
@@ -366,7 +357,7 @@ impl Runtime {
 }
 
 /// A preopen as the mixed modules resolve guest paths against it.
-fn guest_dir(host: &Path, guest: &str, writable: bool) -> Option<crate::mixed::GuestDir> {
+fn guest_dir(host: &Path, guest: &str, writable: bool) -> Option<crate::policy::dirs::GuestDir> {
     let host = host.canonicalize().ok()?;
     let trimmed = guest.trim_end_matches('/');
     let guest = if guest.starts_with('/') {
@@ -375,7 +366,7 @@ fn guest_dir(host: &Path, guest: &str, writable: bool) -> Option<crate::mixed::G
         // WASI resolves relative preopen names against `/`.
         format!("/{}", guest.trim_start_matches("./").trim_end_matches('/'))
     };
-    Some(crate::mixed::GuestDir {
+    Some(crate::policy::dirs::GuestDir {
         guest,
         host,
         writable,
@@ -387,32 +378,4 @@ fn capture(stdio: &Stdio) -> Option<MemoryOutputPipe> {
         Stdio::Inherit => None,
         Stdio::Capture(_) => Some(MemoryOutputPipe::new(CAPTURE_LIMIT)),
     }
-}
-
-/// Parse `HOST[::GUEST][:ro|:rw]` as the CLI's `--dir` takes it: without a
-/// suffix the directory is writable (`:rw`), with `:ro` read-only. A host
-/// path that itself ends in `:ro` or `:rw` needs an explicit suffix after it.
-pub fn parse_preopen(spec: &str) -> Result<Preopen> {
-    let (spec, writable) = match spec
-        .strip_suffix(":ro")
-        .map(|s| (s, false))
-        .or_else(|| spec.strip_suffix(":rw").map(|s| (s, true)))
-    {
-        Some(("", _)) => bail!("--dir expects HOST[::GUEST][:ro|:rw], got {spec:?}"),
-        // `HOST::ro` is a guest path "ro", not a mode.
-        Some((rest, writable)) if !rest.ends_with(':') => (rest, writable),
-        _ => (spec, true),
-    };
-    let (host, guest) = match spec.split_once("::") {
-        Some((host, guest)) => (host, guest.to_owned()),
-        None => (spec, spec.to_owned()),
-    };
-    if host.is_empty() || guest.is_empty() {
-        bail!("--dir expects HOST[::GUEST][:ro|:rw], got {spec:?}");
-    }
-    Ok(Preopen {
-        host: host.into(),
-        guest,
-        writable,
-    })
 }

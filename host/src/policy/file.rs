@@ -44,10 +44,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::policy::dirs::Preopen;
 use crate::policy::{
     LibraryRule, LibrarySettings, MemoryMode, Policy, MIXED_MODULES, PROCESS_RULE,
 };
-use crate::runtime::Preopen;
 
 /// The largest policy file read, in bytes (16 MiB, about 400,000 one-line
 /// `[[library]]` entries): anything bigger is refused before it is parsed.
@@ -494,7 +494,7 @@ fn apply_doc(
             settings.symbols = Some(symbols.into_iter().collect());
         }
         for (symbol, text) in &lib.signatures {
-            let sig = crate::csig::parse(text.get_ref(), symbol).map_err(|e| {
+            let sig = crate::policy::csig::parse(text.get_ref(), symbol).map_err(|e| {
                 src.error_at(text.span(), format!("bad signature for {symbol}: {e}"))
             })?;
             settings
@@ -559,13 +559,13 @@ fn apply_doc(
         });
     }
     if let Some(arch) = &doc.native_arch {
-        if crate::native_helper::arch(arch.get_ref()).is_none() {
+        if crate::policy::native_helper::arch(arch.get_ref()).is_none() {
             return Err(src.error_at(
                 arch.span(),
                 format!(
                     "native_arch {:?}: {}",
                     arch.get_ref(),
-                    crate::native_helper::supported()
+                    crate::policy::native_helper::supported()
                 ),
             ));
         }

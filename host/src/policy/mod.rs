@@ -14,9 +14,14 @@ use anyhow::{bail, Context, Result};
 
 use crate::bindings::FfiError;
 
+pub mod csig;
+pub mod dirs;
+pub mod file;
 #[cfg(test)]
 mod library_dirs_tests;
+pub(crate) mod limits;
 mod loader_cache;
+pub(crate) mod native_helper;
 
 /// A library the policy allows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,7 +45,7 @@ pub struct Limits {
     /// Bytes of native memory the guest may hold through `memory.alloc`.
     pub native_memory: u64,
     /// Wall-clock time the guest may run; past it the run ends with
-    /// [`crate::runtime::DEADLINE_STATUS`]. Checked while wasm runs (not
+    /// [`limits::DEADLINE_STATUS`]. Checked while wasm runs (not
     /// inside a native call). `None`: no deadline.
     pub cpu_time: Option<Duration>,
     /// Bytes of linear memory the guest's wasm may grow to.
@@ -92,7 +97,7 @@ pub struct LibrarySettings {
     /// always allowed.
     pub symbols: Option<BTreeSet<String>>,
     /// Pinned signatures by symbol: the source text and its parse.
-    pub signatures: BTreeMap<String, (String, crate::csig::CSignature)>,
+    pub signatures: BTreeMap<String, (String, crate::policy::csig::CSignature)>,
 }
 
 impl LibrarySettings {
@@ -115,7 +120,7 @@ impl LibrarySettings {
         }
     }
 
-    pub fn pinned(&self, symbol: &str) -> Option<&(String, crate::csig::CSignature)> {
+    pub fn pinned(&self, symbol: &str) -> Option<&(String, crate::policy::csig::CSignature)> {
         self.signatures.get(symbol)
     }
 }
@@ -147,7 +152,7 @@ pub struct Policy {
     raw_memory_grant: Option<bool>,
     /// Host directories preopened for the guest (`[[dir]]` in a policy file,
     /// `--dir`); one per guest path, the last one given wins.
-    preopens: Vec<crate::runtime::Preopen>,
+    preopens: Vec<dirs::Preopen>,
     /// Index of each guest path in `preopens` (adding stays linear).
     preopen_index: HashMap<String, usize>,
     /// Guest directories whose packages are importable (`--site`,
@@ -282,14 +287,14 @@ impl Policy {
     }
 
     /// Pin the C signature `symbol` of an allowed library may be bound with
-    /// (see [`crate::csig`] for the syntax).
+    /// (see [`crate::policy::csig`] for the syntax).
     pub fn pin_signature(
         mut self,
         name_or_path: &str,
         symbol: &str,
         signature: &str,
     ) -> Result<Self> {
-        let sig = crate::csig::parse(signature, symbol)
+        let sig = crate::policy::csig::parse(signature, symbol)
             .map_err(|e| anyhow::anyhow!("signature of {symbol} ({signature:?}): {e}"))?;
         let i = self.add_rule(parse_rule(name_or_path)?);
         Arc::make_mut(&mut self.settings[i])
@@ -368,7 +373,7 @@ impl Policy {
 
     /// Preopen a host directory for the guest (read-only unless
     /// `dir.writable`), replacing any earlier preopen at the same guest path.
-    pub fn preopen_dir(mut self, dir: crate::runtime::Preopen) -> Self {
+    pub fn preopen_dir(mut self, dir: dirs::Preopen) -> Self {
         match self.preopen_index.get(&dir.guest) {
             Some(&i) => self.preopens[i] = dir,
             None => {
@@ -381,7 +386,7 @@ impl Policy {
     }
 
     /// The directories the policy preopens, in order.
-    pub fn preopens(&self) -> &[crate::runtime::Preopen] {
+    pub fn preopens(&self) -> &[dirs::Preopen] {
         &self.preopens
     }
 
@@ -448,7 +453,7 @@ impl Policy {
             bail!("site directory {}: not a directory", dir.display());
         }
         let guest = match guest {
-            Some(g) => crate::mixed::normalise(g)
+            Some(g) => dirs::normalise(g)
                 .filter(|_| g.starts_with('/'))
                 .with_context(|| format!("site directory {g}: not an absolute guest path"))?,
             None => real
@@ -460,7 +465,7 @@ impl Policy {
             bail!("site directory {guest}: ':' cannot be in a module search path entry");
         }
         self.add_site(&guest);
-        Ok(self.preopen_dir(crate::runtime::Preopen {
+        Ok(self.preopen_dir(dirs::Preopen {
             host: real,
             guest,
             writable: false,
@@ -559,7 +564,7 @@ impl Policy {
     pub fn check_guest_library(
         &self,
         requested: Option<&str>,
-        guest_dirs: &[crate::mixed::GuestDir],
+        guest_dirs: &[dirs::GuestDir],
     ) -> Result<LoadTarget, FfiError> {
         let Some(path) = requested.filter(|r| r.starts_with('/')) else {
             return self.check_library(requested);
@@ -570,13 +575,13 @@ impl Policy {
                 return as_host;
             }
         }
-        let inside = crate::mixed::normalise(path).is_some_and(|normal| {
+        let inside = dirs::normalise(path).is_some_and(|normal| {
             guest_dirs.iter().any(|d| {
                 d.guest == "/" || normal == d.guest || normal.starts_with(&format!("{}/", d.guest))
             })
         });
         let mapped = if inside {
-            crate::mixed::resolve_in(guest_dirs, path).ok()
+            dirs::resolve_in(guest_dirs, path).ok()
         } else {
             None
         };

@@ -371,7 +371,7 @@ fn dirs_in_files() {
 
 #[test]
 fn dir_flag_suffixes() {
-    let p = crate::runtime::parse_preopen;
+    let p = crate::policy::dirs::parse_preopen;
     let pre = |host: &str, guest: &str, writable| Preopen {
         host: host.into(),
         guest: guest.into(),

@@ -7,7 +7,7 @@ use crate::policy::{LibrarySettings, MemoryMode, Policy};
 
 /// libc and libm, checked, with read-mostly symbols pinned.
 pub(super) fn libc_math() -> Result<Policy> {
-    let facts = crate::platform::facts();
+    let facts = wasmffi_native::high::facts::facts();
     let mut policy = Policy::default();
     let mut libm = LibrarySettings::new(MemoryMode::Checked);
     let unary = [
@@ -80,8 +80,8 @@ pub(super) fn libc_math() -> Result<Policy> {
         sigs.push((f.into(), s.into()));
     }
     for (f, s) in sigs {
-        let parsed =
-            crate::csig::parse(&s, &f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
+        let parsed = crate::policy::csig::parse(&s, &f)
+            .map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
         libm.signatures.insert(f, (s, parsed));
     }
     libm.symbols = Some(Default::default());
@@ -129,7 +129,7 @@ pub(super) fn libc_math() -> Result<Policy> {
     }
     for (f, s) in libc_sigs {
         let parsed =
-            crate::csig::parse(&s, f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
+            crate::policy::csig::parse(&s, f).map_err(|e| anyhow!("preset libc-math: {f}: {e}"))?;
         libc.signatures.insert(f.to_owned(), (s, parsed));
     }
     // Only pinned symbols. (Not div/ldiv: found by the fuzzer, `div(n, 0)`

@@ -21,8 +21,8 @@ use wasmffi_native::middle::types::scalar_size;
 use wasmffi_native::Scalar;
 
 use crate::bindings::FfiError;
-use crate::csig::{CParam, CSignature};
-use crate::limits::Counters;
+use crate::policy::csig::{CParam, CSignature};
+use crate::policy::limits::Counters;
 
 /// What checking a function of a checked library needs.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub struct Guard {
 /// Compare the guest's prepared signature with a pinned one.
 pub fn matches_pinned(sig: &Prepared, pinned: &CSignature) -> Result<(), String> {
     let describe = |k: &ArgKind| match k {
-        ArgKind::Scalar(s) => crate::csig::scalar_name(*s).to_owned(),
+        ArgKind::Scalar(s) => crate::policy::csig::scalar_name(*s).to_owned(),
         ArgKind::Struct { size, .. } => format!("struct of {size} bytes"),
     };
     let ret_ok = match (sig.ret, pinned.ret.scalar) {
@@ -52,11 +52,11 @@ pub fn matches_pinned(sig: &Prepared, pinned: &CSignature) -> Result<(), String>
             } else {
                 match sig.ret {
                     Return::Void => "void".to_owned(),
-                    Return::Scalar(s, _) => crate::csig::scalar_name(s).to_owned(),
+                    Return::Scalar(s, _) => crate::policy::csig::scalar_name(s).to_owned(),
                     Return::Bytes(n) => format!("struct of {n} bytes"),
                 }
             },
-            crate::csig::scalar_name(pinned.ret.scalar)
+            crate::policy::csig::scalar_name(pinned.ret.scalar)
         ));
     }
     let fixed = pinned.params.len();
@@ -77,7 +77,7 @@ pub fn matches_pinned(sig: &Prepared, pinned: &CSignature) -> Result<(), String>
                 "argument {} is {}, pinned {}",
                 i + 1,
                 describe(kind),
-                crate::csig::scalar_name(param.ty.scalar)
+                crate::policy::csig::scalar_name(param.ty.scalar)
             ));
         }
     }
@@ -443,7 +443,7 @@ impl Call<'_> {
                         return Err(bad(format!(
                             "%{} needs a {}, argument {} is not",
                             conv as char,
-                            crate::csig::scalar_name(want),
+                            crate::policy::csig::scalar_name(want),
                             a + 1
                         )));
                     }

@@ -10,6 +10,11 @@ use crate::bindings::FfiError;
 use crate::policy::Limits;
 
 /// How often the engine's epoch advances when a run has a deadline.
+
+/// Exit status when the guest ran past the policy's time limit
+/// (`limits.cpu_time`), as with GNU `timeout`.
+pub const DEADLINE_STATUS: i32 = 124;
+
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// Kinds of FFI handles the guest can hold.
@@ -167,7 +172,7 @@ pub const WATCHDOG_GRACE: Duration = Duration::from_millis(500);
 /// (`pause()`, a read on a pipe) or loops. Under --isolate-native it kills
 /// the helper, so the call returns a crash and the guest's next wasm
 /// instruction meets the deadline; in-process native code cannot be stopped
-/// safely, so it ends the process with [`crate::runtime::DEADLINE_STATUS`].
+/// safely, so it ends the process with [`DEADLINE_STATUS`].
 pub struct Watchdog {
     done: Arc<(Mutex<bool>, Condvar)>,
 }
@@ -221,7 +226,7 @@ impl Watchdog {
                 );
                 // SAFETY: ends the process without running anything else;
                 // the guest's thread is stuck where nothing can unwind it.
-                unsafe { libc::_exit(crate::runtime::DEADLINE_STATUS) };
+                unsafe { libc::_exit(DEADLINE_STATUS) };
             })?;
         Ok(Watchdog { done })
     }

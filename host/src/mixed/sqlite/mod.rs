@@ -38,18 +38,21 @@ use crate::bindings::wasmffi::ffi::sqlite::{
     CallbackReply, DbError, FunctionKind, Host, HostConnection, OpenOptions, SqliteError, Step,
 };
 use crate::bindings::FfiError;
-use crate::sqlite_budget::Charging;
-use crate::sqlite_guard::{authorizer, busy, progress, ConnCtx};
-use crate::sqlite_vfs::ConfinedVfs;
+use crate::mixed::sqlite::budget::Charging;
+use crate::mixed::sqlite::guard::{authorizer, busy, progress, ConnCtx};
+use crate::mixed::sqlite::vfs::ConfinedVfs;
 use crate::state::HostState;
 use names::error_name;
 use steps::{Outcome, Progress};
 
+pub(crate) mod budget;
 pub(crate) mod callbacks;
 mod extras;
+pub(crate) mod guard;
 mod names;
 mod statement;
 pub(crate) mod steps;
+pub(crate) mod vfs;
 
 pub use extras::{Backup, Blob};
 pub(crate) use statement::column_text;
@@ -84,7 +87,7 @@ fn process_config() -> &'static ProcessConfig {
     CONFIG.get_or_init(|| unsafe {
         ffi::sqlite3_shutdown();
         let rc = ffi::sqlite3_config(ffi::SQLITE_CONFIG_URI, 0 as c_int);
-        let accounted = crate::sqlite_budget::configure_process();
+        let accounted = crate::mixed::sqlite::budget::configure_process();
         ffi::sqlite3_initialize();
         ProcessConfig {
             uri_off: rc == ffi::SQLITE_OK,
@@ -331,7 +334,7 @@ impl HostConnection for HostState {
                 let limit = self.policy.limits.sqlite_memory;
                 let v = ConfinedVfs::new(
                     self.mixed.dirs.clone(),
-                    crate::sqlite_budget::Budget::new(limit),
+                    crate::mixed::sqlite::budget::Budget::new(limit),
                 )?;
                 if !process_config().accounted {
                     // Without the accounting allocator (sqlite was in use

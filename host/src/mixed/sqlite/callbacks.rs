@@ -17,7 +17,7 @@ use crate::bindings::wasmffi::ffi::sqlite::{
     CallbackCall, CallbackKind, CallbackReply, FunctionKind, SqliteError, Value,
 };
 use crate::bindings::FfiError;
-use crate::sqlite_guard::ConnCtx;
+use crate::mixed::sqlite::guard::ConnCtx;
 
 type XFunc = unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
 type XFinal = unsafe extern "C" fn(*mut ffi::sqlite3_context);
