@@ -1,5 +1,7 @@
 # Sourced, not run: `source scripts/cross_env.sh ARCH` sets what building
-# wasmffi for another Linux architecture and running it under qemu-user needs.
+# wasmffi (or only its native helper) for another Linux architecture and
+# running it under qemu-user needs. The one table of architectures the
+# scripts know; host/src/policy/native_helper.rs has the run-time one.
 #
 # CROSS_RUST_TARGET  the Rust target
 # CROSS_DEB_ARCH     Debian's name of the architecture (dpkg, `:ARCH` packages)
@@ -14,8 +16,17 @@ case "${1:?usage: source scripts/cross_env.sh ARCH}" in
     aarch64 | arm64)
         CROSS_RUST_TARGET=aarch64-unknown-linux-gnu CROSS_DEB_ARCH=arm64
         CROSS_GNU_TRIPLE=aarch64-linux-gnu CROSS_MULTIARCH=aarch64-linux-gnu CROSS_QEMU=qemu-aarch64 ;;
+    s390x)
+        CROSS_RUST_TARGET=s390x-unknown-linux-gnu CROSS_DEB_ARCH=s390x
+        CROSS_GNU_TRIPLE=s390x-linux-gnu CROSS_MULTIARCH=s390x-linux-gnu CROSS_QEMU=qemu-s390x ;;
+    i686 | i386 | x86)
+        CROSS_RUST_TARGET=i686-unknown-linux-gnu CROSS_DEB_ARCH=i386
+        CROSS_GNU_TRIPLE=i686-linux-gnu CROSS_MULTIARCH=i386-linux-gnu CROSS_QEMU=qemu-i386 ;;
+    armhf | armv7 | arm)
+        CROSS_RUST_TARGET=armv7-unknown-linux-gnueabihf CROSS_DEB_ARCH=armhf
+        CROSS_GNU_TRIPLE=arm-linux-gnueabihf CROSS_MULTIARCH=arm-linux-gnueabihf CROSS_QEMU=qemu-arm ;;
     *)
-        echo "cross_env: unsupported architecture '$1' (supported: aarch64)" >&2
+        echo "cross_env: unknown architecture '$1' (aarch64, s390x, i686, armhf)" >&2
         return 2 2>/dev/null || exit 2 ;;
 esac
 CROSS_LIBDIR="/usr/lib/$CROSS_MULTIARCH"

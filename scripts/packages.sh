@@ -13,17 +13,9 @@ PACKAGES=(python-magic==0.4.27 freetype-py==2.5.1 pyzbar==0.1.9 pysodium==0.7.19
           Wand==0.7.2 pylibdmtx==0.1.10 pycryptodome==4.4.0 pyudev==0.24.5)
 TARGET=target/packages
 
-missing=()
-for pkg in "${DEBIAN[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "packages: installing ${missing[*]}" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-fi
+# shellcheck source=scripts/installs.sh
+source scripts/installs.sh
+apt_install_missing packages "${DEBIAN[@]}"
 
 stamp="$TARGET/.wasmffi-packages"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${PACKAGES[*]}" ]; then

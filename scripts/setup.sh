@@ -3,11 +3,11 @@
 # with the Rust toolchain (rustup) already present. Idempotent and quiet when
 # everything is there.
 set -euo pipefail
+# shellcheck source=scripts/installs.sh
+source "$(dirname "$0")/installs.sh"
 
 # The guest is built for wasm32-wasip2 (host/build.rs also adds it if missing).
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    rustup target add wasm32-wasip2
-fi
+rustup_target_add wasm32-wasip2
 
 # libffi-dev: the host links the system libffi. The others are native
 # libraries the tests and later modules call into. libpython3.11-testsuite is
@@ -16,17 +16,8 @@ fi
 # its helper library lib-dynload/_ctypes_test.cpython-311-*.so. python3.11 with
 # pip also fetches and lays out the CPython guest's interpreter and standard
 # library (scripts/cpython_wasi.py, run by host/build.rs).
-missing=()
-for pkg in libffi-dev pkg-config zlib1g-dev libsqlite3-dev python3.11 python3-pip libpython3.11-testsuite; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: installing ${missing[*]}" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-fi
+apt_install_missing setup libffi-dev pkg-config zlib1g-dev libsqlite3-dev python3.11 python3-pip \
+    libpython3.11-testsuite
 
 # --- real packages (tests/packages.rs): Debian libraries and pinned PyPI
 # --- packages into target/packages; see scripts/packages.sh

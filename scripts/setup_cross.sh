@@ -19,47 +19,27 @@ arch="${1:?usage: scripts/setup_cross.sh ARCH}"
 # shellcheck source=scripts/cross_env.sh
 source scripts/cross_env.sh "$arch"
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck source=scripts/installs.sh
+source scripts/installs.sh
 
-if ! dpkg --print-foreign-architectures | grep -qx "$CROSS_DEB_ARCH" \
-    && [ "$(dpkg --print-architecture)" != "$CROSS_DEB_ARCH" ]; then
-    echo "setup_cross: adding the $CROSS_DEB_ARCH architecture to dpkg" >&2
-    $SUDO dpkg --add-architecture "$CROSS_DEB_ARCH"
-    need_update=1
-fi
-
-packages=(
-    "gcc-$CROSS_GNU_TRIPLE" "libc6-dev-$CROSS_DEB_ARCH-cross"
-    "libffi-dev:$CROSS_DEB_ARCH" "zlib1g-dev:$CROSS_DEB_ARCH"
-    "libsqlite3-dev:$CROSS_DEB_ARCH" "libpython3.11-stdlib:$CROSS_DEB_ARCH"
+dpkg_add_architecture setup_cross "$CROSS_DEB_ARCH"
+apt_install_missing setup_cross --no-install-recommends \
+    "gcc-$CROSS_GNU_TRIPLE" "libc6-dev-$CROSS_DEB_ARCH-cross" \
+    "libffi-dev:$CROSS_DEB_ARCH" "zlib1g-dev:$CROSS_DEB_ARCH" \
+    "libsqlite3-dev:$CROSS_DEB_ARCH" "libpython3.11-stdlib:$CROSS_DEB_ARCH" \
     qemu-user binfmt-support qemu-user-binfmt
-)
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup_cross: installing ${missing[*]}" >&2
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
-elif [ -n "${need_update:-}" ]; then
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-fi
 
 # binfmt_misc is not mounted in every container; qemu-user-binfmt's entries are
 # registered by update-binfmts once it is.
 binfmt=/proc/sys/fs/binfmt_misc
 if [ ! -e "$binfmt/register" ]; then
     echo "setup_cross: mounting binfmt_misc" >&2
-    $SUDO mount -t binfmt_misc binfmt_misc "$binfmt"
+    $APT_SUDO mount -t binfmt_misc binfmt_misc "$binfmt"
 fi
 if ! grep -qx enabled "$binfmt/$CROSS_QEMU" 2>/dev/null; then
     echo "setup_cross: registering $CROSS_QEMU with binfmt_misc" >&2
-    $SUDO update-binfmts --import "$CROSS_QEMU" >/dev/null 2>&1 || true
-    $SUDO update-binfmts --enable "$CROSS_QEMU"
+    $APT_SUDO update-binfmts --import "$CROSS_QEMU" >/dev/null 2>&1 || true
+    $APT_SUDO update-binfmts --enable "$CROSS_QEMU"
 fi
 
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$CROSS_RUST_TARGET"; then
-    rustup target add "$CROSS_RUST_TARGET"
-fi
+rustup_target_add "$CROSS_RUST_TARGET"
