@@ -7,9 +7,12 @@
 //! * `$WASMFFI_NATIVE_HELPER_<ARCH>` (e.g. `WASMFFI_NATIVE_HELPER_AARCH64`);
 //! * `wasmffi-native-<ARCH>` next to the wasmffi executable (an install);
 //! * `<target>/cross/<triple>/release/wasmffi-native`, where the wasmffi
-//!   executable is `<target>/<profile>/wasmffi` (what
+//!   executable is `<target>/<profile>/wasmffi` or
+//!   `<target>/cross/<its triple>/<profile>/wasmffi` (what
 //!   `scripts/native_helpers.sh ARCH`, i.e. `cargo build -p wasmffi-native
 //!   --release --target <triple> --target-dir target/cross`, builds).
+//!
+//! The helper of the machine's own architecture runs as it is, without qemu.
 
 use std::path::{Path, PathBuf};
 
@@ -123,13 +126,24 @@ impl Arch {
         if installed.is_file() {
             return Some(installed);
         }
-        let built = dir
-            .parent()?
-            .join("cross")
-            .join(self.triple)
-            .join("release")
-            .join("wasmffi-native");
-        built.is_file().then_some(built)
+        let cross_dirs = dir.ancestors().skip(1).take(3).flat_map(|above| {
+            [above.join("cross"), above.to_path_buf()]
+                .into_iter()
+                .filter(|cross| cross.file_name().is_some_and(|name| name == "cross"))
+        });
+        cross_dirs
+            .map(|cross| cross.join(self.triple).join("release/wasmffi-native"))
+            .find(|built| built.is_file())
+    }
+
+    /// Whether this machine runs the architecture's code itself.
+    fn is_this_machine(&self) -> bool {
+        let rust_arch = match self.name {
+            "i686" => "x86",
+            "armhf" => "arm",
+            other => other,
+        };
+        rust_arch == std::env::consts::ARCH
     }
 }
 
@@ -175,6 +189,13 @@ pub fn for_arch(name: &str) -> Result<HelperCommand, String> {
             arch.loader,
             arch.install_hint()
         ));
+    }
+    if arch.is_this_machine() {
+        return Ok(HelperCommand {
+            program: helper,
+            args: Vec::new(),
+            env: Vec::new(),
+        });
     }
     let Some(qemu) = in_path(arch.qemu) else {
         return Err(format!(
