@@ -44,7 +44,7 @@ SKIP_DIRS = {
     "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip",
     "lib2to3", "lib-dynload", "site-packages", "__pycache__", "config-3.11-wasm32-wasi",
 }
-STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-4"
+STAMP = f"{PACKAGE}-{VERSION}-{SHA256[:16]}-5"
 
 # The stdlib as CPython ships it, but for these few changes, each marked in the
 # file it changes. (file, exact text, replacement)
@@ -94,6 +94,19 @@ PATCHES = [
 
 def _norm_version(version, build=''):''',
     ),
+    # Which structures and simple types are "native" and which byte-swapped
+    # is native code's byte order (big-endian under --native-arch s390x),
+    # which _ctypes has from the host; sys.byteorder is the guest's
+    # (wasm32: little) and stays so, since the stdlib also uses it for the
+    # interpreter's own memory.
+    (
+        "ctypes/_endian.py",
+        "import sys\nfrom ctypes import *\n",
+        "import sys\nfrom ctypes import *\n"
+        "from _ctypes import _native_byteorder  # wasmffi patch: native code's order\n",
+    ),
+    ("ctypes/_endian.py", 'if sys.byteorder == "little":', 'if _native_byteorder == "little":'),
+    ("ctypes/_endian.py", 'elif sys.byteorder == "big":', 'elif _native_byteorder == "big":'),
 ]
 
 # Modules WASI's CPython lacks that packages import for a constant or a flag;

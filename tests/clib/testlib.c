@@ -443,3 +443,70 @@ EXPORT void t_forget(int slot) {
     t_kept[slot] = NULL;
     t_kept_bufs[slot] = NULL;
 }
+
+/* --------------------------------------------------------------- byte order
+ * What native memory holds, as this architecture's compiler lays it out and
+ * reads it: the tests compare it with what ctypes wrote or reads back. */
+
+/* The n (<= 8) bytes at p as an unsigned number, least significant first
+ * (_le) or most significant first (_be), whatever this machine's order. */
+EXPORT unsigned long long t_bytes_le(const unsigned char *p, size_t n) {
+    unsigned long long v = 0;
+    for (size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+    return v;
+}
+EXPORT unsigned long long t_bytes_be(const unsigned char *p, size_t n) {
+    unsigned long long v = 0;
+    for (size_t i = 0; i < n; i++) v = (v << 8) | p[i];
+    return v;
+}
+EXPORT void t_store_le(unsigned char *p, size_t n, unsigned long long v) {
+    for (size_t i = 0; i < n; i++, v >>= 8) p[i] = (unsigned char)v;
+}
+EXPORT void t_store_be(unsigned char *p, size_t n, unsigned long long v) {
+    for (size_t i = n; i-- > 0; v >>= 8) p[i] = (unsigned char)v;
+}
+
+/* Bit fields of several types: GCC places them from the least significant
+ * end of their storage unit on little-endian targets, from the most
+ * significant end on big-endian ones. */
+typedef struct {
+    unsigned int a : 3;
+    int b : 5;
+    unsigned int c : 12;
+    unsigned char d : 4;
+    unsigned short e : 9;
+    int g : 7;
+    long long f : 40;
+    unsigned char h : 1;
+} Bits;
+EXPORT size_t t_bits_size(void) { return sizeof(Bits); }
+EXPORT void t_bits_set(Bits *s, unsigned a, int b, unsigned c, unsigned d, unsigned e,
+                       int g, long long f, unsigned h) {
+    s->a = a; s->b = b; s->c = c; s->d = d; s->e = e; s->g = g; s->f = f; s->h = h;
+}
+/* Field `which` ('a'..'h') as C reads it. */
+EXPORT long long t_bits_get(const Bits *s, char which) {
+    switch (which) {
+    case 'a': return s->a;
+    case 'b': return s->b;
+    case 'c': return s->c;
+    case 'd': return s->d;
+    case 'e': return s->e;
+    case 'f': return s->f;
+    case 'g': return s->g;
+    case 'h': return s->h;
+    default: return -1;
+    }
+}
+
+/* long double through memory, alone and as a struct field. */
+typedef struct { char tag; long double x; int after; } LdBox;
+EXPORT size_t t_ldbox_size(void) { return sizeof(LdBox); }
+EXPORT size_t t_ldbox_x_offset(void) { return offsetof(LdBox, x); }
+EXPORT void t_ld_store(long double *p, long double v) { *p = v; }
+EXPORT double t_ld_load(const long double *p) { return (double)*p; }
+EXPORT void t_ldbox_set(LdBox *b, char tag, long double x, int after) {
+    b->tag = tag; b->x = x; b->after = after;
+}
+EXPORT long double t_ldbox_digest(const LdBox *b) { return b->tag + b->x * 2 + b->after * 4.0L; }

@@ -101,22 +101,19 @@ check("lldiv(2**40 + 3, 2**20)", (r.quot, r.rem), (2 ** 20, 3))
 libc.strchr.restype = ctypes.c_char_p
 check("strchr", libc.strchr(b"hello world", ord("w")), b"world")
 
-# Callbacks: qsort calling back with pointers of this architecture's width.
-# On a big-endian architecture the guest's ctypes still copies a callback's
-# pointer arguments into native memory in the wire's (little-endian) order
-# (guest/src/ctypes/calls.rs), so POINTER arguments of callbacks are not
-# usable there yet; _rawffi's are.
+# Callbacks: qsort calling back with pointers of this architecture's width,
+# through ctypes (POINTER arguments) and through _rawffi.
 values = (ctypes.c_longlong * 6)(5, -(2 ** 40), 4, 2 ** 41, 3, -1)
-if want["big_endian"]:
-    CMP = _rawffi.CallbackPtr(
-        lambda a, b: (_rawffi.load(a, "q") > _rawffi.load(b, "q")) - (_rawffi.load(a, "q") < _rawffi.load(b, "q")),
-        ["P", "P"], "i")
-    qsort = _rawffi.CDLL(p["libc_soname"]).ptr("qsort", ["P", "N", "N", "P"], "v")
-    qsort(ctypes.addressof(values), len(values), 8, CMP.buffer)
-else:
-    CMP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_longlong), ctypes.POINTER(ctypes.c_longlong))
-    libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_longlong), CMP(lambda a, b: (a[0] > b[0]) - (a[0] < b[0])))
+CMP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_longlong), ctypes.POINTER(ctypes.c_longlong))
+libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_longlong), CMP(lambda a, b: (a[0] > b[0]) - (a[0] < b[0])))
 check("qsort(long long[])", list(values), sorted([5, -(2 ** 40), 4, 2 ** 41, 3, -1]))
+raw_values = (ctypes.c_longlong * 6)(5, -(2 ** 40), 4, 2 ** 41, 3, -1)
+RAW_CMP = _rawffi.CallbackPtr(
+    lambda a, b: (_rawffi.load(a, "q") > _rawffi.load(b, "q")) - (_rawffi.load(a, "q") < _rawffi.load(b, "q")),
+    ["P", "P"], "i")
+raw_qsort = _rawffi.CDLL(p["libc_soname"]).ptr("qsort", ["P", "N", "N", "P"], "v")
+raw_qsort(ctypes.addressof(raw_values), len(raw_values), 8, RAW_CMP.buffer)
+check("_rawffi qsort(long long[])", list(raw_values), sorted([5, -(2 ** 40), 4, 2 ** 41, 3, -1]))
 SUM = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.c_longlong, ctypes.c_double)
 seen = []
 

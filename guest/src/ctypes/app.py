@@ -18,7 +18,10 @@ CTYPES_MAX_ARGCOUNT = 1024
 SIZEOF_TIME_T = _c_types.get("time_t", _c_types["long"])[0]
 _POINTER_SIZE = _prim_sizes["P"][0]
 _WCHAR_SIZE = _prim_sizes["u"][0]
-_WIDE = "utf-16-le" if _WCHAR_SIZE == 2 else "utf-32-le"
+# Native data is in native code's byte order (_native_byteorder, from the
+# host's platform facts: big-endian on s390x), not the guest's sys.byteorder.
+_SWAPPED_ORDER = "big" if _native_byteorder == "little" else "little"
+_WIDE = ("utf-16-" if _WCHAR_SIZE == 2 else "utf-32-") + _native_byteorder[0] + "e"
 _pointer_type_cache = {}
 _MISSING = object()
 _array_type_cache = {}
@@ -309,7 +312,7 @@ def _swap_fmt(code):
     fmt = _SWAP_FORMATS[code]
     if fmt in "qQ" and size == 4:
         fmt = "i" if fmt == "q" else "I"
-    return (">" if _sys.byteorder == "little" else "<") + fmt
+    return (">" if _SWAPPED_ORDER == "big" else "<") + fmt
 
 
 def _get_swapped(code, addr):
@@ -323,7 +326,7 @@ def _set_swapped(code, addr, value):
     else:
         bits = _prim_sizes[code][0] * 8
         value = _index(value) & ((1 << bits) - 1)
-        data = value.to_bytes(bits // 8, "big" if _sys.byteorder == "little" else "little")
+        data = value.to_bytes(bits // 8, _SWAPPED_ORDER)
     _write(addr, data)
 
 
@@ -370,7 +373,7 @@ def _raw_bytes(info, raw):
     code = "P" if info.kind != "simple" or info.code in "zZPO" else info.code
     if isinstance(raw, int) and code in "PbBhHiIlLqQnN":
         size = _prim_sizes[code][0]
-        return (raw & ((1 << (size * 8)) - 1)).to_bytes(size, _sys.byteorder)
+        return (raw & ((1 << (size * 8)) - 1)).to_bytes(size, _native_byteorder)
     block = Block(16, 16)
     _store(block.addr, code, raw)
     return _read(block.addr, info.size)
@@ -515,9 +518,8 @@ _PEP_CODES = {"l": "q", "L": "Q"} if _prim_sizes["l"][0] == 8 else {}
 def _pep3118_format(info):
     while info.kind == "array":
         info = _need_info(info.proto)
-    endian = "<" if _sys.byteorder == "little" else ">"
-    if info.swapped:
-        endian = ">" if endian == "<" else "<"
+    order = _SWAPPED_ORDER if info.swapped else _native_byteorder
+    endian = "<" if order == "little" else ">"
     if info.kind == "simple":
         return endian + _PEP_CODES.get(info.code, info.code)
     if info.kind == "pointer":

@@ -108,8 +108,10 @@ class PyCSimpleType(_CDataType):
             swapped_ns = dict(ns)
             swapped_ns["_swapped_"] = True
             swapped = PyCSimpleType(name, bases, swapped_ns)
-            other = "__ctype_be__" if _sys.byteorder == "little" else "__ctype_le__"
-            same = "__ctype_le__" if _sys.byteorder == "little" else "__ctype_be__"
+            # "native" is native code's order: on s390x c_int.__ctype_be__
+            # is c_int itself
+            other = "__ctype_%se__" % _SWAPPED_ORDER[0]
+            same = "__ctype_%se__" % _native_byteorder[0]
             type.__setattr__(cls, same, cls)
             type.__setattr__(cls, other, swapped)
             type.__setattr__(swapped, same, cls)
@@ -366,9 +368,7 @@ def _number_code(tp):
 def _bitfield_order(info):
     """The byte order of a bit field's storage unit: a byte-swapped type's
     unit is the other one (CPython's *_set_sw / *_get_sw)."""
-    if info.swapped:
-        return "big" if _sys.byteorder == "little" else "little"
-    return _sys.byteorder
+    return _SWAPPED_ORDER if info.swapped else _native_byteorder
 
 
 def _bitfield_get(tp, addr, bits):
@@ -417,8 +417,10 @@ def _layout_fields(cls, fields, is_union):
     # 3.11 reads _pack_ as a C int: anything else is a ValueError
     if packed and (not isinstance(pack, int) or not 0 <= pack <= 0x7FFFFFFF):
         raise ValueError("_pack_ must be a non-negative integer")
-    # bit fields of a byte-swapped structure count from the other end
-    big_endian = hasattr(cls, "_swappedbytes_") == (_sys.byteorder == "little")
+    # GCC allocates bit fields from the most significant end on a
+    # big-endian target; those of a byte-swapped structure count from the
+    # other end
+    big_endian = hasattr(cls, "_swappedbytes_") != (_native_byteorder == "big")
     entries = []
     for i, f in enumerate(fields):
         if not isinstance(f, tuple) or len(f) not in (2, 3):

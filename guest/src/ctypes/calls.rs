@@ -21,6 +21,7 @@ use crate::ffi::call::{invoke, Aggregate, CallSpec, ValueSpec};
 use crate::ffi::callback::{self, Handler};
 use crate::ffi::errors::OrRaise;
 use crate::ffi::memory::bytes_like;
+use crate::ffi::platform::wire_to_native;
 use crate::ffi::prim::{encode, Encoded, Kind};
 use crate::ffi::wit::{call, library, types::FfiError};
 
@@ -258,13 +259,17 @@ impl Handler for RawHandler {
                 .ok_or_else(|| PyValueError::new_err("callback arguments too short"))
         };
         // The pointer arguments' instances share one block, written by one
-        // crossing: each is a pointer-sized, pointer-aligned slot of it.
+        // crossing: each is a pointer-sized, pointer-aligned slot of it,
+        // turned from the wire's byte order into native memory's.
         let mut held = Vec::new();
         for (index, ty) in self.spec.args.iter().enumerate() {
             if let Some(Some((_, align))) = self.holders.get(index) {
                 let at = held.len().next_multiple_of((*align).max(1) as usize);
                 held.resize(at, 0);
                 held.extend_from_slice(slot(index, ty)?);
+                if let ValueSpec::Prim(_) = ty {
+                    wire_to_native(&mut held[at..]);
+                }
             }
         }
         let block = match held.is_empty() {

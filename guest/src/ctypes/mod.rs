@@ -71,6 +71,15 @@ pub(crate) mod _ctypes {
             }
         }
         module.add("_prim_sizes", sizes)?;
+        // Native code's byte order, which app*.py and the standard
+        // library's ctypes/_endian.py (patched by scripts/cpython_wasi.py)
+        // use for native data; `sys.byteorder` stays the guest's.
+        let order = if facts().big_endian() {
+            "big"
+        } else {
+            "little"
+        };
+        module.add("_native_byteorder", order)?;
         let c_types = PyDict::new(py);
         for t in &facts().raw.c_types {
             c_types.set_item(t.name.as_str(), (t.size, t.alignment, t.is_signed))?;

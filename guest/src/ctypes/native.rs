@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyString};
 use crate::ffi::arena;
 use crate::ffi::errors::OrRaise;
 use crate::ffi::memory::{bytes_like, read, read_string, write};
-use crate::ffi::platform::facts;
+use crate::ffi::platform::{facts, wire_to_native};
 use crate::ffi::prim::{decode_bits, decode_bytes, decode_wide, encode, prim, Encoded, Kind, Prim};
 use crate::ffi::wit::memory;
 
@@ -117,7 +117,11 @@ pub fn _fill(py: Python<'_>, dst: u64, byte: i64, len: u64) -> PyResult<()> {
 pub fn _load<'py>(py: Python<'py>, addr: u64, code: &str) -> PyResult<Bound<'py, PyAny>> {
     let p = prim_of(code)?;
     match p.kind {
-        Kind::LongDouble => decode_bytes(py, p, &read(py, addr, p.size as usize)?),
+        Kind::LongDouble => {
+            let mut bytes = read(py, addr, p.size as usize)?;
+            wire_to_native(&mut bytes);
+            decode_bytes(py, p, &bytes)
+        }
         Kind::CharP | Kind::WCharP => decode_raw(
             py,
             p,
@@ -135,7 +139,10 @@ pub fn _store(py: Python<'_>, addr: u64, code: &str, value: &Bound<'_, PyAny>) -
     let p = prim_of(code)?;
     match encode(p, value)? {
         Encoded::Bits(bits) => memory::store(addr, p.scalar, bits).or_raise(py),
-        Encoded::Bytes(bytes) => write(py, addr, &bytes),
+        Encoded::Bytes(mut bytes) => {
+            wire_to_native(&mut bytes);
+            write(py, addr, &bytes)
+        }
         Encoded::Temporary(_) => Err(PyTypeError::new_err(
             "a string by value needs its own buffer",
         )),

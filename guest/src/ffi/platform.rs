@@ -29,6 +29,24 @@ impl Facts {
     pub fn wchar_size(&self) -> u32 {
         self.c_type("wchar_t").size
     }
+
+    /// Whether native code stores numbers most significant byte first
+    /// (s390x, natively or under `--native-arch`): the order of every
+    /// value the guest reads or writes in native memory as bytes. Not the
+    /// guest's own (`sys.byteorder`, wasm32's little-endian).
+    pub fn big_endian(&self) -> bool {
+        self.raw.big_endian
+    }
+}
+
+/// One scalar's bytes between the wire's order (the guest packs call slots,
+/// results and callback arguments little-endian; the host swaps scalar slots
+/// itself) and native memory's: reversed when native code is big-endian,
+/// the same swap both ways.
+pub fn wire_to_native(bytes: &mut [u8]) {
+    if facts().big_endian() {
+        bytes.reverse();
+    }
 }
 
 pub fn facts() -> &'static Facts {

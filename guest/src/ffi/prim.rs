@@ -240,21 +240,41 @@ fn str_bytes(s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
     }
 }
 
+/// A `str` as native `wchar_t` units, in native code's byte order.
 pub fn encode_wide(text: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
     let text = utf8(text, "surrogates are not allowed in wchar_t strings")?;
+    let big = facts().big_endian();
     Ok(match facts().wchar_size() {
-        2 => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        2 => text
+            .encode_utf16()
+            .flat_map(|u| {
+                if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect(),
         _ => text
             .chars()
-            .flat_map(|c| (c as u32).to_le_bytes())
+            .flat_map(|c| {
+                let unit = c as u32;
+                if big {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                }
+            })
             .collect(),
     })
 }
 
 fn wide_decode_error(py: Python<'_>, bytes: &[u8], reason: String) -> PyErr {
-    let encoding = match facts().wchar_size() {
-        2 => "utf-16-le",
-        _ => "utf-32-le",
+    let encoding = match (facts().wchar_size(), facts().big_endian()) {
+        (2, false) => "utf-16-le",
+        (2, true) => "utf-16-be",
+        (_, false) => "utf-32-le",
+        (_, true) => "utf-32-be",
     };
     PyUnicodeDecodeError::new_err((
         encoding,
@@ -265,19 +285,27 @@ fn wide_decode_error(py: Python<'_>, bytes: &[u8], reason: String) -> PyErr {
     ))
 }
 
+/// Native `wchar_t` units (in native code's byte order) as a `str`.
 pub fn decode_wide(py: Python<'_>, bytes: &[u8]) -> PyResult<String> {
+    let big = facts().big_endian();
     match facts().wchar_size() {
         2 => {
             let units: Vec<u16> = bytes
                 .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .map(|c| match big {
+                    true => u16::from_be_bytes([c[0], c[1]]),
+                    false => u16::from_le_bytes([c[0], c[1]]),
+                })
                 .collect();
             String::from_utf16(&units).map_err(|e| wide_decode_error(py, bytes, e.to_string()))
         }
         _ => bytes
             .chunks_exact(4)
             .map(|c| {
-                let unit = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                let unit = match big {
+                    true => u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
+                    false => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                };
                 char::from_u32(unit).ok_or_else(|| {
                     wide_decode_error(
                         py,

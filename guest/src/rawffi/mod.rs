@@ -19,7 +19,7 @@ pub(crate) mod _rawffi {
     use crate::ffi::call::{Aggregate, CallSpec, NoThreads, ValueSpec};
     use crate::ffi::errors::{OrRaise, SegfaultException};
     use crate::ffi::memory::read_string;
-    use crate::ffi::platform::facts;
+    use crate::ffi::platform::{facts, wire_to_native};
     use crate::ffi::prim::{
         decode_bits, decode_bytes, decode_wide, encode, prim_from_str, utf8, Encoded, Kind,
     };
@@ -137,7 +137,8 @@ pub(crate) mod _rawffi {
         let prim = prim_from_str(utf8(code, NO_SURROGATES)?)?;
         match prim.kind {
             Kind::LongDouble => {
-                let bytes = crate::ffi::memory::read(py, address, prim.size as usize)?;
+                let mut bytes = crate::ffi::memory::read(py, address, prim.size as usize)?;
+                wire_to_native(&mut bytes);
                 decode_bytes(py, prim, &bytes)
             }
             Kind::Void => Err(PyTypeError::new_err("cannot load void")),
@@ -155,7 +156,10 @@ pub(crate) mod _rawffi {
         let prim = prim_from_str(utf8(code, NO_SURROGATES)?)?;
         match encode(prim, value)? {
             Encoded::Bits(bits) => memory::store(address, prim.scalar, bits).or_raise(py),
-            Encoded::Bytes(bytes) => crate::ffi::memory::write(py, address, &bytes),
+            Encoded::Bytes(mut bytes) => {
+                wire_to_native(&mut bytes);
+                crate::ffi::memory::write(py, address, &bytes)
+            }
             Encoded::Temporary(_) => Err(PyTypeError::new_err(
                 "cannot store a string into memory by value: allocate it and store its address",
             )),
