@@ -6,14 +6,16 @@
 //! The `--native-arch` tests run tests/py/native_arch_abi.py (ctypes,
 //! _rawffi, callbacks, errno, memory, addresses in the upper half) with the
 //! helper of each architecture under qemu-user and compare with what that
-//! architecture's ABI must give. They build the helper when it is missing
+//! architecture's ABI must give; tests/py/native_arch_byteorder.py checks
+//! native byte order (big-endian on s390x) against tests/clib's C built for
+//! that architecture, and in-process. They build the helper when it is missing
 //! (scripts/native_helpers.sh) and skip, saying what to install, only when
 //! the architecture's cross tools are not installed
 //! (`scripts/native_helpers.sh --install ARCH`, which scripts/setup.sh runs).
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{py_script, repo_root, run, run_py_ok};
@@ -147,6 +149,77 @@ fn abi_program(abi: &Abi) {
     r.assert_ok("native_arch_abi");
 }
 
+/// tests/clib's testlib.c built by `abi`'s cross compiler into
+/// target/cross/<triple>/ (again when the source is newer), or `None`
+/// (after saying why) without that compiler.
+fn cross_testlib(abi: &Abi) -> Option<PathBuf> {
+    let root = repo_root();
+    let source = root.join("tests/clib/testlib.c");
+    let dir = root.join("target/cross").join(abi.triple);
+    let built = dir.join("libwasmffi_test.so");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&built).is_some_and(|b| modified(&source).is_some_and(|s| b >= s)) {
+        return Some(built);
+    }
+    if !in_path(abi.cross_gcc) {
+        eprintln!(
+            "SKIPPED: --native-arch {}: no {} to build tests/clib for it \
+             (scripts/native_helpers.sh --install {} installs it)",
+            abi.arch, abi.cross_gcc, abi.arch
+        );
+        return None;
+    }
+    std::fs::create_dir_all(&dir).expect("creating target/cross/<triple>");
+    // Built beside and renamed: tests of one architecture may build it at once.
+    let partial = dir.join(format!("libwasmffi_test.so.{}", std::process::id()));
+    let status = Command::new(abi.cross_gcc)
+        .args([
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-std=gnu11",
+            "-pthread",
+            "-Wl,--no-undefined",
+            "-o",
+        ])
+        .arg(&partial)
+        .arg(&source)
+        .status()
+        .expect("running the cross C compiler");
+    assert!(
+        status.success(),
+        "{} failed on {}",
+        abi.cross_gcc,
+        source.display()
+    );
+    std::fs::rename(&partial, &built).expect("moving the built test library in place");
+    Some(built)
+}
+
+/// tests/py/native_arch_byteorder.py with `abi`'s helper and test library.
+fn byteorder_program(abi: &Abi) {
+    if helper(abi).is_none() {
+        return;
+    }
+    let Some(testlib) = cross_testlib(abi) else {
+        return;
+    };
+    let testlib = testlib.display().to_string();
+    let r = run([
+        "run",
+        "--allow-lib",
+        "libc.so.6",
+        "--allow-lib",
+        &testlib,
+        "--env",
+        &format!("WASMFFI_TESTLIB={testlib}"),
+        "--native-arch",
+        abi.arch,
+        &py_script("native_arch_byteorder.py").display().to_string(),
+    ]);
+    r.assert_ok("native_arch_byteorder");
+}
+
 #[test]
 fn aarch64_abi_calls_callbacks_and_memory() {
     abi_program(&AARCH64);
@@ -160,6 +233,30 @@ fn i686_abi_calls_callbacks_and_memory() {
 #[test]
 fn s390x_abi_calls_callbacks_and_memory() {
     abi_program(&S390X);
+}
+
+/// Struct fields, bit fields, byte-swapped types, `long double` in memory,
+/// POINTER arguments of callbacks, wide strings and PEP 3118 formats in
+/// native code's byte order: in-process (x86-64 here) and under each
+/// architecture, big-endian s390x included.
+#[test]
+fn byte_order_in_process() {
+    run_py_ok("native_arch_byteorder", &[]);
+}
+
+#[test]
+fn aarch64_byte_order() {
+    byteorder_program(&AARCH64);
+}
+
+#[test]
+fn i686_byte_order() {
+    byteorder_program(&I686);
+}
+
+#[test]
+fn s390x_byte_order() {
+    byteorder_program(&S390X);
 }
 
 /// An architecture nobody supports, or one whose tools are missing, is an
