@@ -196,6 +196,11 @@ cb = VISIT(lambda s, pp: s.contents.f2 + (pp[0] == ctypes.addressof(w)))
 check("callback's struct and pointer-to-pointer arguments",
       cb(ctypes.byref(w), ctypes.byref(holder)), w.f2 + 1)
 
+# long double as a callback's argument and result, and behind a POINTER.
+LD_CB = ctypes.CFUNCTYPE(ctypes.c_longdouble, ctypes.c_longdouble, ctypes.POINTER(ctypes.c_longdouble))
+ld_cb = LD_CB(lambda x, p: x * 2 + p[0])
+check("long double callback", ld_cb(1.25, ctypes.byref(ctypes.c_longdouble(-0.5))), 2.0)
+
 # Wide strings in native memory: wcstol parses what ctypes encoded, ctypes
 # decodes what libc found.
 libc.wcstol.restype = ctypes.c_long
