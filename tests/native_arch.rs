@@ -268,3 +268,119 @@ fn unknown_architecture_is_a_clear_error() {
     r.assert_stderr_contains("--native-arch vax: unknown architecture");
     r.assert_stderr_contains("aarch64, s390x, i686, armhf");
 }
+
+/// Where one architecture's libraries are installed (Debian multiarch).
+struct LibPaths {
+    abi: &'static Abi,
+    multiarch: &'static str,
+    deb: &'static str,
+}
+
+/// What tests/py/native_arch_libs.py must see under `--native-arch`, from
+/// the files installed here: whether this architecture has zlib, a library
+/// the host has and it lacks (with the `:ARCH` package that would provide
+/// it, else the generic hint), and the host's own libm with its ELF machine.
+fn libs_expectation(paths: &LibPaths) -> String {
+    let installed = |dir: &str, file: &str| {
+        ["/usr/lib", "/lib"]
+            .iter()
+            .any(|root| Path::new(root).join(dir).join(file).exists())
+    };
+    let absent = if installed(common::MULTIARCH, "libmagic.so.1")
+        && !installed(paths.multiarch, "libmagic.so.1")
+    {
+        format!(
+            r#"{{"name": "magic", "soname": "libmagic.so.1", "hint": "libmagic1:{}"}}"#,
+            paths.deb
+        )
+    } else {
+        format!(
+            r#"{{"name": "wasmffi_missing", "soname": "{}", "hint": "install the :{} package"}}"#,
+            common::MISSING_LIB,
+            paths.deb
+        )
+    };
+    let host_elf = match common::MULTIARCH {
+        "x86_64-linux-gnu" => Some("x86-64"),
+        "aarch64-linux-gnu" => Some("AArch64"),
+        _ => None,
+    };
+    let (host_libm, host_elf) = match host_elf {
+        Some(elf) if common::MULTIARCH != paths.multiarch => (
+            format!(r#""/usr/lib/{}/libm.so.6""#, common::MULTIARCH),
+            elf,
+        ),
+        _ => ("null".to_owned(), ""),
+    };
+    format!(
+        r#"{{"arch": "{}", "multiarch": "{}", "deb": "{}", "zlib": {}, "absent": {absent},
+            "host_libm": {host_libm}, "host_elf": "{host_elf}"}}"#,
+        paths.abi.arch,
+        paths.multiarch,
+        paths.deb,
+        installed(paths.multiarch, "libz.so.1"),
+    )
+}
+
+/// find_library, libraries granted by soname, by the trusted preset and by
+/// host path, under `--native-arch`: the architecture's own files or a clear
+/// refusal (tests/py/native_arch_libs.py).
+fn libs_program(paths: &LibPaths) {
+    if helper(paths.abi).is_none() {
+        return;
+    }
+    let expect = libs_expectation(paths);
+    let script = py_script("native_arch_libs.py").display().to_string();
+    let host_libm = format!("/usr/lib/{}/libm.so.6", common::MULTIARCH);
+    let granted = [
+        "libc.so.6",
+        "libm.so.6",
+        "libz.so.1",
+        "libmagic.so.1",
+        common::MISSING_LIB,
+        &host_libm,
+    ];
+    let mut by_name: Vec<&str> = vec!["run", "--native-arch", paths.abi.arch];
+    for lib in &granted {
+        by_name.extend(["--allow-lib", lib]);
+    }
+    by_name.extend([script.as_str(), &expect]);
+    run(&by_name).assert_ok("native_arch_libs");
+    run([
+        "run",
+        "--preset",
+        "trusted",
+        "--native-arch",
+        paths.abi.arch,
+        &script,
+        &expect,
+    ])
+    .assert_ok("native_arch_libs");
+}
+
+#[test]
+fn aarch64_libraries_are_its_own() {
+    libs_program(&LibPaths {
+        abi: &AARCH64,
+        multiarch: "aarch64-linux-gnu",
+        deb: "arm64",
+    });
+}
+
+#[test]
+fn i686_libraries_are_its_own() {
+    libs_program(&LibPaths {
+        abi: &I686,
+        multiarch: "i386-linux-gnu",
+        deb: "i386",
+    });
+}
+
+#[test]
+fn s390x_libraries_are_its_own() {
+    libs_program(&LibPaths {
+        abi: &S390X,
+        multiarch: "s390x-linux-gnu",
+        deb: "s390x",
+    });
+}

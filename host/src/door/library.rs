@@ -73,13 +73,14 @@ impl HostLibrary for HostState {
         let requested = name.as_deref().unwrap_or("<process>");
         self.counts
             .acquire(crate::policy::limits::Handle::Library)?;
-        let opened = match self.foreign_helper() {
-            // Another architecture's library: opened only in its helper.
-            Some(helper) => {
-                let key = LibKey {
-                    name: dlopen_name(&target),
-                    mode: flags,
-                };
+        // Another architecture's library: its file of that architecture,
+        // opened only in its helper.
+        let foreign_name = self
+            .foreign
+            .then(|| self.policy.foreign_load_name(&target, requested));
+        let opened = match (foreign_name, self.foreign_helper()) {
+            (Some(name), Some(helper)) => name.and_then(|name| {
+                let key = LibKey { name, mode: flags };
                 helper
                     .open(&key)
                     .map_err(FfiError::from)
@@ -90,8 +91,8 @@ impl HostLibrary for HostState {
                         settings: Default::default(),
                         key,
                     })
-            }
-            None => open(&target, requested, flags),
+            }),
+            _ => open(&target, requested, flags),
         };
         let mut lib = match opened {
             Ok(lib) => lib,

@@ -14,6 +14,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::bindings::FfiError;
 
+mod arch_libs;
 pub mod csig;
 pub mod dirs;
 pub mod file;
@@ -691,12 +692,17 @@ impl Policy {
     /// reads it) answers with a soname the policy would let the guest open,
     /// so a policy allowing any library finds what is installed, and nothing
     /// is revealed that the guest could not open.
+    /// Under `--native-arch`, the answers are that architecture's libraries.
     pub fn find_library(&self, name: &str) -> Option<String> {
-        let prefix = format!("lib{name}.so");
-        let matches = |file: &str| file == prefix || file.starts_with(&format!("{prefix}."));
+        if let Some(arch) = self.foreign_arch() {
+            return self.find_foreign_library(arch, name);
+        }
+        let matches = arch_libs::library_of(name);
         let ruled = self.libraries.iter().find_map(|rule| match rule {
             LibraryRule::Soname(s) if matches(s) => Some(s.clone()),
-            LibraryRule::Path(p) if p.file_name().and_then(|f| f.to_str()).is_some_and(matches) => {
+            LibraryRule::Path(p)
+                if p.file_name().and_then(|f| f.to_str()).is_some_and(&matches) =>
+            {
                 Some(p.display().to_string())
             }
             _ => None,

@@ -44,10 +44,28 @@ pub struct Arch {
     /// qemu-user's emulator for it.
     qemu: &'static str,
     /// Debian's architecture and its cross compiler's prefix.
-    deb_arch: &'static str,
+    pub(crate) deb_arch: &'static str,
     gnu_triple: &'static str,
     /// The dynamic loader that architecture's executables ask for.
     loader: &'static str,
+    /// Debian's multiarch directory name (`/usr/lib/<multiarch>`), where
+    /// that architecture's libraries are installed.
+    pub(crate) multiarch: &'static str,
+    /// What that architecture's ELF files say they are.
+    pub(crate) elf: ElfKind,
+    /// How `ldconfig -p` tags its libraries: `(libc6,AArch64)` is
+    /// `"AArch64"`, a plain `(libc6)` is `""`.
+    pub(crate) ldconfig_tag: &'static str,
+}
+
+/// An ELF file's class, byte order and machine: what decides whether a
+/// library can be loaded by a given architecture's loader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ElfKind {
+    pub bits64: bool,
+    pub big_endian: bool,
+    /// `e_machine` (EM_AARCH64 183, EM_S390 22, EM_386 3, EM_ARM 40, ...).
+    pub machine: u16,
 }
 
 pub const ARCHES: [Arch; 4] = [
@@ -59,6 +77,13 @@ pub const ARCHES: [Arch; 4] = [
         deb_arch: "arm64",
         gnu_triple: "aarch64-linux-gnu",
         loader: "/lib/ld-linux-aarch64.so.1",
+        multiarch: "aarch64-linux-gnu",
+        elf: ElfKind {
+            bits64: true,
+            big_endian: false,
+            machine: 183,
+        },
+        ldconfig_tag: "AArch64",
     },
     Arch {
         name: "s390x",
@@ -68,6 +93,13 @@ pub const ARCHES: [Arch; 4] = [
         deb_arch: "s390x",
         gnu_triple: "s390x-linux-gnu",
         loader: "/lib/ld64.so.1",
+        multiarch: "s390x-linux-gnu",
+        elf: ElfKind {
+            bits64: true,
+            big_endian: true,
+            machine: 22,
+        },
+        ldconfig_tag: "64bit",
     },
     Arch {
         name: "i686",
@@ -77,6 +109,13 @@ pub const ARCHES: [Arch; 4] = [
         deb_arch: "i386",
         gnu_triple: "i686-linux-gnu",
         loader: "/lib/ld-linux.so.2",
+        multiarch: "i386-linux-gnu",
+        elf: ElfKind {
+            bits64: false,
+            big_endian: false,
+            machine: 3,
+        },
+        ldconfig_tag: "",
     },
     Arch {
         name: "armhf",
@@ -86,6 +125,13 @@ pub const ARCHES: [Arch; 4] = [
         deb_arch: "armhf",
         gnu_triple: "arm-linux-gnueabihf",
         loader: "/lib/ld-linux-armhf.so.3",
+        multiarch: "arm-linux-gnueabihf",
+        elf: ElfKind {
+            bits64: false,
+            big_endian: false,
+            machine: 40,
+        },
+        ldconfig_tag: "hard-float",
     },
 ];
 
