@@ -30,6 +30,13 @@ for arch in "$@"; do
             dpkg_add_architecture native_helpers "$CROSS_DEB_ARCH"
             apt_install_missing native_helpers --no-install-recommends \
                 "gcc-$CROSS_GNU_TRIPLE" "libc6-dev-$CROSS_DEB_ARCH-cross" "libffi-dev:$CROSS_DEB_ARCH" qemu-user
+            # zlib for tests/native_arch.rs's library tests, where the mirror's :ARCH build
+            # is the host's zlib1g version (multiarch needs both the same; s390x on
+            # Debian 12 lacks the security update): else the tests expect a clear refusal.
+            zlib_candidate=$(apt-cache policy "zlib1g:$CROSS_DEB_ARCH" | awk '/Candidate:/ {print $2}')
+            if [ "$zlib_candidate" = "$(dpkg-query -W -f='${Version}' zlib1g 2>/dev/null)" ]; then
+                apt_install_missing native_helpers --no-install-recommends "zlib1g:$CROSS_DEB_ARCH"
+            fi
             rustup_target_add "$CROSS_RUST_TARGET"
         else
             cargo build --quiet --release -p wasmffi-native --no-default-features \
