@@ -34,7 +34,7 @@ for arch in "$@"; do
             # is the host's zlib1g version (multiarch needs both the same; s390x on
             # Debian 12 lacks the security update): else the tests expect a clear refusal.
             zlib_candidate=$(apt-cache policy "zlib1g:$CROSS_DEB_ARCH" | awk '/Candidate:/ {print $2}')
-            if [ "$zlib_candidate" = "$(dpkg-query -W -f='${Version}' zlib1g 2>/dev/null)" ]; then
+            if [ "$zlib_candidate" = "$(dpkg-query -W -f='${Version}' "zlib1g:$(dpkg --print-architecture)" 2>/dev/null)" ]; then
                 apt_install_missing native_helpers --no-install-recommends "zlib1g:$CROSS_DEB_ARCH"
             fi
             rustup_target_add "$CROSS_RUST_TARGET"
