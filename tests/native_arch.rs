@@ -384,3 +384,35 @@ fn s390x_libraries_are_its_own() {
         deb: "s390x",
     });
 }
+
+/// 32-bit ARM, hard-float: tested by hand, not in CI (scripts/setup.sh does
+/// not install it; `scripts/native_helpers.sh --install armhf` does). Its
+/// tests skip, saying so, where armhf is not installed.
+const ARMHF: Abi = Abi {
+    arch: "armhf",
+    reported: "arm",
+    triple: "armv7-unknown-linux-gnueabihf",
+    qemu: "qemu-arm",
+    cross_gcc: "arm-linux-gnueabihf-gcc",
+    loader: "/lib/ld-linux-armhf.so.3",
+    // AAPCS: double and long long 8-aligned in structs, long double is
+    // double; 4-byte pointers, long and size_t.
+    expect: r#""pointer": 4, "long": 4, "big_endian": false, "long_double": [8, 8],
+        "char_double": [16, 8, 0, 8], "char_longlong": [16, 8, 0, 8],
+        "char_longdouble": [16, 8, 0, 8], "char_pointer_short": [12, 4, 0, 4, 8],
+        "high_address": 3221225472"#,
+};
+
+#[test]
+fn armhf_abi_calls_callbacks_and_memory() {
+    abi_program(&ARMHF);
+}
+
+#[test]
+fn armhf_libraries_are_its_own() {
+    libs_program(&LibPaths {
+        abi: &ARMHF,
+        multiarch: "arm-linux-gnueabihf",
+        deb: "armhf",
+    });
+}

@@ -89,6 +89,11 @@ pub fn scalar_type(kind: Scalar) -> Type {
         Scalar::Sint64 => Type::i64(),
         Scalar::Float32 => Type::f32(),
         Scalar::Float64 => Type::f64(),
+        // 32-bit ARM's libffi has no ffi_type_longdouble to link: long double
+        // is double there, and its ffi.h says so with a macro.
+        #[cfg(target_arch = "arm")]
+        Scalar::LongDouble => Type::f64(),
+        #[cfg(not(target_arch = "arm"))]
         Scalar::LongDouble => Type::longdouble(),
         Scalar::Pointer => Type::pointer(),
     }
