@@ -267,6 +267,20 @@ impl Policy {
         crate::policy::native_helper::arch(self.native_arch.as_deref()?)
     }
 
+    /// The architecture whose library paths `find_library` answers from:
+    /// the one native code runs as under `--native-arch`, or the host's own
+    /// when the loader cache lists none of its libraries (wasmffi built for
+    /// aarch64 run under qemu-user on an x86-64 machine, whose cache is
+    /// x86-64's).
+    pub(crate) fn library_arch(&self) -> Option<&'static Arch> {
+        self.foreign_arch().or_else(|| {
+            loader_cache::loader_cache()
+                .is_empty()
+                .then(|| crate::policy::native_helper::arch(std::env::consts::ARCH))
+                .flatten()
+        })
+    }
+
     /// What the helper of another architecture dlopens for a load target the
     /// policy permitted (`None`: its own process), or why that architecture
     /// cannot load it. `requested` is the guest's name for it, which errors

@@ -694,7 +694,7 @@ impl Policy {
     /// is revealed that the guest could not open.
     /// Under `--native-arch`, the answers are that architecture's libraries.
     pub fn find_library(&self, name: &str) -> Option<String> {
-        if let Some(arch) = self.foreign_arch() {
+        if let Some(arch) = self.library_arch() {
             return self.find_foreign_library(arch, name);
         }
         let matches = arch_libs::library_of(name);
