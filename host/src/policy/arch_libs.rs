@@ -246,12 +246,18 @@ pub(crate) fn package_of_search(output: &str) -> Option<String> {
 }
 
 /// How to get `soname` for `arch`: the `:ARCH` build of the package that
-/// installs the host's own copy, when the host has one dpkg knows.
+/// installs the host's own copy, when the host has one dpkg knows. Asked of
+/// dpkg once per soname, however often the guest retries.
 fn install_hint(arch: &Arch, soname: &str) -> String {
-    let package = loader_cache::loader_cache()
-        .iter()
-        .find(|(s, _)| s == soname)
-        .and_then(|(_, path)| dpkg_owner(path));
+    static OWNERS: OnceLock<Mutex<HashMap<String, Option<String>>>> = OnceLock::new();
+    let mut owners = OWNERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let package = owners
+        .entry(soname.to_owned())
+        .or_insert_with(|| host_package(soname))
+        .clone();
     match package {
         Some(package) => format!(
             "install {package}:{deb} (apt-get install {package}:{deb})",
@@ -259,6 +265,14 @@ fn install_hint(arch: &Arch, soname: &str) -> String {
         ),
         None => format!("install the :{} package that provides it", arch.deb_arch),
     }
+}
+
+/// The package of the host's own copy of `soname`.
+fn host_package(soname: &str) -> Option<String> {
+    loader_cache::loader_cache()
+        .iter()
+        .find(|(s, _)| s == soname)
+        .and_then(|(_, path)| dpkg_owner(path))
 }
 
 impl Policy {
