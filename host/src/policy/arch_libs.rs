@@ -267,12 +267,19 @@ fn install_hint(arch: &Arch, soname: &str) -> String {
     }
 }
 
-/// The package of the host's own copy of `soname`.
+/// The package of the host's own copy of `soname`: from the loader's
+/// cache, or where the host's architecture keeps its libraries when that
+/// cache lists none of them (see [`Policy::library_arch`]).
 fn host_package(soname: &str) -> Option<String> {
-    loader_cache::loader_cache()
+    let cached = loader_cache::loader_cache()
         .iter()
         .find(|(s, _)| s == soname)
-        .and_then(|(_, path)| dpkg_owner(path))
+        .map(|(_, path)| path.clone());
+    let path = cached.or_else(|| {
+        let own = crate::policy::native_helper::arch(std::env::consts::ARCH)?;
+        arch_libraries(own).resolve(soname)
+    })?;
+    dpkg_owner(&path)
 }
 
 impl Policy {
