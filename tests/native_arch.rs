@@ -416,3 +416,8 @@ fn armhf_libraries_are_its_own() {
         deb: "armhf",
     });
 }
+
+#[test]
+fn armhf_byte_order() {
+    byteorder_program(&ARMHF);
+}

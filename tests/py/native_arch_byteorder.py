@@ -222,7 +222,9 @@ check("memoryview(c_short.__ctype_%se__).format" % SWAPPED[0],
       memoryview(getattr(ctypes.c_short, "__ctype_%se__" % SWAPPED[0])(1)).format, S + "h")
 check("memoryview(c_long).format", memoryview(ctypes.c_long(1)).format,
       E + ("q" if ctypes.sizeof(ctypes.c_long) == 8 else "l"))
-check("memoryview(c_longdouble).format", memoryview(ctypes.c_longdouble(1)).format, E + "g")
+# Where long double is double (32-bit ARM), ctypes makes c_longdouble c_double.
+check("memoryview(c_longdouble).format", memoryview(ctypes.c_longdouble(1)).format,
+      E + ("d" if ctypes.c_longdouble is ctypes.c_double else "g"))
 ints = (ctypes.c_int32 * 3)(1, -2, 0x01020304)
 view = memoryview(ints)
 check("int32[3] unpacked by its PEP 3118 format",
