@@ -373,6 +373,13 @@ impl Policy {
         if ruled.is_some() || name.is_empty() || name.contains('/') {
             return ruled;
         }
+        self.installed_library(arch, name)
+    }
+
+    /// The first of `arch`'s installed libraries named like `name`
+    /// (`libNAME.so...`) that the policy would let the guest open.
+    pub(crate) fn installed_library(&self, arch: &'static Arch, name: &str) -> Option<String> {
+        let libs = arch_libraries(arch);
         libs.candidates(name).into_iter().find(|soname| {
             self.check_library(Some(soname)).is_ok() && libs.resolve(soname).is_some()
         })

@@ -694,7 +694,7 @@ impl Policy {
     /// is revealed that the guest could not open.
     /// Under `--native-arch`, the answers are that architecture's libraries.
     pub fn find_library(&self, name: &str) -> Option<String> {
-        if let Some(arch) = self.library_arch() {
+        if let Some(arch) = self.foreign_arch() {
             return self.find_foreign_library(arch, name);
         }
         let matches = arch_libs::library_of(name);
@@ -709,6 +709,12 @@ impl Policy {
         });
         if ruled.is_some() || name.is_empty() || name.contains('/') {
             return ruled;
+        }
+        if let Some(own) = self.library_arch() {
+            // The loader's cache lists none of the host's own libraries
+            // (wasmffi for aarch64 under qemu-user on x86-64): the host
+            // architecture's directories answer instead.
+            return self.installed_library(own, name);
         }
         loader_cache::loader_cache()
             .iter()
