@@ -246,19 +246,9 @@ pub(crate) fn package_of_search(output: &str) -> Option<String> {
 }
 
 /// How to get `soname` for `arch`: the `:ARCH` build of the package that
-/// installs the host's own copy, when the host has one dpkg knows. Asked of
-/// dpkg once per soname, however often the guest retries.
+/// installs the host's own copy, when the host has one dpkg knows.
 fn install_hint(arch: &Arch, soname: &str) -> String {
-    static OWNERS: OnceLock<Mutex<HashMap<String, Option<String>>>> = OnceLock::new();
-    let mut owners = OWNERS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let package = owners
-        .entry(soname.to_owned())
-        .or_insert_with(|| host_package(soname))
-        .clone();
-    match package {
+    match host_copy(soname).and_then(owner_of) {
         Some(package) => format!(
             "install {package}:{deb} (apt-get install {package}:{deb})",
             deb = arch.deb_arch
@@ -267,19 +257,33 @@ fn install_hint(arch: &Arch, soname: &str) -> String {
     }
 }
 
-/// The package of the host's own copy of `soname`: from the loader's
-/// cache, or where the host's architecture keeps its libraries when that
-/// cache lists none of them (see [`Policy::library_arch`]).
-fn host_package(soname: &str) -> Option<String> {
+/// The host's own copy of `soname`: from the loader's cache, or where the
+/// host's architecture keeps its libraries when that cache lists none of
+/// them (see [`Policy::library_arch`]). A name the guest made up finds
+/// nothing here, so it never reaches dpkg.
+fn host_copy(soname: &str) -> Option<PathBuf> {
     let cached = loader_cache::loader_cache()
         .iter()
         .find(|(s, _)| s == soname)
         .map(|(_, path)| path.clone());
-    let path = cached.or_else(|| {
+    cached.or_else(|| {
         let own = crate::policy::native_helper::arch(std::env::consts::ARCH)?;
         arch_libraries(own).resolve(soname)
-    })?;
-    dpkg_owner(&path)
+    })
+}
+
+/// [`dpkg_owner`], asked once per installed file however often the guest
+/// retries (the table is bounded by the host's libraries).
+fn owner_of(path: PathBuf) -> Option<String> {
+    static OWNERS: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
+    let mut owners = OWNERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    owners
+        .entry(path)
+        .or_insert_with_key(|path| dpkg_owner(path))
+        .clone()
 }
 
 impl Policy {
