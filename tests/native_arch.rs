@@ -37,6 +37,9 @@ struct Abi {
     qemu: &'static str,
     cross_gcc: &'static str,
     loader: &'static str,
+    /// Debian's multiarch directory and architecture name.
+    multiarch: &'static str,
+    deb: &'static str,
     expect: &'static str,
 }
 
@@ -47,6 +50,8 @@ const AARCH64: Abi = Abi {
     qemu: "qemu-aarch64",
     cross_gcc: "aarch64-linux-gnu-gcc",
     loader: "/lib/ld-linux-aarch64.so.1",
+    multiarch: "aarch64-linux-gnu",
+    deb: "arm64",
     // long double is IEEE binary128, 16-aligned.
     expect: r#""pointer": 8, "long": 8, "big_endian": false, "long_double": [16, 16],
         "char_double": [16, 8, 0, 8], "char_longlong": [16, 8, 0, 8],
@@ -61,6 +66,8 @@ const I686: Abi = Abi {
     qemu: "qemu-i386",
     cross_gcc: "i686-linux-gnu-gcc",
     loader: "/lib/ld-linux.so.2",
+    multiarch: "i386-linux-gnu",
+    deb: "i386",
     // i386 SysV: double and long long 4-aligned in structs, long double x87
     // in 12 bytes; 4-byte pointers, long and size_t.
     expect: r#""pointer": 4, "long": 4, "big_endian": false, "long_double": [12, 4],
@@ -76,6 +83,8 @@ const S390X: Abi = Abi {
     qemu: "qemu-s390x",
     cross_gcc: "s390x-linux-gnu-gcc",
     loader: "/lib/ld64.so.1",
+    multiarch: "s390x-linux-gnu",
+    deb: "s390x",
     // Big-endian; long double binary128, 8-aligned.
     expect: r#""pointer": 8, "long": 8, "big_endian": true, "long_double": [16, 8],
         "char_double": [16, 8, 0, 8], "char_longlong": [16, 8, 0, 8],
@@ -269,35 +278,28 @@ fn unknown_architecture_is_a_clear_error() {
     r.assert_stderr_contains("aarch64, s390x, i686, armhf");
 }
 
-/// Where one architecture's libraries are installed (Debian multiarch).
-struct LibPaths {
-    abi: &'static Abi,
-    multiarch: &'static str,
-    deb: &'static str,
-}
-
 /// What tests/py/native_arch_libs.py must see under `--native-arch`, from
 /// the files installed here: whether this architecture has zlib, a library
 /// the host has and it lacks (with the `:ARCH` package that would provide
 /// it, else the generic hint), and the host's own libm with its ELF machine.
-fn libs_expectation(paths: &LibPaths) -> String {
+fn libs_expectation(abi: &Abi) -> String {
     let installed = |dir: &str, file: &str| {
         ["/usr/lib", "/lib"]
             .iter()
             .any(|root| Path::new(root).join(dir).join(file).exists())
     };
     let absent = if installed(common::MULTIARCH, "libmagic.so.1")
-        && !installed(paths.multiarch, "libmagic.so.1")
+        && !installed(abi.multiarch, "libmagic.so.1")
     {
         format!(
             r#"{{"name": "magic", "soname": "libmagic.so.1", "hint": "libmagic1:{}"}}"#,
-            paths.deb
+            abi.deb
         )
     } else {
         format!(
             r#"{{"name": "wasmffi_missing", "soname": "{}", "hint": "install the :{} package"}}"#,
             common::MISSING_LIB,
-            paths.deb
+            abi.deb
         )
     };
     let host_elf = match common::MULTIARCH {
@@ -306,7 +308,7 @@ fn libs_expectation(paths: &LibPaths) -> String {
         _ => None,
     };
     let (host_libm, host_elf) = match host_elf {
-        Some(elf) if common::MULTIARCH != paths.multiarch => (
+        Some(elf) if common::MULTIARCH != abi.multiarch => (
             format!(r#""/usr/lib/{}/libm.so.6""#, common::MULTIARCH),
             elf,
         ),
@@ -315,21 +317,21 @@ fn libs_expectation(paths: &LibPaths) -> String {
     format!(
         r#"{{"arch": "{}", "multiarch": "{}", "deb": "{}", "zlib": {}, "absent": {absent},
             "host_libm": {host_libm}, "host_elf": "{host_elf}"}}"#,
-        paths.abi.arch,
-        paths.multiarch,
-        paths.deb,
-        installed(paths.multiarch, "libz.so.1"),
+        abi.arch,
+        abi.multiarch,
+        abi.deb,
+        installed(abi.multiarch, "libz.so.1"),
     )
 }
 
 /// find_library, libraries granted by soname, by the trusted preset and by
 /// host path, under `--native-arch`: the architecture's own files or a clear
 /// refusal (tests/py/native_arch_libs.py).
-fn libs_program(paths: &LibPaths) {
-    if helper(paths.abi).is_none() {
+fn libs_program(abi: &Abi) {
+    if helper(abi).is_none() {
         return;
     }
-    let expect = libs_expectation(paths);
+    let expect = libs_expectation(abi);
     let script = py_script("native_arch_libs.py").display().to_string();
     let host_libm = format!("/usr/lib/{}/libm.so.6", common::MULTIARCH);
     let granted = [
@@ -340,7 +342,7 @@ fn libs_program(paths: &LibPaths) {
         common::MISSING_LIB,
         &host_libm,
     ];
-    let mut by_name: Vec<&str> = vec!["run", "--native-arch", paths.abi.arch];
+    let mut by_name: Vec<&str> = vec!["run", "--native-arch", abi.arch];
     for lib in &granted {
         by_name.extend(["--allow-lib", lib]);
     }
@@ -351,7 +353,7 @@ fn libs_program(paths: &LibPaths) {
         "--preset",
         "trusted",
         "--native-arch",
-        paths.abi.arch,
+        abi.arch,
         &script,
         &expect,
     ])
@@ -360,29 +362,17 @@ fn libs_program(paths: &LibPaths) {
 
 #[test]
 fn aarch64_libraries_are_its_own() {
-    libs_program(&LibPaths {
-        abi: &AARCH64,
-        multiarch: "aarch64-linux-gnu",
-        deb: "arm64",
-    });
+    libs_program(&AARCH64);
 }
 
 #[test]
 fn i686_libraries_are_its_own() {
-    libs_program(&LibPaths {
-        abi: &I686,
-        multiarch: "i386-linux-gnu",
-        deb: "i386",
-    });
+    libs_program(&I686);
 }
 
 #[test]
 fn s390x_libraries_are_its_own() {
-    libs_program(&LibPaths {
-        abi: &S390X,
-        multiarch: "s390x-linux-gnu",
-        deb: "s390x",
-    });
+    libs_program(&S390X);
 }
 
 /// 32-bit ARM, hard-float: tested by hand, not in CI (scripts/setup.sh does
@@ -395,6 +385,8 @@ const ARMHF: Abi = Abi {
     qemu: "qemu-arm",
     cross_gcc: "arm-linux-gnueabihf-gcc",
     loader: "/lib/ld-linux-armhf.so.3",
+    multiarch: "arm-linux-gnueabihf",
+    deb: "armhf",
     // AAPCS: double and long long 8-aligned in structs, long double is
     // double; 4-byte pointers, long and size_t.
     expect: r#""pointer": 4, "long": 4, "big_endian": false, "long_double": [8, 8],
@@ -410,11 +402,7 @@ fn armhf_abi_calls_callbacks_and_memory() {
 
 #[test]
 fn armhf_libraries_are_its_own() {
-    libs_program(&LibPaths {
-        abi: &ARMHF,
-        multiarch: "arm-linux-gnueabihf",
-        deb: "armhf",
-    });
+    libs_program(&ARMHF);
 }
 
 #[test]
