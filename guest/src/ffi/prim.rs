@@ -243,29 +243,13 @@ fn str_bytes(s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
 /// A `str` as native `wchar_t` units, in native code's byte order.
 pub fn encode_wide(text: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
     let text = utf8(text, "surrogates are not allowed in wchar_t strings")?;
-    let big = facts().big_endian();
+    let (unit16, unit32): (fn(u16) -> [u8; 2], fn(u32) -> [u8; 4]) = match facts().big_endian() {
+        true => (u16::to_be_bytes, u32::to_be_bytes),
+        false => (u16::to_le_bytes, u32::to_le_bytes),
+    };
     Ok(match facts().wchar_size() {
-        2 => text
-            .encode_utf16()
-            .flat_map(|u| {
-                if big {
-                    u.to_be_bytes()
-                } else {
-                    u.to_le_bytes()
-                }
-            })
-            .collect(),
-        _ => text
-            .chars()
-            .flat_map(|c| {
-                let unit = c as u32;
-                if big {
-                    unit.to_be_bytes()
-                } else {
-                    unit.to_le_bytes()
-                }
-            })
-            .collect(),
+        2 => text.encode_utf16().flat_map(unit16).collect(),
+        _ => text.chars().flat_map(|c| unit32(c as u32)).collect(),
     })
 }
 
@@ -287,25 +271,22 @@ fn wide_decode_error(py: Python<'_>, bytes: &[u8], reason: String) -> PyErr {
 
 /// Native `wchar_t` units (in native code's byte order) as a `str`.
 pub fn decode_wide(py: Python<'_>, bytes: &[u8]) -> PyResult<String> {
-    let big = facts().big_endian();
+    let (unit16, unit32): (fn([u8; 2]) -> u16, fn([u8; 4]) -> u32) = match facts().big_endian() {
+        true => (u16::from_be_bytes, u32::from_be_bytes),
+        false => (u16::from_le_bytes, u32::from_le_bytes),
+    };
     match facts().wchar_size() {
         2 => {
             let units: Vec<u16> = bytes
                 .chunks_exact(2)
-                .map(|c| match big {
-                    true => u16::from_be_bytes([c[0], c[1]]),
-                    false => u16::from_le_bytes([c[0], c[1]]),
-                })
+                .map(|c| unit16([c[0], c[1]]))
                 .collect();
             String::from_utf16(&units).map_err(|e| wide_decode_error(py, bytes, e.to_string()))
         }
         _ => bytes
             .chunks_exact(4)
             .map(|c| {
-                let unit = match big {
-                    true => u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                    false => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                };
+                let unit = unit32([c[0], c[1], c[2], c[3]]);
                 char::from_u32(unit).ok_or_else(|| {
                     wide_decode_error(
                         py,
